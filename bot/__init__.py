@@ -1,0 +1,1 @@
+"""cxbot: customer- and employee-experience surveys inside Telegram."""

@@ -1,0 +1,61 @@
+"""Settings from the environment (names fixed by the deployment contract; see .env.example)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.survey.model import LANGUAGES
+
+PUBLIC_BOT_API = "https://api.telegram.org"
+
+
+class ConfigError(ValueError):
+    """A setting that is missing or malformed: the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None
+    api_base_url: str
+    database: Path
+    admin_ids: frozenset[int]
+    surveys_dir: Path
+    default_language: str
+    bot_username: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
+        env = os.environ if env is None else env
+        default_language = env.get("DEFAULT_LANGUAGE", "en").strip().lower() or "en"
+        if default_language not in LANGUAGES:
+            raise ConfigError(
+                f"DEFAULT_LANGUAGE={default_language!r}: must be one of {', '.join(LANGUAGES)}"
+            )
+        return cls(
+            token=env.get("BOT_TOKEN", "").strip() or None,
+            api_base_url=(env.get("BOT_API_BASE_URL", "").strip() or PUBLIC_BOT_API).rstrip("/"),
+            database=Path(env.get("DATABASE", "").strip() or "data/cxbot.sqlite3"),
+            admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
+            surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "surveys"),
+            default_language=default_language,
+            bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
+        )
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError("BOT_TOKEN is not set: get one from @BotFather")
+        return self.token
+
+
+def _admin_ids(raw: str) -> frozenset[int]:
+    ids: set[int] = set()
+    for part in raw.replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.lstrip("-").isdigit():
+            raise ConfigError(f"ADMIN_IDS: {part!r} is not a Telegram user id (a number)")
+        ids.add(int(part))
+    return frozenset(ids)

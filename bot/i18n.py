@@ -1,0 +1,94 @@
+"""The bot's own words in the respondent's language, and numbers formatted for their locale.
+
+The locale of the update being handled lives in a ContextVar, so concurrent updates in different
+languages never see each other's. Catalogs are read from `locales/<lang>/LC_MESSAGES/messages.po`
+and compiled in memory once, so nobody has to run a compile step by hand.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import cache
+from pathlib import Path
+
+from babel import Locale, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+from bot.survey.model import LANGUAGES
+
+DOMAIN = "messages"
+_language: ContextVar[str] = ContextVar("language", default="en")
+
+
+def locales_dir() -> Path:
+    """`LOCALES_DIR`, else `locales/` beside the package (a source checkout or the image)."""
+    return Path(os.environ.get("LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales")
+
+
+def resolve_language(code: str | None, default: str) -> str:
+    """Telegram's language_code ('pt-br', 'fr', None...) to one of ours."""
+    base = (code or "").replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else default
+
+
+@cache
+def translations(language: str, folder: Path | None = None) -> Translations:
+    path = (folder or locales_dir()) / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def load_all() -> None:
+    """Compile every catalog now: at start, so a broken catalog stops the bot before polling."""
+    for language in LANGUAGES:
+        translations(language)
+
+
+def current_language() -> str:
+    return _language.get()
+
+
+@contextmanager
+def use_language(language: str) -> Iterator[None]:
+    token = _language.set(language)
+    try:
+        yield
+    finally:
+        _language.reset(token)
+
+
+def _(message: str) -> str:
+    text: str = translations(_language.get()).gettext(message)
+    return text
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    text: str = translations(_language.get()).ngettext(singular, plural, n)
+    return text
+
+
+def format_percent(share: float) -> str:
+    """0.46 -> '46%' (en), '46 %' (fr, no-break space), '46 %' (ru)."""
+    text: str = numbers.format_percent(share, locale=_language.get())
+    return text
+
+
+def format_number(value: float) -> str:
+    text: str = numbers.format_decimal(value, locale=_language.get())
+    return text
+
+
+def language_name(language: str) -> str:
+    """The language's own name ('français', 'русский'), for the language picker."""
+    name: str = Locale.parse(language).get_display_name(language) or language
+    return name[:1].upper() + name[1:]

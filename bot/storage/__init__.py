@@ -1,0 +1,1 @@
+"""aiosqlite storage: the one place that writes SQL."""

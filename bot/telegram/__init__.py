@@ -1,0 +1,1 @@
+"""python-telegram-bot handlers: translate updates to engine calls and results to messages."""

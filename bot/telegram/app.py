@@ -1,0 +1,27 @@
+"""Building the python-telegram-bot Application for our settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from telegram.ext import Application, ApplicationBuilder
+
+from bot.config import Config
+from bot.survey.model import Survey
+from bot.telegram.handlers import SurveyBot
+
+
+def build_application(config: Config, surveys: Mapping[str, Survey]) -> Application:  # type: ignore[type-arg]
+    """The real Application, pointed at `BOT_API_BASE_URL` (public API, local server, tests)."""
+    survey_bot = SurveyBot(config, surveys)
+    application = (
+        ApplicationBuilder()
+        .token(config.require_token())
+        .base_url(f"{config.api_base_url}/bot")
+        .base_file_url(f"{config.api_base_url}/file/bot")
+        .post_init(survey_bot.post_init)
+        .post_shutdown(survey_bot.post_shutdown)
+        .build()
+    )
+    survey_bot.register(application)
+    return application

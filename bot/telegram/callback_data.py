@@ -1,0 +1,72 @@
+"""Our own compact callback-data format, decoded by us and checked against stored state.
+
+No in-memory callback cache: a button sent before a restart still means the same thing after it.
+Formats (all well under Telegram's 64 bytes):
+  a:<response>:<question index>:<value>   answer
+  k:<response>:<question index>           skip an optional question
+  s:<survey id>                           start a survey from the menu
+  l:<language>                            choose the language
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_BYTES = 64
+
+
+@dataclass(frozen=True)
+class Answer:
+    response_id: int
+    question_index: int
+    value: str | None
+    """None: skip."""
+
+
+@dataclass(frozen=True)
+class StartSurvey:
+    survey_id: str
+
+
+@dataclass(frozen=True)
+class ChooseLanguage:
+    language: str
+
+
+Action = Answer | StartSurvey | ChooseLanguage
+
+_ANSWER = re.compile(r"^a:(\d{1,12}):(\d{1,3}):([a-z0-9-]{1,24})$")
+_SKIP = re.compile(r"^k:(\d{1,12}):(\d{1,3})$")
+_START = re.compile(r"^s:([a-z0-9-]{1,24})$")
+_LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+
+
+def encode(action: Action) -> str:
+    match action:
+        case Answer(response_id=r, question_index=q, value=None):
+            data = f"k:{r}:{q}"
+        case Answer(response_id=r, question_index=q, value=v):
+            data = f"a:{r}:{q}:{v}"
+        case StartSurvey(survey_id=s):
+            data = f"s:{s}"
+        case ChooseLanguage(language=lang):
+            data = f"l:{lang}"
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: str | None) -> Action | None:
+    """The action, or None for anything we did not produce (forged, garbled, too long)."""
+    if not data or len(data) > MAX_BYTES:
+        return None
+    if m := _ANSWER.match(data):
+        return Answer(int(m[1]), int(m[2]), m[3])
+    if m := _SKIP.match(data):
+        return Answer(int(m[1]), int(m[2]), None)
+    if m := _START.match(data):
+        return StartSurvey(m[1])
+    if m := _LANGUAGE.match(data):
+        return ChooseLanguage(m[1])
+    return None

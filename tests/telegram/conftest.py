@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.telegram.harness import TOKEN, BotProcess
+from tests.telegram.standin import BotApiStandIn
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiStandIn]:
+    server = BotApiStandIn(TOKEN)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+async def bot(api: BotApiStandIn, tmp_path: Path) -> AsyncIterator[BotProcess]:
+    process = BotProcess(api, tmp_path)
+    await process.start()
+    yield process
+    await process.stop()
+    assert "Traceback" not in process.log_text(), process.log_text()

@@ -1,0 +1,277 @@
+"""A local stand-in for the Telegram Bot API: an HTTP server on 127.0.0.1 the real bot talks to.
+
+It hands out updates through getUpdates (kept until the bot confirms them with `offset`, as
+Telegram does, so a bot killed mid-batch sees them again), records every call, keeps each chat's
+messages as the user would see them, and refuses what Telegram refuses: callback data over
+64 bytes, texts over 4096 characters, an edit that changes nothing, an unknown callback query.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+JSON = dict[str, Any]
+
+BOT_USER: JSON = {
+    "id": 7000000001,
+    "is_bot": True,
+    "first_name": "cxbot",
+    "username": "cxbot_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+_INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"}
+_JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "show_alert", "scope"}
+MAX_POLL_WAIT = 1.0
+"""Long polls end after at most this long: a stopping bot does not wait on a long poll."""
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+@dataclass
+class Call:
+    method: str
+    params: JSON
+    at: float = field(default_factory=time.monotonic)
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+
+class BotApiStandIn:
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.calls: list[Call] = []
+        self.messages: dict[int, dict[int, JSON]] = {}
+        """chat id -> message id -> the message as the user sees it now."""
+        self._pending: list[JSON] = []
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+        self._query_ids = itertools.count(1)
+        self._open_queries: set[str] = set()
+        self._changed = asyncio.Condition()
+        self.polls = 0
+        """getUpdates calls so far: the first one means the bot is up."""
+        self.delivered: set[int] = set()
+        self._runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    # server
+
+    async def start(self) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        self.base_url = f"http://127.0.0.1:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return web.json_response(
+                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
+            )
+        method = request.match_info["method"]
+        params = await _params(request)
+        call = Call(method, params)
+        failure: ApiError | None = None
+        result: Any = None
+        try:
+            handler = getattr(self, f"api_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found")
+            result = await handler(params)
+        except ApiError as error:
+            failure = error
+        if method != "getUpdates":
+            async with self._changed:
+                self.calls.append(call)
+                self._changed.notify_all()
+        if failure is not None:
+            return web.json_response(
+                {"ok": False, "error_code": failure.code, "description": failure.description},
+                status=failure.code,
+            )
+        return web.json_response({"ok": True, "result": result})
+
+    # Bot API methods
+
+    async def api_getMe(self, params: JSON) -> JSON:
+        return BOT_USER
+
+    async def api_deleteWebhook(self, params: JSON) -> bool:
+        return True
+
+    async def api_setMyCommands(self, params: JSON) -> bool:
+        return True
+
+    async def api_getUpdates(self, params: JSON) -> list[JSON]:
+        offset = int(params.get("offset") or 0)
+        timeout = min(float(params.get("timeout") or 0), MAX_POLL_WAIT)
+        async with self._changed:
+            if offset:
+                self._pending = [u for u in self._pending if u["update_id"] >= offset]
+            self.polls += 1
+            self._changed.notify_all()
+            if not self._pending and timeout > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        self._changed.wait_for(lambda: bool(self._pending)), timeout
+                    )
+            limit = int(params.get("limit") or 100)
+            batch = self._pending[:limit]
+            self.delivered.update(u["update_id"] for u in batch)
+            return batch
+
+    async def api_sendMessage(self, params: JSON) -> JSON:
+        chat_id = int(params["chat_id"])
+        text = _checked_text(params.get("text"))
+        markup = _checked_markup(params.get("reply_markup"))
+        message: JSON = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+            "text": text,
+        }
+        if markup:
+            message["reply_markup"] = markup
+        self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        return message
+
+    async def api_editMessageText(self, params: JSON) -> JSON:
+        message = self._message(params)
+        text = _checked_text(params.get("text"))
+        markup = _checked_markup(params.get("reply_markup"))
+        if text == message["text"] and markup == message.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply"
+                " markup are exactly the same as a current content and reply markup of the message",
+            )
+        message["text"] = text
+        _set_markup(message, markup)
+        return message
+
+    async def api_editMessageReplyMarkup(self, params: JSON) -> JSON:
+        message = self._message(params)
+        markup = _checked_markup(params.get("reply_markup"))
+        if markup == message.get("reply_markup"):
+            raise ApiError(400, "Bad Request: message is not modified")
+        _set_markup(message, markup)
+        return message
+
+    async def api_answerCallbackQuery(self, params: JSON) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id not in self._open_queries:
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
+        self._open_queries.discard(query_id)
+        return True
+
+    def _message(self, params: JSON) -> JSON:
+        chat = self.messages.get(int(str(params.get("chat_id") or 0)), {})
+        message = chat.get(int(params.get("message_id") or 0))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        return message
+
+    # the user's side
+
+    async def push(self, update: JSON) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        update_id = next(self._update_ids)
+        update = {"update_id": update_id, **update}
+        if "callback_query" in update:
+            self._open_queries.add(update["callback_query"]["id"])
+        async with self._changed:
+            self._pending.append(update)
+            self._changed.notify_all()
+        return update_id
+
+    def new_query_id(self) -> str:
+        return str(next(self._query_ids))
+
+    async def wait_for(self, predicate: Callable[[], bool], within: float = 15.0) -> None:
+        async with asyncio.timeout(within), self._changed:
+            await self._changed.wait_for(predicate)
+
+
+def _checked_text(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if len(text) > 4096:
+        raise ApiError(400, "Bad Request: message is too long")
+    return text
+
+
+def _checked_markup(markup: Any) -> JSON | None:
+    if not markup:
+        return None
+    rows = markup.get("inline_keyboard")
+    if rows is None:
+        return dict(markup)
+    if not rows:
+        return None
+    for row in rows:
+        for button in row:
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode()) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if not button.get("text"):
+                raise ApiError(
+                    400, "Bad Request: text buttons are unallowed in the inline keyboard"
+                )
+    return dict(markup)
+
+
+def _set_markup(message: JSON, markup: JSON | None) -> None:
+    if markup:
+        message["reply_markup"] = markup
+    else:
+        message.pop("reply_markup", None)
+
+
+async def _params(request: web.Request) -> JSON:
+    if request.content_type == "application/json":
+        raw: JSON = await request.json()
+    else:
+        raw = dict(await request.post())
+        raw.update(request.query)
+    params: JSON = {}
+    for key, value in raw.items():
+        if key in _INT_FIELDS and isinstance(value, str):
+            params[key] = int(value) if value.lstrip("-").isdigit() else value
+        elif key in _JSON_FIELDS and isinstance(value, str):
+            params[key] = json.loads(value)
+        else:
+            params[key] = value
+    return params
