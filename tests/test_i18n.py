@@ -56,13 +56,14 @@ def test_every_message_is_translated_with_the_same_placeholders(language: str) -
             continue
         if entry.fuzzy:
             problems.append(f"fuzzy: {msgid!r}")
-        strings = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        raw = entry.string if isinstance(entry.string, tuple | list) else (entry.string,)
+        strings = tuple(str(s or "") for s in raw)
         expected_forms = po.num_plurals if len(forms) > 1 else 1
         if len(strings) != expected_forms or not all(strings):
             problems.append(f"untranslated form: {msgid!r}")
         wanted = set(PLACEHOLDER.findall(msgid))
         for string in strings:
-            if set(PLACEHOLDER.findall(string or "")) != wanted:
+            if set(PLACEHOLDER.findall(string)) != wanted:
                 problems.append(f"placeholders differ: {msgid!r} -> {string!r}")
     assert problems == []
 

@@ -18,7 +18,8 @@ from bot.storage.migrations import MIGRATIONS
 
 
 def utcnow() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    """UTC as SQLite's date functions read it, to the millisecond so that order is kept."""
+    return datetime.now(UTC).isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ Answers = Mapping[str, str | None]
 class InvalidAnswer(ValueError):
     """An answer that does not fit the question: refused, nothing is stored."""
 
-    def __init__(self, reason: str, **details: object) -> None:
+    def __init__(self, reason: str, **details: int) -> None:
         super().__init__(reason)
         self.reason = reason
         self.details = details

@@ -6,7 +6,7 @@ terminal reads exactly what a respondent will.
 
 from __future__ import annotations
 
-from bot.i18n import _, current_language, format_percent, ngettext
+from bot.i18n import _, current_language, format_number, format_percent, ngettext
 from bot.survey.flow import progress
 from bot.survey.model import (
     ChoiceScale,
@@ -40,7 +40,7 @@ def question_screen(survey: Survey, question: PlacedQuestion) -> str:
             if question.question.optional
             else _("Type your answer in a message (up to {limit} characters).")
         )
-        parts.append(hint.format(limit=scale.max_length))
+        parts.append(hint.format(limit=format_number(scale.max_length)))
     return "\n\n".join(parts)
 
 
@@ -76,7 +76,9 @@ def _yes_share_lines(survey: Survey, result: YesShareResult) -> list[str]:
         percent=format_percent(result.share), level=result.level.name(language)
     )
     per_section = "\n".join(
-        f"{_section_title(score.section, language)}: {format_percent(score.share)}"
+        _("{section}: {percent}").format(
+            section=_section_title(score.section, language), percent=format_percent(score.share)
+        )
         for score in result.sections
     )
     lines = [_("Your result"), overall, per_section]

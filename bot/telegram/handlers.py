@@ -18,7 +18,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 from telegram.ext import MessageHandler as TextHandler
 
 from bot.config import Config
-from bot.i18n import _, language_name, resolve_language, use_language
+from bot.i18n import _, format_number, language_name, resolve_language, use_language
 from bot.storage.database import Response, Storage
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import decode_payload
@@ -151,7 +151,7 @@ class SurveyBot:
         except InvalidAnswer as error:
             notice = (
                 _("That is too long: {limit} characters at most. Please shorten it.").format(
-                    limit=error.details["limit"]
+                    limit=format_number(error.details["limit"])
                 )
                 if error.reason == "too-long"
                 else _("Please type a few words.")

@@ -162,8 +162,8 @@ class Person:
             }
         )
         answered = _answer_of(query_id)
+        # the bot answers the query last, once everything else for the tap is done
         await self.api.wait_for(lambda: any(answered(c) for c in self.api.calls[before:]))
-        await self._quiet()
         notice = next(c for c in self.api.calls[before:] if answered(c)).params.get("text")
         self.notices.append(notice)
         return notice

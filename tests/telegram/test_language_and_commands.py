@@ -1,0 +1,64 @@
+"""The respondent's language: from Telegram first, their own choice once made; and the commands."""
+
+from __future__ import annotations
+
+from tests.telegram.harness import BotProcess, Person
+from tests.telegram.standin import BotApiStandIn
+
+
+async def test_telegram_language_picks_ours_and_falls_back_to_the_default(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    expectations = {
+        "ru": "Здравствуйте! Выберите опрос:",
+        "pt-br": "Olá! Escolha um questionário:",
+        "fr": "Bonjour\u00a0! Choisissez un questionnaire\u00a0:",
+        "de": "Hello! Choose a questionnaire:",
+        None: "Hello! Choose a questionnaire:",
+    }
+    for number, (code, greeting) in enumerate(expectations.items()):
+        person = Person(api, 4000 + number, code)
+        await person.send("/start")
+        assert person.text == greeting, code
+
+
+async def test_a_chosen_language_wins_over_telegrams(api: BotApiStandIn, bot: BotProcess) -> None:
+    person = Person(api, 4101, "en")
+    await person.send("/language")
+    assert person.text == "Choose your language:"
+    assert person.buttons() == ["Русский", "English", "Français", "Português"]
+    await person.tap("Português")
+    assert person.text == "Idioma: Português. Envie /start para escolher um questionário."
+    await person.send("/start")
+    assert person.text == "Olá! Escolha um questionário:"
+    assert person.buttons() == ["Autoavaliação da maturidade CX", "Recomendaria a nossa empresa?"]
+
+    await bot.stop()
+    await bot.start()
+    await person.send("/start")
+    assert person.text == "Olá! Escolha um questionário:", "the choice is stored, not remembered"
+
+
+async def test_help_and_unknown_commands_answer_in_the_persons_language(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    person = Person(api, 4201, "ru")
+    await person.send("/help")
+    assert "/start — выбрать опрос" in person.text
+    await person.send("/summary nps")
+    assert person.text == "Извините, я не знаю такой команды. /help — что я умею."
+    await person.send("hello")
+    assert person.text == "Чтобы пройти опрос, отправьте /start."
+
+
+async def test_the_bot_registers_its_commands_in_every_language(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    registered = {
+        call.params.get("language_code"): [c["command"] for c in call.params["commands"]]
+        for call in api.calls
+        if call.method == "setMyCommands"
+    }
+    assert registered == {
+        code: ["start", "language", "help"] for code in (None, "ru", "en", "fr", "pt")
+    }
