@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 from telegram.ext import MessageHandler as TextHandler
 
@@ -61,11 +61,15 @@ class SurveyBot:
 
     async def post_init(self, application: Application) -> None:  # type: ignore[type-arg]
         self._storage = await Storage.open(self.config.database)
-        for language in LANGUAGES:
-            with use_language(language):
-                await application.bot.set_my_commands(_commands(), language_code=language)
-        with use_language(self.config.default_language):
-            await application.bot.set_my_commands(_commands())
+        try:
+            for language in LANGUAGES:
+                with use_language(language):
+                    await application.bot.set_my_commands(_commands(), language_code=language)
+            with use_language(self.config.default_language):
+                await application.bot.set_my_commands(_commands())
+        except TelegramError as error:
+            # the command menu is a convenience; a server without it must not stop the surveys
+            log.warning("could not register the command menu: %s", error)
 
     async def post_shutdown(self, application: Application) -> None:  # type: ignore[type-arg]
         if self._storage is not None:
@@ -178,7 +182,10 @@ class SurveyBot:
             with use_language(visit.language):
                 notice = await self._on_action(update, context, visit)
         finally:
-            await query.answer(notice)
+            try:
+                await query.answer(notice)
+            except TelegramError as error:
+                log.warning("callback query not answered: %s", error)
 
     async def _on_action(self, update: Update, context: Context, visit: Visit) -> str | None:
         query = update.callback_query
@@ -301,7 +308,8 @@ class SurveyBot:
             await context.bot.edit_message_reply_markup(
                 response.chat_id, response.message_id, reply_markup=None
             )
-        except BadRequest as error:
+        except TelegramError as error:
+            # cosmetic: an old message may be gone or already bare; its taps are refused anyway
             log.debug("previous survey message not changed: %s", error.message)
 
     async def _edit(

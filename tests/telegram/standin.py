@@ -70,6 +70,8 @@ class BotApiStandIn:
         self.polls = 0
         """getUpdates calls so far: the first one means the bot is up."""
         self.delivered: set[int] = set()
+        self.unsupported: set[str] = set()
+        """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -104,7 +106,7 @@ class BotApiStandIn:
         result: Any = None
         try:
             handler = getattr(self, f"api_{method}", None)
-            if handler is None:
+            if handler is None or method in self.unsupported:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
         except ApiError as error:

@@ -156,3 +156,20 @@ async def test_a_finished_survey_refuses_further_taps(api: BotApiStandIn, bot: B
     notice = await customer.tap("10", question)
     assert notice == "This survey is already finished. Send /start to take another one."
     assert [value for _, value in stored(bot.database)] == ["8", None]
+
+
+async def test_a_bot_api_server_without_menus_or_markup_edits_still_runs_surveys(
+    api: BotApiStandIn, tmp_path: Path
+) -> None:
+    api.unsupported = {"setMyCommands", "editMessageReplyMarkup"}
+    bot = BotProcess(api, tmp_path)
+    await bot.start()
+    try:
+        customer = Person(api, 3009, "en")
+        await customer.send("/start nps")
+        await customer.tap("9")
+        await customer.send("Quick and kind")
+        assert "Thank you! We are glad you would recommend us." in customer.text
+        assert [value for _, value in stored(bot.database)] == ["9", "Quick and kind"]
+    finally:
+        await bot.stop()
