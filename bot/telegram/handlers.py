@@ -14,7 +14,14 @@ from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    PrefixHandler,
+    filters,
+)
 from telegram.ext import MessageHandler as TextHandler
 
 from bot.config import Config
@@ -78,11 +85,16 @@ class SurveyBot:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
-        application.add_handler(CommandHandler("start", self._wrap(self.on_start), private))
-        application.add_handler(CommandHandler("language", self._wrap(self.on_language), private))
-        application.add_handler(CommandHandler("help", self._wrap(self.on_help), private))
+        commands = {"start": self.on_start, "language": self.on_language, "help": self.on_help}
+        for name, handler in commands.items():
+            application.add_handler(CommandHandler(name, self._wrap(handler), private))
+        # The same commands typed without Telegram's command entity (some clients and Bot API
+        # servers omit it): a respondent typing "/start" must still get the menu.
+        for name, handler in commands.items():
+            application.add_handler(PrefixHandler("/", name, self._wrap(handler), private))
         application.add_handler(CallbackQueryHandler(self.on_callback))
-        application.add_handler(TextHandler(private & filters.COMMAND, self._wrap(self.on_unknown)))
+        unknown_command = filters.COMMAND | filters.Regex(r"^/\w")
+        application.add_handler(TextHandler(private & unknown_command, self._wrap(self.on_unknown)))
         application.add_handler(TextHandler(private & filters.TEXT, self._wrap(self.on_text)))
         application.add_error_handler(self.on_error)
 

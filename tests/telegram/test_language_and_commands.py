@@ -62,3 +62,13 @@ async def test_the_bot_registers_its_commands_in_every_language(
     assert registered == {
         code: ["start", "language", "help"] for code in (None, "ru", "en", "fr", "pt")
     }
+
+
+async def test_commands_typed_without_a_command_entity_still_work(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    person = Person(api, 4301, "en")
+    await person.send("/start nps__desk-9", entities=False)
+    assert "How likely are you to recommend us" in person.text
+    await person.send("/frobnicate", entities=False)
+    assert person.text == "Sorry, I do not know this command. /help lists what I can do."
