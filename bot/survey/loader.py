@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot.survey.model import Survey
+from bot.survey.model import Survey, cross_check
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,13 @@ def load_survey(path: Path) -> Survey:
             for e in error.errors(include_url=False)
         ]
         raise SurveyFileError(problems) from None
+    problems = [Problem(path, place, reason) for place, reason in cross_check(survey)]
     if survey.id != path.stem:
-        raise SurveyFileError(
-            [Problem(path, "id", f"the id {survey.id!r} must match the file name {path.stem!r}")]
+        problems.insert(
+            0, Problem(path, "id", f"the id {survey.id!r} must match the file name {path.stem!r}")
         )
+    if problems:
+        raise SurveyFileError(problems)
     return survey
 
 

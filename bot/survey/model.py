@@ -134,51 +134,6 @@ class Survey(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Survey:
-        seen: set[str] = set()
-        for section in self.sections:
-            for question in section.questions:
-                if question.id in seen:
-                    raise ValueError(f"question id {question.id!r} is used twice")
-                seen.add(question.id)
-                if question.scale not in self.scales:
-                    raise ValueError(
-                        f"question {question.id!r} uses unknown scale {question.scale!r}"
-                        f" (declared: {', '.join(sorted(self.scales))})"
-                    )
-        section_ids = [s.id for s in self.sections]
-        if len(section_ids) != len(set(section_ids)):
-            raise ValueError(f"section ids repeat: {section_ids}")
-        if self.scoring == "yes-share":
-            self._check_yes_share()
-        else:
-            self._check_nps()
-        return self
-
-    def _check_yes_share(self) -> None:
-        for question in self.all_questions():
-            scale = self.scales[question.scale]
-            values = {o.value for o in scale.options} if isinstance(scale, ChoiceScale) else set()
-            if not {"yes", "no"} <= values or not values <= {"yes", "no", "unsure"}:
-                raise ValueError(
-                    f"question {question.id!r}: yes-share scoring needs a choice scale with the"
-                    " values yes, no and optionally unsure"
-                )
-        starts = [level.from_ for level in self.levels]
-        if not starts or starts[0] != 0 or starts != sorted(set(starts)):
-            raise ValueError("yes-share scoring needs levels starting from 0 in increasing order")
-
-    def _check_nps(self) -> None:
-        question = next((q for q in self.all_questions() if q.id == self.score_question), None)
-        if question is None:
-            raise ValueError(f"score_question {self.score_question!r} is not a question here")
-        scale = self.scales[question.scale]
-        if not isinstance(scale, NumericScale) or (scale.min, scale.max) != (0, 10):
-            raise ValueError(f"score_question {question.id!r} must use a 0-10 numeric scale")
-        if question.optional:
-            raise ValueError(f"score_question {question.id!r} cannot be optional")
-
     def all_questions(self) -> Iterator[Question]:
         for section in self.sections:
             yield from section.questions
@@ -201,3 +156,58 @@ class Survey(Strict):
 
     def question(self, question_id: str) -> PlacedQuestion | None:
         return next((q for q in self.questions if q.id == question_id), None)
+
+
+def cross_check(survey: Survey) -> Iterator[tuple[str, str]]:
+    """(place, reason) for what each field alone cannot tell: references, repeats, scoring needs.
+
+    Run by the loader on every file; a Survey that passes it is safe for the flow and scoring.
+    """
+    first_seen: dict[str, str] = {}
+    section_seen: dict[str, str] = {}
+    score: tuple[str, Question] | None = None
+    for i, section in enumerate(survey.sections):
+        if section.id in section_seen:
+            yield f"sections[{i}].id", f"section id {section.id!r} is used twice"
+        section_seen.setdefault(section.id, f"sections[{i}]")
+        for j, question in enumerate(section.questions):
+            place = f"sections[{i}].questions[{j}]"
+            if question.id in first_seen:
+                yield (
+                    f"{place}.id",
+                    f"question id {question.id!r} is used twice (first at {first_seen[question.id]})",
+                )
+            first_seen.setdefault(question.id, place)
+            if question.id == survey.score_question:
+                score = (place, question)
+            scale = survey.scales.get(question.scale)
+            if scale is None:
+                declared = ", ".join(sorted(survey.scales)) or "none"
+                yield f"{place}.scale", f"unknown scale {question.scale!r} (declared: {declared})"
+            elif survey.scoring == "yes-share" and not _is_yes_no(scale):
+                yield (
+                    f"{place}.scale",
+                    "yes-share scoring needs a choice scale with the values yes, no"
+                    " and optionally unsure",
+                )
+    if survey.scoring == "yes-share":
+        starts = [level.from_ for level in survey.levels]
+        if not starts or starts[0] != 0 or starts != sorted(set(starts)):
+            yield "levels", "yes-share scoring needs levels starting from 0, in increasing order"
+    elif score is None:
+        yield "score_question", f"{survey.score_question!r} is not a question of this survey"
+    else:
+        score_place, question = score
+        scale = survey.scales.get(question.scale)
+        if not isinstance(scale, NumericScale) or (scale.min, scale.max) != (0, 10):
+            yield "score_question", f"{question.id!r} must use a 0-10 numeric scale"
+        if question.optional:
+            yield (
+                f"{score_place}.optional",
+                f"the score question {question.id!r} cannot be optional",
+            )
+
+
+def _is_yes_no(scale: ChoiceScale | NumericScale | TextScale) -> bool:
+    values = {o.value for o in scale.options} if isinstance(scale, ChoiceScale) else set()
+    return {"yes", "no"} <= values <= {"yes", "no", "unsure"}

@@ -23,4 +23,6 @@ async def bot(api: BotApiStandIn, tmp_path: Path) -> AsyncIterator[BotProcess]:
     await process.start()
     yield process
     await process.stop()
-    assert "Traceback" not in process.log_text(), process.log_text()
+    log = process.log_text()
+    assert "Traceback" not in log, log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log, "the token must never be logged"

@@ -1,0 +1,121 @@
+"""The command line as an operator or a survey author uses it: exit codes and what it prints."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.telegram.harness import REPO, TOKEN
+from tests.telegram.standin import BotApiStandIn
+
+
+def cxbot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "BOT_TOKEN": "", "BOT_USERNAME": "", **env},
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def broken_surveys(tmp_path: Path) -> Path:
+    folder = tmp_path / "surveys"
+    shutil.copytree(REPO / "surveys", folder)
+    path = folder / "nps.toml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('scale = "comment"', 'scale = "remark"'),
+        encoding="utf-8",
+    )
+    return folder
+
+
+def test_validate_accepts_the_shipped_surveys() -> None:
+    result = cxbot("validate")
+    assert result.returncode == 0, result.stderr
+    assert "ok  cx-maturity (32 questions)" in result.stdout
+    assert "ok  nps (2 questions)" in result.stdout
+
+
+def test_validate_names_the_file_the_place_and_the_reason(broken_surveys: Path) -> None:
+    result = cxbot("validate", str(broken_surveys / "nps.toml"))
+    assert result.returncode == 1
+    assert (
+        f"{broken_surveys / 'nps.toml'}: sections[0].questions[1].scale:"
+        " unknown scale 'remark' (declared: comment, likelihood)"
+    ) in result.stderr
+
+
+def test_the_bot_refuses_to_start_on_a_broken_survey_file(broken_surveys: Path) -> None:
+    result = cxbot("run", BOT_TOKEN=TOKEN, SURVEYS_DIR=str(broken_surveys))
+    assert result.returncode == 1
+    assert "nps.toml" in result.stderr and "unknown scale 'remark'" in result.stderr
+
+
+def test_run_without_a_token_says_what_is_missing() -> None:
+    result = cxbot("run")
+    assert result.returncode == 1
+    assert "BOT_TOKEN is not set" in result.stderr
+
+
+def test_preview_takes_a_survey_in_the_terminal_with_the_same_summary() -> None:
+    result = cxbot("preview", "nps", "--lang", "fr", stdin="11\n6\n\n")
+    assert result.returncode == 0, result.stderr
+    assert "0 — pas du tout probable · 10 — très probable" in result.stdout
+    assert "Cette réponse ne correspond pas à la question." in result.stdout  # the 11
+    assert "Votre note\u00a0: 6 sur 10." in result.stdout
+
+
+def test_preview_of_cx_maturity_scores_the_choices_typed() -> None:
+    answers = "\n".join(["1"] * 16 + ["2"] * 8 + ["3"] * 8) + "\n"
+    result = cxbot("preview", "cx-maturity", "--lang", "en", stdin=answers)
+    assert result.returncode == 0, result.stderr
+    assert "Overall: 50% · Level: Advanced" in result.stdout  # 16 yes of 32
+
+
+def test_link_prints_the_deep_link_with_the_segment() -> None:
+    result = cxbot("link", "nps", "--segment", "desk-3", BOT_USERNAME="my_cx_bot")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "https://t.me/my_cx_bot?start=nps__desk-3"
+
+
+def test_link_refuses_a_segment_that_cannot_fit_a_start_payload() -> None:
+    result = cxbot("link", "nps", "--segment", "x" * 60, BOT_USERNAME="my_cx_bot")
+    assert result.returncode == 1
+    assert "Telegram allows 64" in result.stderr
+    result = cxbot("link", "nps", "--segment", "desk 3", BOT_USERNAME="my_cx_bot")
+    assert result.returncode == 1 and "may only carry" in result.stderr
+
+
+async def test_link_asks_the_bot_api_for_the_username_when_not_given() -> None:
+    api = BotApiStandIn(TOKEN)
+    await api.start()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "link",
+            "cx-maturity",
+            cwd=REPO,
+            env={
+                **os.environ,
+                "BOT_TOKEN": TOKEN,
+                "BOT_API_BASE_URL": api.base_url,
+                "BOT_USERNAME": "",
+            },
+            stdout=asyncio.subprocess.PIPE,
+        )
+        out, _ = await process.communicate()
+    finally:
+        await api.stop()
+    assert out.decode().strip() == "https://t.me/cxbot_test_bot?start=cx-maturity"
