@@ -15,9 +15,9 @@ from bot.logs import setup_logging
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, survey_files
-from bot.survey.model import LANGUAGES, ChoiceScale, Survey, TextScale
+from bot.survey.model import LANGUAGES, ChoiceScale, NumericScale, Survey, TextScale
 from bot.survey.scoring import score
-from bot.survey.screens import choice_labels, question_screen, summary_screen
+from bot.survey.screens import answer_labels, question_screen, summary_screen
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,11 +77,13 @@ def preview(
     answers: dict[str, str | None] = {}
     with use_language(args.lang or config.default_language):
         while (question := next_question(survey, answers)) is not None:
-            say("\n" + question_screen(survey, question))
+            say("\n" + question_screen(survey, question, answers))
             choices: list[tuple[str, str]] = []
             if isinstance(question.scale, ChoiceScale):
-                choices = choice_labels(question.scale)
+                choices = answer_labels(question)
                 say("  ".join(f"[{n}] {label}" for n, (label, _v) in enumerate(choices, 1)))
+            elif isinstance(question.scale, NumericScale) and question.scale.point_labels:
+                say("  ".join(label for label, _v in answer_labels(question)))
             if question.question.optional:
                 say(_("(empty line: skip)"))
             while True:

@@ -25,6 +25,8 @@ class Config:
     surveys_dir: Path
     default_language: str
     bot_username: str | None
+    anonymity_secret: str | None
+    """Key of the hash that stands for the respondent in anonymous surveys."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -42,7 +44,16 @@ class Config:
             surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "surveys"),
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
+            anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,
         )
+
+    @property
+    def respondent_secret(self) -> str:
+        """ANONYMITY_SECRET, else the bot token: either way a secret kept out of the database.
+
+        Changing it only means unfinished anonymous responses cannot be continued.
+        """
+        return self.anonymity_secret or self.require_token()
 
     def require_token(self) -> str:
         if not self.token:

@@ -7,6 +7,7 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +23,11 @@ def utcnow() -> str:
     return datetime.now(UTC).isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
 
 
+def to_the_hour(timestamp: str) -> str:
+    """What an anonymous response keeps of a time: nothing finer than the hour."""
+    return timestamp[:13] + ":00:00.000"
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -33,12 +39,15 @@ class User:
 class Response:
     id: int
     survey_id: str
+    respondent: str
     user_id: int | None
     segment: str | None
     language: str
     started_at: str
+    updated_at: str
     finished_at: str | None
-    chat_id: int | None
+    closed_at: str | None
+    cursor: str | None
     message_id: int | None
     answers: dict[str, str | None] = field(default_factory=dict)
 
@@ -46,9 +55,14 @@ class Response:
     def finished(self) -> bool:
         return self.finished_at is not None
 
+    @property
+    def open(self) -> bool:
+        return self.finished_at is None and self.closed_at is None
+
 
 _RESPONSE_COLUMNS = (
-    "id, survey_id, user_id, segment, language, started_at, finished_at, chat_id, message_id"
+    "id, survey_id, respondent, user_id, segment, language, started_at, updated_at, finished_at,"
+    " closed_at, cursor, message_id"
 )
 
 
@@ -60,10 +74,9 @@ class Storage:
     async def open(cls, path: Path | str) -> Storage:
         """Open (creating, owner-only readable) and bring the schema up to date."""
         path = Path(path)
-        if str(path) != ":memory:":
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
         connection = await aiosqlite.connect(path, isolation_level=None)
         connection.row_factory = aiosqlite.Row
         await connection.execute("PRAGMA journal_mode = WAL")
@@ -105,31 +118,45 @@ class Storage:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
 
+    async def _transaction(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, params in statements:
+                await self._db.execute(sql, params)
+            await self._db.execute("COMMIT")
+        except BaseException:
+            await self._db.execute("ROLLBACK")
+            raise
+
     # users
 
     async def touch_user(self, user_id: int, telegram_language: str | None) -> User:
-        """Record the user (first contact or again) and return what we know of them."""
-        now = utcnow()
+        """Record the user on first contact and return what we know of them.
+
+        No "last seen" time is kept: it could be matched against an anonymous answer's time.
+        """
         async with self._db.execute(
             """
-            INSERT INTO users (id, telegram_language, created_at, updated_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET
-                telegram_language = excluded.telegram_language, updated_at = excluded.updated_at
+            INSERT INTO users (id, telegram_language, created_at) VALUES (?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language
+                WHERE telegram_language IS NOT excluded.telegram_language
             RETURNING id, language, telegram_language
             """,
-            (user_id, telegram_language, now, now),
+            (user_id, telegram_language, to_the_hour(utcnow())),
         ) as cursor:
             row = await cursor.fetchone()
+        if row is None:  # nothing changed, so nothing returned
+            async with self._db.execute(
+                "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
         assert row is not None
         return User(
             id=row["id"], language=row["language"], telegram_language=row["telegram_language"]
         )
 
     async def set_language(self, user_id: int, language: str) -> None:
-        await self._db.execute(
-            "UPDATE users SET language = ?, updated_at = ? WHERE id = ?",
-            (language, utcnow(), user_id),
-        )
+        await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
 
     # responses
 
@@ -137,17 +164,22 @@ class Storage:
         self,
         *,
         survey_id: str,
-        user_id: int,
+        respondent: str,
+        user_id: int | None,
         segment: str | None,
         language: str,
     ) -> Response:
-        now = utcnow()
+        """A new response; `user_id` None makes it anonymous (and its times coarse)."""
+        anonymous = user_id is None
+        now = to_the_hour(utcnow()) if anonymous else utcnow()
         async with self._db.execute(
             f"""
-            INSERT INTO responses (survey_id, user_id, segment, language, started_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?) RETURNING {_RESPONSE_COLUMNS}
+            INSERT INTO responses
+                (survey_id, respondent, user_id, anonymous, segment, language, started_at,
+                 updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_RESPONSE_COLUMNS}
             """,
-            (survey_id, user_id, segment, language, now, now),
+            (survey_id, respondent, user_id, anonymous, segment, language, now, now),
         ) as cursor:
             row = await cursor.fetchone()
         assert row is not None
@@ -167,50 +199,90 @@ class Storage:
             answers = {r["question_id"]: r["value"] async for r in cursor}
         return Response(**dict(row), answers=answers)
 
-    async def open_response(self, user_id: int, survey_id: str | None = None) -> Response | None:
-        """The user's most recently active unfinished response (of one survey, if given)."""
+    async def open_response(
+        self, respondents: Sequence[str], survey_id: str | None = None
+    ) -> Response | None:
+        """The most recently active unfinished, unclosed response of any of these respondents."""
+        marks = ", ".join("?" for _ in respondents)
         query = (
-            "SELECT id FROM responses WHERE user_id = ? AND finished_at IS NULL"
+            f"SELECT id FROM responses WHERE respondent IN ({marks})"
+            " AND finished_at IS NULL AND closed_at IS NULL"
             + (" AND survey_id = ?" if survey_id else "")
             + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         )
-        params: tuple[object, ...] = (user_id, survey_id) if survey_id else (user_id,)
+        params = [*respondents, survey_id] if survey_id else list(respondents)
         async with self._db.execute(query, params) as cursor:
             row = await cursor.fetchone()
         return None if row is None else await self.response(row["id"])
 
-    async def record_answer(
-        self, response_id: int, question_id: str, value: str | None, *, finished: bool
-    ) -> bool:
-        """Store one answer (and the end of the response) in one transaction.
+    async def last_finished(
+        self, respondent: str, survey_id: str, before: int | None = None
+    ) -> Response | None:
+        """The respondent's latest finished response of the survey (older than `before`)."""
+        async with self._db.execute(
+            "SELECT id FROM responses WHERE respondent = ? AND survey_id = ?"
+            " AND finished_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
+            (respondent, survey_id, before if before is not None else 2**62),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else await self.response(row["id"])
 
-        False when this question already had an answer: a replayed update stores nothing.
+    async def record_answer(
+        self,
+        response: Response,
+        question_id: str,
+        value: str | None,
+        *,
+        cursor: str | None,
+        finished: bool,
+        replaces_previous: bool = False,
+    ) -> None:
+        """Store (or, after Back, replace) one answer with where the respondent goes next.
+
+        One transaction: the answer, the cursor, the end of the response and, for surveys that
+        keep one current response per person, the older responses it replaces.
         """
-        now = utcnow()
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            cursor = await self._db.execute(
+        now = utcnow() if response.user_id is not None else to_the_hour(utcnow())
+        statements: list[tuple[str, Sequence[object]]] = [
+            (
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
-                VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING
+                VALUES (?, ?, ?, ?)
+                ON CONFLICT (response_id, question_id) DO UPDATE SET
+                    value = excluded.value, answered_at = excluded.answered_at
                 """,
-                (response_id, question_id, value, now),
-            )
-            inserted = cursor.rowcount == 1
-            if inserted:
-                await self._db.execute(
-                    "UPDATE responses SET updated_at = ?, finished_at = ? WHERE id = ?",
-                    (now, now if finished else None, response_id),
+                (response.id, question_id, value, now),
+            ),
+            (
+                "UPDATE responses SET updated_at = ?, cursor = ?, finished_at = ? WHERE id = ?",
+                (now, cursor, now if finished else None, response.id),
+            ),
+        ]
+        if finished and replaces_previous:
+            statements.append(
+                (
+                    "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
+                    " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL",
+                    (response.id, response.respondent, response.survey_id, response.id),
                 )
-            await self._db.execute("COMMIT")
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        return inserted
+            )
+        await self._transaction(statements)
 
-    async def set_message(self, response_id: int, chat_id: int, message_id: int) -> None:
+    async def set_cursor(self, response_id: int, cursor: str | None) -> None:
+        await self._db.execute(
+            "UPDATE responses SET cursor = ? WHERE id = ?", (cursor, response_id)
+        )
+
+    async def close_response(self, response_id: int, reason: str) -> None:
+        """Leave an unfinished response for good (expired, started over); its answers stay."""
+        await self._db.execute(
+            "UPDATE responses SET closed_at = ?, closed_reason = ?"
+            " WHERE id = ? AND finished_at IS NULL AND closed_at IS NULL",
+            (to_the_hour(utcnow()), reason, response_id),
+        )
+
+    async def set_message(self, response_id: int, message_id: int) -> None:
         """Remember which message shows the survey, so taps elsewhere are known to be stale."""
         await self._db.execute(
-            "UPDATE responses SET chat_id = ?, message_id = ?, updated_at = ? WHERE id = ?",
-            (chat_id, message_id, utcnow(), response_id),
+            "UPDATE responses SET message_id = ? WHERE id = ?", (message_id, response_id)
         )

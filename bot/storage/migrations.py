@@ -13,22 +13,26 @@ MIGRATIONS: tuple[str, ...] = (
         id INTEGER PRIMARY KEY,               -- Telegram user id
         language TEXT,                        -- chosen with /language; wins over Telegram's
         telegram_language TEXT,               -- language_code as Telegram last sent it
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
+        created_at TEXT NOT NULL
     );
     CREATE TABLE responses (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         survey_id TEXT NOT NULL,
-        user_id INTEGER REFERENCES users(id),
+        respondent TEXT NOT NULL,             -- 'u:<user id>', or 'a:<keyed hash>' if anonymous
+        user_id INTEGER REFERENCES users(id), -- NULL for anonymous surveys
+        anonymous INTEGER NOT NULL DEFAULT 0, -- timestamps are kept to the hour only
         segment TEXT,                         -- touchpoint or segment from the deep link
         language TEXT NOT NULL,
         started_at TEXT NOT NULL,
         updated_at TEXT NOT NULL,
         finished_at TEXT,
-        chat_id INTEGER,                      -- where the survey's live message is
-        message_id INTEGER
+        closed_at TEXT,                       -- left unfinished for good: expired or restarted
+        closed_reason TEXT,
+        replaced_by INTEGER REFERENCES responses(id),  -- a newer finished retake (repeat=replace)
+        cursor TEXT,                          -- question gone Back to, NULL: next unanswered
+        message_id INTEGER                    -- the live survey message in the private chat
     );
-    CREATE INDEX responses_by_user ON responses(user_id, finished_at, updated_at);
+    CREATE INDEX responses_by_respondent ON responses(respondent, survey_id, finished_at);
     CREATE INDEX responses_by_survey ON responses(survey_id, finished_at);
     CREATE TABLE answers (
         response_id INTEGER NOT NULL REFERENCES responses(id),

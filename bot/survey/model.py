@@ -65,11 +65,20 @@ class NumericScale(Strict):
     max: int = Field(ge=1, le=10)
     min_label: Localized
     max_label: Localized
+    point_labels: dict[str, Localized] | None = None
+    """A word on every point (1-5, 1-7 scales): shown on the buttons, one per row."""
 
     @model_validator(mode="after")
     def _ordered(self) -> NumericScale:
         if self.max <= self.min:
             raise ValueError(f"max ({self.max}) must be greater than min ({self.min})")
+        if self.point_labels is not None:
+            expected = [str(v) for v in self.values]
+            if sorted(self.point_labels, key=_as_number) != expected:
+                raise ValueError(
+                    f"point_labels must label every point {self.min}-{self.max} exactly once"
+                    f" (found: {', '.join(self.point_labels) or 'none'})"
+                )
         return self
 
     @property
@@ -85,11 +94,41 @@ class TextScale(Strict):
 Scale = Annotated[ChoiceScale | NumericScale | TextScale, Field(discriminator="kind")]
 
 
+class Condition(Strict):
+    """Ask a question only after certain answers to an earlier one: a range or a set of values."""
+
+    question: Id
+    min: int | None = None
+    max: int | None = None
+    values: list[OptionValue] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Condition:
+        ranged = self.min is not None or self.max is not None
+        if ranged == (self.values is not None):
+            raise ValueError("a condition has either min/max (a numeric range) or values")
+        return self
+
+    def holds(self, value: str | None) -> bool:
+        """Whether an answer satisfies it; a skipped or missing answer satisfies nothing."""
+        if value is None:
+            return False
+        if self.values is not None:
+            return value in self.values
+        number = _as_number(value)
+        low = self.min if self.min is not None else -1
+        high = self.max if self.max is not None else 10**6
+        return low <= number <= high
+
+
 class Question(Strict):
     id: Id
     scale: Id
     text: Localized
+    label: Localized | None = None
+    """A short name (a criterion, a topic) for summaries and reports; the text when absent."""
     optional: bool = False
+    when: Condition | None = None
 
 
 class Section(Strict):
@@ -120,9 +159,20 @@ class PlacedQuestion(BaseModel):
         return self.question.id
 
 
+Scoring = Literal["yes-share", "index", "nps", "csat", "ces"]
+Repeat = Literal["replace", "each", "wave"]
+
+
 class Survey(Strict):
     id: Id
-    scoring: Literal["yes-share", "nps"]
+    scoring: Scoring
+    repeat: Repeat = "each"
+    """replace: one current response per person (self-assessments); each: every link scan is a
+    new response (contact ratings); wave: one per pulse wave."""
+    anonymous: bool = False
+    """No Telegram id is stored with responses or answers (employee surveys)."""
+    expires_after_hours: int | None = Field(default=None, ge=1)
+    """Unfinished responses untouched for longer than this are not continued."""
     public: bool = True
     title: Localized
     intro: Localized | None = None
@@ -130,7 +180,7 @@ class Survey(Strict):
     levels: list[Level] = Field(default_factory=list)
     sections: list[Section] = Field(min_length=1)
     score_question: Id | None = None
-    """For NPS-style scoring: the 0-10 question that gives the category."""
+    """For nps, csat and ces scoring: the question whose answer is the score."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
 
@@ -158,28 +208,26 @@ class Survey(Strict):
         return next((q for q in self.questions if q.id == question_id), None)
 
 
+SCORE_SCALES: dict[str, tuple[int, int]] = {"nps": (0, 10), "csat": (1, 5), "ces": (1, 7)}
+"""The scale each single-question scoring is defined on (the industry definitions)."""
+
+
 def cross_check(survey: Survey) -> Iterator[tuple[str, str]]:
     """(place, reason) for what each field alone cannot tell: references, repeats, scoring needs.
 
     Run by the loader on every file; a Survey that passes it is safe for the flow and scoring.
     """
-    first_seen: dict[str, str] = {}
-    section_seen: dict[str, str] = {}
-    score: tuple[str, Question] | None = None
+    seen: dict[str, tuple[str, Question]] = {}
+    sections_seen: set[str] = set()
     for i, section in enumerate(survey.sections):
-        if section.id in section_seen:
+        if section.id in sections_seen:
             yield f"sections[{i}].id", f"section id {section.id!r} is used twice"
-        section_seen.setdefault(section.id, f"sections[{i}]")
+        sections_seen.add(section.id)
         for j, question in enumerate(section.questions):
             place = f"sections[{i}].questions[{j}]"
-            if question.id in first_seen:
-                yield (
-                    f"{place}.id",
-                    f"question id {question.id!r} is used twice (first at {first_seen[question.id]})",
-                )
-            first_seen.setdefault(question.id, place)
-            if question.id == survey.score_question:
-                score = (place, question)
+            if question.id in seen:
+                first = seen[question.id][0]
+                yield f"{place}.id", f"question id {question.id!r} is used twice (first at {first})"
             scale = survey.scales.get(question.scale)
             if scale is None:
                 declared = ", ".join(sorted(survey.scales)) or "none"
@@ -190,24 +238,60 @@ def cross_check(survey: Survey) -> Iterator[tuple[str, str]]:
                     "yes-share scoring needs a choice scale with the values yes, no"
                     " and optionally unsure",
                 )
+            if question.when is not None:
+                yield from _check_condition(survey, question.when, seen, f"{place}.when")
+            seen.setdefault(question.id, (place, question))
     if survey.scoring == "yes-share":
         starts = [level.from_ for level in survey.levels]
         if not starts or starts[0] != 0 or starts != sorted(set(starts)):
             yield "levels", "yes-share scoring needs levels starting from 0, in increasing order"
-    elif score is None:
-        yield "score_question", f"{survey.score_question!r} is not a question of this survey"
+    elif survey.scoring == "index":
+        if not any(
+            isinstance(survey.scales.get(q.scale), NumericScale) for q in survey.all_questions()
+        ):
+            yield "scoring", "index scoring needs at least one numeric (0-10) question"
     else:
-        score_place, question = score
-        scale = survey.scales.get(question.scale)
-        if not isinstance(scale, NumericScale) or (scale.min, scale.max) != (0, 10):
-            yield "score_question", f"{question.id!r} must use a 0-10 numeric scale"
-        if question.optional:
-            yield (
-                f"{score_place}.optional",
-                f"the score question {question.id!r} cannot be optional",
-            )
+        yield from _check_score_question(survey, seen)
+
+
+def _check_condition(
+    survey: Survey, when: Condition, earlier: dict[str, tuple[str, Question]], place: str
+) -> Iterator[tuple[str, str]]:
+    if when.question not in earlier:
+        yield (
+            f"{place}.question",
+            f"{when.question!r} is not a question asked before this one",
+        )
+        return
+    scale = survey.scales.get(earlier[when.question][1].scale)
+    if when.values is not None:
+        options = {o.value for o in scale.options} if isinstance(scale, ChoiceScale) else set()
+        unknown = [v for v in when.values if v not in options]
+        if not isinstance(scale, ChoiceScale) or unknown:
+            yield f"{place}.values", f"not answers of {when.question!r}: {unknown or when.values}"
+    elif not isinstance(scale, NumericScale):
+        yield f"{place}", f"min/max need a numeric question; {when.question!r} is not one"
+
+
+def _check_score_question(
+    survey: Survey, questions: dict[str, tuple[str, Question]]
+) -> Iterator[tuple[str, str]]:
+    if survey.score_question not in questions:
+        yield "score_question", f"{survey.score_question!r} is not a question of this survey"
+        return
+    place, question = questions[survey.score_question]
+    scale = survey.scales.get(question.scale)
+    low, high = SCORE_SCALES[survey.scoring]
+    if not isinstance(scale, NumericScale) or (scale.min, scale.max) != (low, high):
+        yield "score_question", f"{survey.scoring} scoring needs a {low}-{high} numeric question"
+    if question.optional or question.when is not None:
+        yield f"{place}.optional", f"the score question {question.id!r} must always be asked"
 
 
 def _is_yes_no(scale: ChoiceScale | NumericScale | TextScale) -> bool:
     values = {o.value for o in scale.options} if isinstance(scale, ChoiceScale) else set()
     return {"yes", "no"} <= values <= {"yes", "no", "unsure"}
+
+
+def _as_number(value: str) -> int:
+    return int(value) if value.lstrip("-").isdigit() else -(10**6)

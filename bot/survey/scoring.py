@@ -1,8 +1,9 @@
 """The respondent's own result, by the scoring the survey file declares.
 
-Yes-share: % of "yes" among a section's statements, "don't know" counted as not-yes and reported
-separately. NPS: the respondent's category from the 0-10 answer (9-10 promoter, 7-8 passive,
-0-6 detractor), the industry definition.
+The industry definitions: yes-share = % of "yes" among a section's statements, "don't know"
+counted as not-yes and reported separately; index = mean of the 0-10 criteria x 10 (0-100);
+NPS category from the 0-10 answer (9-10 promoter, 7-8 passive, 0-6 detractor); CSAT 1-5 and
+CES 1-7 are the rating given.
 """
 
 from __future__ import annotations
@@ -10,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.survey.flow import Answers
-from bot.survey.model import Level, Section, Survey
+from bot.survey.flow import Answers, relevant_answers
+from bot.survey.model import Level, NumericScale, PlacedQuestion, Section, Survey
 
 NpsCategory = Literal["detractor", "passive", "promoter"]
 
@@ -56,12 +57,37 @@ class YesShareResult:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    question: PlacedQuestion
+    rating: int | None
+    """0-10, None when skipped."""
+
+
+@dataclass(frozen=True)
+class IndexResult:
+    criteria: tuple[Criterion, ...]
+
+    @property
+    def index(self) -> float | None:
+        """Mean of the rated criteria x 10, 0-100; None when nothing was rated."""
+        rated = [c.rating for c in self.criteria if c.rating is not None]
+        return sum(rated) * 10 / len(rated) if rated else None
+
+
+@dataclass(frozen=True)
 class NpsResult:
     rating: int
     category: NpsCategory
 
 
-Result = YesShareResult | NpsResult
+@dataclass(frozen=True)
+class RatingResult:
+    """CSAT (1-5) or CES (1-7): the respondent's rating; the figures are the admin's."""
+
+    rating: int
+
+
+Result = YesShareResult | IndexResult | NpsResult | RatingResult
 
 
 def nps_category(rating: int) -> NpsCategory:
@@ -79,12 +105,26 @@ def level_for(levels: list[Level], share: float) -> Level:
 
 
 def score(survey: Survey, answers: Answers) -> Result:
+    answers = relevant_answers(survey, answers)
+    if survey.scoring == "yes-share":
+        return _yes_share(survey, answers)
+    if survey.scoring == "index":
+        return IndexResult(
+            tuple(
+                Criterion(q, None if answers.get(q.id) is None else int(str(answers[q.id])))
+                for q in survey.questions
+                if isinstance(q.scale, NumericScale)
+            )
+        )
+    assert survey.score_question is not None, "checked on load"
+    value = answers[survey.score_question]
+    assert value is not None, "the score question is always asked and required (checked on load)"
     if survey.scoring == "nps":
-        assert survey.score_question is not None
-        value = answers[survey.score_question]
-        assert value is not None, "the score question is required (checked on load)"
-        rating = int(value)
-        return NpsResult(rating=rating, category=nps_category(rating))
+        return NpsResult(rating=int(value), category=nps_category(int(value)))
+    return RatingResult(rating=int(value))
+
+
+def _yes_share(survey: Survey, answers: Answers) -> YesShareResult:
     sections = tuple(
         SectionScore(
             section=section,

@@ -6,8 +6,10 @@ terminal reads exactly what a respondent will.
 
 from __future__ import annotations
 
+import math
+
 from bot.i18n import _, current_language, format_number, format_percent, ngettext
-from bot.survey.flow import progress
+from bot.survey.flow import Answers, progress
 from bot.survey.model import (
     ChoiceScale,
     NumericScale,
@@ -16,21 +18,37 @@ from bot.survey.model import (
     Survey,
     TextScale,
 )
-from bot.survey.scoring import NpsResult, Result, YesShareResult
+from bot.survey.scoring import (
+    IndexResult,
+    NpsResult,
+    RatingResult,
+    Result,
+    YesShareResult,
+)
+
+LONG_SURVEY = 10
+"""From this many questions on, the first screen says how many and roughly how long."""
+SECONDS_PER_TAP = 10
+SECONDS_PER_TEXT = 40
 
 
-def question_screen(survey: Survey, question: PlacedQuestion) -> str:
+def question_screen(
+    survey: Survey, question: PlacedQuestion, answers: Answers | None = None
+) -> str:
     language = current_language()
-    step = progress(survey, question)
+    step = progress(survey, question, answers)
     header = f"{step.position}/{step.total}"
     if question.section.title is not None:
         header += f" · {question.section.title(language)}"
     parts = [survey.title(language)]
-    if question.index == 0 and survey.intro is not None:
-        parts.append(survey.intro(language))
+    if question.index == 0:
+        if survey.intro is not None:
+            parts.append(survey.intro(language))
+        if len(survey.questions) >= LONG_SURVEY:
+            parts.append(_length_line(survey))
     parts += [header, question.question.text(language)]
     scale = question.scale
-    if isinstance(scale, NumericScale):
+    if isinstance(scale, NumericScale) and scale.point_labels is None:
         parts.append(
             f"{scale.min} — {scale.min_label(language)} · {scale.max} — {scale.max_label(language)}"
         )
@@ -44,17 +62,86 @@ def question_screen(survey: Survey, question: PlacedQuestion) -> str:
     return "\n\n".join(parts)
 
 
-def choice_labels(scale: ChoiceScale) -> list[tuple[str, str]]:
-    """(label, value) for each option, in the current language."""
+def _length_line(survey: Survey) -> str:
+    seconds = sum(
+        SECONDS_PER_TEXT if isinstance(q.scale, TextScale) else SECONDS_PER_TAP
+        for q in survey.questions
+    )
+    count = ngettext("{count} question", "{count} questions", len(survey.questions)).format(
+        count=len(survey.questions)
+    )
+    minutes = ngettext("about {minutes} minute", "about {minutes} minutes", math.ceil(seconds / 60))
+    return f"{count} · {minutes.format(minutes=math.ceil(seconds / 60))}"
+
+
+def answer_labels(question: PlacedQuestion) -> list[tuple[str, str]]:
+    """(label, value) for each answer button, in the current language; empty for typed answers."""
     language = current_language()
-    return [(option.label(language), option.value) for option in scale.options]
+    scale = question.scale
+    if isinstance(scale, ChoiceScale):
+        return [(option.label(language), option.value) for option in scale.options]
+    if isinstance(scale, NumericScale):
+        if scale.point_labels is None:
+            return [(str(v), str(v)) for v in scale.values]
+        return [(f"{v} · {scale.point_labels[str(v)](language)}", str(v)) for v in scale.values]
+    return []
 
 
-def summary_screen(survey: Survey, result: Result) -> str:
+def summary_screen(survey: Survey, result: Result, previous: Result | None = None) -> str:
+    """The respondent's result; `previous` is their last finished result of the same survey."""
     title = survey.title(current_language())
     if isinstance(result, NpsResult):
-        return "\n\n".join([title, _nps_thanks(result)])
-    return "\n\n".join([title, *_yes_share_lines(survey, result)])
+        lines = [_nps_thanks(result)]
+        if survey.anonymous:
+            lines.append(_anonymity_line())
+    elif isinstance(result, RatingResult):
+        lines = [_("Thank you for your rating! It helps us improve every contact.")]
+    elif isinstance(result, IndexResult):
+        lines = _index_lines(result, previous if isinstance(previous, IndexResult) else None)
+    else:
+        lines = _yes_share_lines(
+            survey, result, previous if isinstance(previous, YesShareResult) else None
+        )
+    return "\n\n".join([title, *lines])
+
+
+def _anonymity_line() -> str:
+    return _(
+        "Your answer is anonymous: it is stored without your Telegram account, and results are"
+        " shown only for groups of at least 5 people."
+    )
+
+
+def _index_lines(result: IndexResult, previous: IndexResult | None) -> list[str]:
+    language = current_language()
+    if result.index is None:
+        return [_("Thank you! No criterion was rated, so there is no index this time.")]
+    overall = _("Index: {index} out of 100").format(index=format_number(round(result.index)))
+    criteria = "\n".join(
+        _("{criterion}: {rating}/10").format(
+            criterion=_label(c.question, language),
+            rating="—" if c.rating is None else format_number(c.rating),
+        )
+        for c in result.criteria
+    )
+    lines = [_("Thank you! Your ratings:"), overall, criteria]
+    if previous is not None and previous.index is not None:
+        before, now = round(previous.index), round(result.index)
+        lines.append(_change_line(format_number(before), format_number(now), now - before))
+    return lines
+
+
+def _label(question: PlacedQuestion, language: str) -> str:
+    label = question.question.label or question.question.text
+    return label(language)
+
+
+def _change_line(before: str, now: str, delta: int) -> str:
+    """'Last time: 41% · now: 47% (+6)': the change in the figure's own units."""
+    sign = "+" if delta > 0 else "−" if delta < 0 else "±"
+    return _("Last time: {before} · now: {now} ({change})").format(
+        before=before, now=now, change=f"{sign}{format_number(abs(delta))}"
+    )
 
 
 def _nps_thanks(result: NpsResult) -> str:
@@ -70,7 +157,9 @@ def _nps_thanks(result: NpsResult) -> str:
     return f"{thanks}\n{rating}"
 
 
-def _yes_share_lines(survey: Survey, result: YesShareResult) -> list[str]:
+def _yes_share_lines(
+    survey: Survey, result: YesShareResult, previous: YesShareResult | None
+) -> list[str]:
     language = current_language()
     overall = _("Overall: {percent} · Level: {level}").format(
         percent=format_percent(result.share), level=result.level.name(language)
@@ -82,6 +171,11 @@ def _yes_share_lines(survey: Survey, result: YesShareResult) -> list[str]:
         for score in result.sections
     )
     lines = [_("Your result"), overall, per_section]
+    if previous is not None:
+        before, now = round(previous.share, 2), round(result.share, 2)
+        lines.append(
+            _change_line(format_percent(before), format_percent(now), round((now - before) * 100))
+        )
     if not result.is_flat:
         strongest, weakest = result.strongest, result.weakest
         lines.append(

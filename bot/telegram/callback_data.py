@@ -4,6 +4,8 @@ No in-memory callback cache: a button sent before a restart still means the same
 Formats (all well under Telegram's 64 bytes):
   a:<response>:<question index>:<value>   answer
   k:<response>:<question index>           skip an optional question
+  b:<response>:<question index>           back to the question before this one
+  c:<response> / r:<response>             continue an unfinished response / start over
   s:<survey id>                           start a survey from the menu
   l:<language>                            choose the language
 """
@@ -25,6 +27,19 @@ class Answer:
 
 
 @dataclass(frozen=True)
+class Back:
+    response_id: int
+    question_index: int
+    """The question on screen when Back was tapped."""
+
+
+@dataclass(frozen=True)
+class Resume:
+    response_id: int
+    restart: bool
+
+
+@dataclass(frozen=True)
 class StartSurvey:
     survey_id: str
 
@@ -34,10 +49,12 @@ class ChooseLanguage:
     language: str
 
 
-Action = Answer | StartSurvey | ChooseLanguage
+Action = Answer | Back | Resume | StartSurvey | ChooseLanguage
 
 _ANSWER = re.compile(r"^a:(\d{1,12}):(\d{1,3}):([a-z0-9-]{1,24})$")
 _SKIP = re.compile(r"^k:(\d{1,12}):(\d{1,3})$")
+_BACK = re.compile(r"^b:(\d{1,12}):(\d{1,3})$")
+_RESUME = re.compile(r"^([cr]):(\d{1,12})$")
 _START = re.compile(r"^s:([a-z0-9-]{1,24})$")
 _LANGUAGE = re.compile(r"^l:([a-z]{2})$")
 
@@ -48,6 +65,10 @@ def encode(action: Action) -> str:
             data = f"k:{r}:{q}"
         case Answer(response_id=r, question_index=q, value=v):
             data = f"a:{r}:{q}:{v}"
+        case Back(response_id=r, question_index=q):
+            data = f"b:{r}:{q}"
+        case Resume(response_id=r, restart=restart):
+            data = f"{'r' if restart else 'c'}:{r}"
         case StartSurvey(survey_id=s):
             data = f"s:{s}"
         case ChooseLanguage(language=lang):
@@ -65,6 +86,10 @@ def decode(data: str | None) -> Action | None:
         return Answer(int(m[1]), int(m[2]), m[3])
     if m := _SKIP.match(data):
         return Answer(int(m[1]), int(m[2]), None)
+    if m := _BACK.match(data):
+        return Back(int(m[1]), int(m[2]))
+    if m := _RESUME.match(data):
+        return Resume(int(m[2]), restart=m[1] == "r")
     if m := _START.match(data):
         return StartSurvey(m[1])
     if m := _LANGUAGE.match(data):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, InlineKeyboardMarkup, Update
@@ -27,13 +28,27 @@ from telegram.ext import MessageHandler as TextHandler
 from bot.config import Config
 from bot.i18n import _, format_number, language_name, resolve_language, use_language
 from bot.storage.database import Response, Storage
-from bot.survey.flow import InvalidAnswer, check_answer, next_question
+from bot.survey.flow import (
+    InvalidAnswer,
+    check_answer,
+    current_question,
+    cursor_after,
+    next_question,
+    previous_question,
+    progress,
+)
 from bot.survey.links import decode_payload
-from bot.survey.model import LANGUAGES, Survey, TextScale
+from bot.survey.model import LANGUAGES, PlacedQuestion, Survey, TextScale
+from bot.survey.respondents import respondent
 from bot.survey.scoring import score
 from bot.survey.screens import question_screen, summary_screen
 from bot.telegram import callback_data
-from bot.telegram.keyboards import language_keyboard, menu_keyboard, question_keyboard
+from bot.telegram.keyboards import (
+    language_keyboard,
+    menu_keyboard,
+    question_keyboard,
+    resume_keyboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +65,16 @@ class Visit:
 
 
 Handler = Callable[[Update, Context, Visit], Awaitable[None]]
+Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+class Refused(Exception):
+    """An update that does not fit the respondent's state: say why, change nothing."""
+
+    def __init__(self, notice: str, *, reshow: bool = False) -> None:
+        super().__init__(notice)
+        self.notice = notice
+        self.reshow = reshow
 
 
 class SurveyBot:
@@ -118,18 +143,83 @@ class SurveyBot:
         )
         return Visit(user_id=user.id, chat_id=chat.id, language=language)
 
+    # who owns what
+
+    def _respondent(self, survey: Survey, visit: Visit) -> str:
+        return respondent(survey, visit.user_id, self.config.respondent_secret)
+
+    def _respondents(self, visit: Visit) -> list[str]:
+        """Every identity the person may have a response under: theirs, and one per anonymous
+        survey (a keyed hash, computed, never stored next to their id)."""
+        anonymous = [s for s in self.surveys.values() if s.anonymous]
+        return [f"u:{visit.user_id}", *(self._respondent(s, visit) for s in anonymous)]
+
+    async def _owned(self, visit: Visit, response_id: int) -> tuple[Survey, Response]:
+        """The person's own response still open, with its survey; else Refused."""
+        response = await self.storage.response(response_id)
+        if response is None or response.respondent not in self._respondents(visit):
+            raise Refused(_("This button is not valid any more."))
+        survey = self.surveys.get(response.survey_id)
+        if survey is None:
+            raise Refused(_("This survey is closed."))
+        if response.finished:
+            raise Refused(_("This survey is already finished. Send /start to take another one."))
+        if response.closed_at is not None or await self._expire(survey, response):
+            raise Refused(_("This questionnaire has expired. Send /start to begin again."))
+        return survey, response
+
+    async def _expire(self, survey: Survey, response: Response) -> bool:
+        """Close an unfinished response left alone longer than the survey allows."""
+        if survey.expires_after_hours is None:
+            return False
+        last = datetime.fromisoformat(response.updated_at).replace(tzinfo=UTC)
+        if datetime.now(UTC) - last <= timedelta(hours=survey.expires_after_hours):
+            return False
+        await self.storage.close_response(response.id, "expired")
+        return True
+
+    async def _open_response(self, visit: Visit, survey: Survey | None = None) -> Response | None:
+        """The person's unfinished response (of one survey, if given) that has not expired."""
+        respondents = [self._respondent(survey, visit)] if survey else self._respondents(visit)
+        while True:
+            response = await self.storage.open_response(respondents, survey.id if survey else None)
+            if response is None:
+                return None
+            owner = self.surveys.get(response.survey_id)
+            if owner is not None and not await self._expire(owner, response):
+                return response
+            if owner is None:
+                await self.storage.close_response(response.id, "survey removed")
+
     # commands
 
     async def on_start(self, update: Update, context: Context, visit: Visit) -> None:
-        text = _("Hello! Choose a questionnaire:")
         if context.args:
             target = decode_payload(context.args[0])
             survey = self.surveys.get(target.survey_id) if target else None
             if target is not None and survey is not None:
-                await self._begin(context, visit, survey, target.segment)
+                await self._begin(context, visit, survey, target.segment, by_link=True)
                 return
             text = _("This link does not lead to a survey we know. Here are the ones you can take:")
-        await context.bot.send_message(visit.chat_id, text, reply_markup=self._menu())
+            await context.bot.send_message(visit.chat_id, text, reply_markup=self._menu())
+            return
+        unfinished = await self._open_response(visit)
+        if unfinished is None:
+            text = _("Hello! Choose a questionnaire:")
+            await context.bot.send_message(visit.chat_id, text, reply_markup=self._menu())
+            return
+        survey = self.surveys[unfinished.survey_id]
+        question = current_question(survey, unfinished.answers, unfinished.cursor)
+        assert question is not None, "an open response always has a question to show"
+        step = progress(survey, question, unfinished.answers)
+        text = _(
+            "You have an unfinished questionnaire: {title} ({position}/{total})."
+            " Continue, start over, or choose another one:"
+        ).format(title=survey.title(visit.language), position=step.position, total=step.total)
+        markup = InlineKeyboardMarkup(
+            [*resume_keyboard(unfinished.id).inline_keyboard, *self._menu().inline_keyboard]
+        )
+        await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
 
     async def on_language(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(
@@ -149,13 +239,13 @@ class SurveyBot:
     async def on_text(self, update: Update, context: Context, visit: Visit) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
-        response = await self.storage.open_response(visit.user_id)
-        survey = self.surveys.get(response.survey_id) if response else None
-        if response is None or survey is None:
+        response = await self._open_response(visit)
+        if response is None:
             await context.bot.send_message(visit.chat_id, _("To take a survey, send /start."))
             return
-        question = next_question(survey, response.answers)
-        assert question is not None, "an unfinished response always has a next question"
+        survey = self.surveys[response.survey_id]
+        question = current_question(survey, response.answers, response.cursor)
+        assert question is not None, "an open response always has a question to show"
         if not isinstance(question.scale, TextScale):
             await context.bot.send_message(
                 visit.chat_id, _("Please answer with the buttons under the question.")
@@ -163,22 +253,11 @@ class SurveyBot:
             await self._send_current(context, visit, survey, response)
             return
         try:
-            value = check_answer(question, message.text)
-        except InvalidAnswer as error:
-            notice = (
-                _("That is too long: {limit} characters at most. Please shorten it.").format(
-                    limit=format_number(error.details["limit"])
-                )
-                if error.reason == "too-long"
-                else _("Please type a few words.")
-            )
-            await context.bot.send_message(visit.chat_id, notice)
+            response = await self._store_answer(survey, response, question, message.text)
+        except Refused as refusal:
+            await context.bot.send_message(visit.chat_id, refusal.notice)
             return
-        await self.storage.record_answer(
-            response.id, question.id, value, finished=_finishes(survey, response, question.id)
-        )
-        await self._drop_keyboard(context, response)
-        await self._send_current(context, visit, survey, await self._reload(response))
+        await self._send_current(context, visit, survey, response)
 
     # buttons
 
@@ -192,22 +271,24 @@ class SurveyBot:
             if visit is None:
                 return
             with use_language(visit.language):
-                notice = await self._on_action(update, context, visit)
+                try:
+                    await self._on_action(update, context, visit)
+                except Refused as refusal:
+                    notice = refusal.notice
         finally:
             try:
                 await query.answer(notice)
             except TelegramError as error:
                 log.warning("callback query not answered: %s", error)
 
-    async def _on_action(self, update: Update, context: Context, visit: Visit) -> str | None:
+    async def _on_action(self, update: Update, context: Context, visit: Visit) -> None:
         query = update.callback_query
         assert query is not None
         action = callback_data.decode(query.data)
         tapped = query.message.message_id if query.message else None
         match action:
             case callback_data.StartSurvey(survey_id=survey_id) if survey_id in self.surveys:
-                await self._begin(context, visit, self.surveys[survey_id], segment=None)
-                return None
+                await self._begin(context, visit, self.surveys[survey_id], None, by_link=False)
             case callback_data.ChooseLanguage(language=language) if language in LANGUAGES:
                 await self.storage.set_language(visit.user_id, language)
                 with use_language(language):
@@ -215,71 +296,145 @@ class SurveyBot:
                         name=language_name(language)
                     )
                     if tapped is not None:
-                        await self._edit(context, visit.chat_id, tapped, text, None)
-                    return _("Done")
-            case callback_data.Answer() as answer:
-                return await self._on_answer(context, visit, answer, tapped)
-        return _("This button is not valid any more.")
+                        await self._edit(context, visit.chat_id, tapped, (text, None))
+            case callback_data.Resume(response_id=response_id, restart=restart):
+                survey, response = await self._owned(visit, response_id)
+                if restart:
+                    await self.storage.close_response(response.id, "restarted")
+                    response = await self._start(visit, survey, response.segment)
+                    await self._send_current(context, visit, survey, response)
+                else:
+                    note = _("Welcome back! You continue where you stopped.")
+                    await self._send_current(context, visit, survey, response, note)
+            case callback_data.Answer() | callback_data.Back() as tap:
+                await self._on_tap(context, visit, tap, tapped)
+            case _:
+                raise Refused(_("This button is not valid any more."))
 
-    async def _on_answer(
-        self, context: Context, visit: Visit, answer: callback_data.Answer, tapped: int | None
-    ) -> str | None:
-        response = await self.storage.response(answer.response_id)
-        if response is None or response.user_id != visit.user_id:
-            return _("This button is not valid any more.")
-        survey = self.surveys.get(response.survey_id)
-        if survey is None:
-            return _("This survey is closed.")
-        if response.finished:
-            return _("This survey is already finished. Send /start to take another one.")
-        question = next_question(survey, response.answers)
-        assert question is not None, "an unfinished response always has a next question"
-        if question.index != answer.question_index:
-            await self._reshow(context, visit, survey, response, tapped)
-            return _("This question is already answered. Here is the current one.")
+    async def _on_tap(
+        self,
+        context: Context,
+        visit: Visit,
+        tap: callback_data.Answer | callback_data.Back,
+        tapped: int | None,
+    ) -> None:
+        survey, response = await self._owned(visit, tap.response_id)
+        question = current_question(survey, response.answers, response.cursor)
+        assert question is not None, "an open response always has a question to show"
         try:
-            value = check_answer(question, answer.value)
-        except InvalidAnswer:
-            await self._reshow(context, visit, survey, response, tapped)
-            return _("This answer does not fit the question. Please use the buttons.")
-        await self.storage.record_answer(
-            response.id, question.id, value, finished=_finishes(survey, response, question.id)
-        )
-        response = await self._reload(response)
+            if question.index != tap.question_index:
+                raise Refused(
+                    _("This question is already answered. Here is the current one."), reshow=True
+                )
+            if isinstance(tap, callback_data.Back):
+                response = await self._go_back(survey, response, question)
+            else:
+                response = await self._store_answer(survey, response, question, tap.value)
+        except Refused as refusal:
+            if refusal.reshow:
+                await self._reshow(context, visit, survey, response, tapped)
+            raise
         if tapped is None:
             await self._send_current(context, visit, survey, response)
-        else:
-            text, markup = self._screen(survey, response)
-            await self._edit(context, visit.chat_id, tapped, text, markup)
-            if tapped != response.message_id:
-                await self.storage.set_message(response.id, visit.chat_id, tapped)
-        return None
+            return
+        await self._edit(context, visit.chat_id, tapped, await self._screen(survey, response))
+        if tapped != response.message_id:
+            await self._drop_keyboard(context, visit, response)
+            await self.storage.set_message(response.id, tapped)
+
+    # the engine's decisions, committed
+
+    async def _store_answer(
+        self, survey: Survey, response: Response, question: PlacedQuestion, raw: str | None
+    ) -> Response:
+        try:
+            value = check_answer(question, raw)
+        except InvalidAnswer as error:
+            if error.reason == "too-long":
+                raise Refused(
+                    _("That is too long: {limit} characters at most. Please shorten it.").format(
+                        limit=format_number(error.details["limit"])
+                    )
+                ) from None
+            if error.reason == "empty":
+                raise Refused(_("Please type a few words.")) from None
+            raise Refused(
+                _("This answer does not fit the question. Please use the buttons."), reshow=True
+            ) from None
+        answers = {**response.answers, question.id: value}
+        cursor = cursor_after(survey, answers, question)
+        finished = cursor is None and next_question(survey, answers) is None
+        await self.storage.record_answer(
+            response,
+            question.id,
+            value,
+            cursor=cursor,
+            finished=finished,
+            replaces_previous=survey.repeat == "replace",
+        )
+        return await self._reload(response)
+
+    async def _go_back(
+        self, survey: Survey, response: Response, question: PlacedQuestion
+    ) -> Response:
+        previous = previous_question(survey, response.answers, question)
+        if previous is None:
+            raise Refused(_("This is the first question."))
+        await self.storage.set_cursor(response.id, previous.id)
+        return await self._reload(response)
+
+    async def _begin(
+        self,
+        context: Context,
+        visit: Visit,
+        survey: Survey,
+        segment: str | None,
+        *,
+        by_link: bool,
+    ) -> None:
+        """Open a survey: continue the unfinished response, or start one as the survey's repeat
+        policy says (every scan of a contact-rating link is a new response)."""
+        response = await self._open_response(visit, survey)
+        note = None
+        if response is not None and by_link and survey.repeat == "each":
+            await self.storage.close_response(response.id, "new scan")
+            response = None
+        if response is None:
+            response = await self._start(visit, survey, segment)
+        elif response.answers:
+            note = _("Welcome back! You continue where you stopped.")
+        await self._send_current(context, visit, survey, response, note)
+
+    async def _start(self, visit: Visit, survey: Survey, segment: str | None) -> Response:
+        return await self.storage.start_response(
+            survey_id=survey.id,
+            respondent=self._respondent(survey, visit),
+            user_id=None if survey.anonymous else visit.user_id,
+            segment=segment,
+            language=visit.language,
+        )
 
     # rendering
 
     def _menu(self) -> InlineKeyboardMarkup:
         return menu_keyboard(s for s in self.surveys.values() if s.public)
 
-    async def _begin(
-        self, context: Context, visit: Visit, survey: Survey, segment: str | None
-    ) -> None:
-        response = await self.storage.open_response(visit.user_id, survey.id)
-        note = None
-        if response is None:
-            response = await self.storage.start_response(
-                survey_id=survey.id, user_id=visit.user_id, segment=segment, language=visit.language
-            )
-        elif response.answers:
-            note = _("Welcome back! You continue where you stopped.")
-        await self._send_current(context, visit, survey, response, note)
-
-    def _screen(
-        self, survey: Survey, response: Response
-    ) -> tuple[str, InlineKeyboardMarkup | None]:
-        question = next_question(survey, response.answers)
+    async def _screen(self, survey: Survey, response: Response) -> Screen:
+        question = current_question(survey, response.answers, response.cursor)
         if question is None:
-            return summary_screen(survey, score(survey, response.answers)), None
-        return question_screen(survey, question), question_keyboard(response.id, question)
+            previous = None
+            if survey.repeat == "replace":
+                before = await self.storage.last_finished(
+                    response.respondent, survey.id, before=response.id
+                )
+                previous = score(survey, before.answers) if before else None
+            return summary_screen(survey, score(survey, response.answers), previous), None
+        return question_screen(survey, question, response.answers), question_keyboard(
+            response.id,
+            question,
+            can_go_back=previous_question(survey, response.answers, question) is not None,
+            selected=response.answers.get(question.id),
+        )
 
     async def _send_current(
         self,
@@ -290,12 +445,12 @@ class SurveyBot:
         note: str | None = None,
     ) -> None:
         """The current screen as a new message at the bottom of the chat: the live one from now."""
-        await self._drop_keyboard(context, response)
-        text, markup = self._screen(survey, response)
+        await self._drop_keyboard(context, visit, response)
+        text, markup = await self._screen(survey, response)
         if note:
             text = f"{note}\n\n{text}"
         sent = await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
-        await self.storage.set_message(response.id, visit.chat_id, sent.message_id)
+        await self.storage.set_message(response.id, sent.message_id)
 
     async def _reshow(
         self,
@@ -307,31 +462,24 @@ class SurveyBot:
     ) -> None:
         """After a refused tap: the live message shows the current question again."""
         if tapped is not None and tapped == response.message_id:
-            text, markup = self._screen(survey, response)
-            await self._edit(context, visit.chat_id, tapped, text, markup)
+            await self._edit(context, visit.chat_id, tapped, await self._screen(survey, response))
         else:
             await self._send_current(context, visit, survey, response)
 
-    async def _drop_keyboard(self, context: Context, response: Response) -> None:
+    async def _drop_keyboard(self, context: Context, visit: Visit, response: Response) -> None:
         """The previous live message keeps its text but loses its buttons."""
-        if response.chat_id is None or response.message_id is None:
+        if response.message_id is None:
             return
         try:
             await context.bot.edit_message_reply_markup(
-                response.chat_id, response.message_id, reply_markup=None
+                visit.chat_id, response.message_id, reply_markup=None
             )
         except TelegramError as error:
             # cosmetic: an old message may be gone or already bare; its taps are refused anyway
             log.debug("previous survey message not changed: %s", error.message)
 
-    async def _edit(
-        self,
-        context: Context,
-        chat_id: int,
-        message_id: int,
-        text: str,
-        markup: InlineKeyboardMarkup | None,
-    ) -> None:
+    async def _edit(self, context: Context, chat_id: int, message_id: int, screen: Screen) -> None:
+        text, markup = screen
         try:
             await context.bot.edit_message_text(
                 text, chat_id=chat_id, message_id=message_id, reply_markup=markup
@@ -347,10 +495,6 @@ class SurveyBot:
 
     async def on_error(self, update: object, context: Context) -> None:
         log.error("update failed: %s", context.error, exc_info=context.error)
-
-
-def _finishes(survey: Survey, response: Response, question_id: str) -> bool:
-    return next_question(survey, {**response.answers, question_id: ""}) is None
 
 
 def _commands() -> list[BotCommand]:

@@ -7,36 +7,61 @@ from collections.abc import Iterable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import _, current_language, language_name
-from bot.survey.model import LANGUAGES, ChoiceScale, NumericScale, PlacedQuestion, Survey
-from bot.survey.screens import choice_labels
-from bot.telegram.callback_data import Answer, ChooseLanguage, StartSurvey, encode
+from bot.survey.model import LANGUAGES, NumericScale, PlacedQuestion, Survey
+from bot.survey.screens import answer_labels
+from bot.telegram.callback_data import (
+    Answer,
+    Back,
+    ChooseLanguage,
+    Resume,
+    StartSurvey,
+    encode,
+)
+
+ONE_ROW = 3
+"""Up to this many short choices share a row (Yes / No / Don't know)."""
+SHORT_LABEL = 14
 
 
 def _button(text: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(text=text, callback_data=data)
 
 
-def question_keyboard(response_id: int, question: PlacedQuestion) -> InlineKeyboardMarkup | None:
-    """Buttons for the question; None for a required free-text question (the answer is typed)."""
-    rows: list[list[InlineKeyboardButton]] = []
-    scale = question.scale
+def question_keyboard(
+    response_id: int,
+    question: PlacedQuestion,
+    *,
+    can_go_back: bool,
+    selected: str | None = None,
+) -> InlineKeyboardMarkup | None:
+    """Buttons for the question; `selected` (a revisited answer) is ticked."""
+    labels = [
+        (f"✓ {label}" if value == selected else label, value)
+        for label, value in answer_labels(question)
+    ]
 
     def answer(value: str | None) -> str:
         return encode(Answer(response_id, question.index, value))
 
-    if isinstance(scale, ChoiceScale):
-        labels = choice_labels(scale)
-        per_row = 3 if len(labels) <= 3 else 2
-        for start in range(0, len(labels), per_row):
-            rows.append([_button(label, answer(v)) for label, v in labels[start : start + per_row]])
-    elif isinstance(scale, NumericScale):
-        values = [str(v) for v in scale.values]
-        half = (len(values) + 1) // 2 if len(values) > 7 else len(values)
-        for chunk in (values[:half], values[half:]):
-            if chunk:
-                rows.append([_button(v, answer(v)) for v in chunk])
+    rows: list[list[InlineKeyboardButton]] = []
+    scale = question.scale
+    if isinstance(scale, NumericScale) and scale.point_labels is None:
+        half = (len(labels) + 1) // 2 if len(labels) > 7 else len(labels)
+        rows = [
+            [_button(t, answer(v)) for t, v in chunk] for chunk in (labels[:half], labels[half:])
+        ]
+    elif len(labels) <= ONE_ROW and all(len(t) <= SHORT_LABEL for t, _v in labels):
+        rows = [[_button(t, answer(v)) for t, v in labels]]
+    else:
+        rows = [[_button(t, answer(v))] for t, v in labels]
+    rows = [row for row in rows if row]
+    last: list[InlineKeyboardButton] = []
+    if can_go_back:
+        last.append(_button(_("« Back"), encode(Back(response_id, question.index))))
     if question.question.optional:
-        rows.append([_button(_("Skip"), answer(None))])
+        last.append(_button(_("Skip"), answer(None)))
+    if last:
+        rows.append(last)
     return InlineKeyboardMarkup(rows) if rows else None
 
 
@@ -44,6 +69,17 @@ def menu_keyboard(surveys: Iterable[Survey]) -> InlineKeyboardMarkup:
     language = current_language()
     return InlineKeyboardMarkup(
         [[_button(s.title(language), encode(StartSurvey(s.id)))] for s in surveys]
+    )
+
+
+def resume_keyboard(response_id: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(_("Continue"), encode(Resume(response_id, restart=False))),
+                _button(_("Start over"), encode(Resume(response_id, restart=True))),
+            ]
+        ]
     )
 
 

@@ -19,6 +19,13 @@ TAPS = "YYYYYNU" + "YNNUNY" + "YYYNNNUUY" + "YYYYN" + "NNNNU"
 # 5 "don't know"; strongest Implementation (80 %), weakest Measuring results (0 %).
 SECTION_PERCENTS = ["71", "33", "44", "80", "0"]
 
+QUESTIONS_AND_TIME = {
+    "fr": "32 questions · environ 6 minutes",
+    "ru": "32 вопроса · около 6 минут",
+    "en": "32 questions · about 6 minutes",
+    "pt": "32 perguntas · cerca de 6 minutos",
+}
+BACK = {"fr": "Retour", "ru": "Назад", "en": "Back", "pt": "Voltar"}
 LANGUAGES = {
     # language: (Yes, No, Don't know), overall line, "don't know" line, percent sign, colon
     "fr": (
@@ -66,11 +73,13 @@ async def test_a_manager_completes_cx_maturity_and_reads_the_scored_summary(
     await manager.send("/start")
     await manager.tap(SURVEY.title(language))
     assert SURVEY.intro is not None and SURVEY.intro(language) in manager.text
+    assert QUESTIONS_AND_TIME[language] in manager.text
 
     for number, (question, tap) in enumerate(zip(SURVEY.questions, TAPS, strict=True), start=1):
         assert f"{number}/32 · {question.section.title(language)}" in manager.text  # type: ignore[misc]
         assert question.question.text(language) in manager.text
-        assert manager.buttons() == list(labels)
+        back = ["« " + BACK[language]] if number > 1 else []
+        assert manager.buttons() == [*labels, *back]
         await manager.tap(labels["YNU".index(tap)])
 
     summary = manager.text

@@ -33,7 +33,7 @@ async def test_a_customer_rates_us_and_says_why_through_a_desk_link(
 
     await customer.tap("9")
     assert "Quelle est la principale raison de votre note" in customer.text
-    assert customer.buttons() == ["Passer"]
+    assert customer.buttons() == ["« Retour", "Passer"]
 
     await customer.send("Accueil rapide et très aimable")
     assert "Merci\u00a0! Nous sommes ravis que vous nous recommandiez." in customer.text

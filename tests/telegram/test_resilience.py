@@ -98,9 +98,9 @@ async def test_a_tap_on_an_old_message_shows_the_current_question_again(
 
     notice = await manager.tap("No", first_screen)
     assert notice == "This question is already answered. Here is the current one."
-    assert "4/32" in manager.text and manager.buttons() == ["Yes", "No", "Don't know"]
+    assert "4/32" in manager.text and manager.buttons() == ["Yes", "No", "Don't know", "« Back"]
     assert [value for _, value in stored(bot.database)] == ["yes", "yes", "yes"]
-    live = [m for m in manager.chat.values() if "reply_markup" in m and "/32" in m["text"]]
+    live = [m for m in manager.chat.values() if "reply_markup" in m and "/32 ·" in m["text"]]
     assert live == [manager.last], "only the newest survey message keeps its buttons"
 
 
