@@ -119,3 +119,89 @@ async def test_link_asks_the_bot_api_for_the_username_when_not_given() -> None:
     finally:
         await api.stop()
     assert out.decode().strip() == "https://t.me/cxbot_test_bot?start=cx-maturity"
+
+
+SMALL_SURVEY = """
+id = "pulse"
+scoring = "nps"
+score_question = "recommend"
+
+[title]
+ru = "Пульс"
+en = "Pulse"
+fr = "Pouls"
+pt = "Pulso"
+
+[scales.likelihood]
+kind = "numeric"
+min = 0
+max = 10
+min_label = { ru = "нет", en = "no", fr = "non", pt = "não" }
+max_label = { ru = "да", en = "yes", fr = "oui", pt = "sim" }
+
+[scales.comment]
+kind = "text"
+
+[[sections]]
+id = "main"
+
+[[sections.questions]]
+id = "recommend"
+scale = "likelihood"
+text = { ru = "Оценка?", en = "Rating?", fr = "Note ?", pt = "Nota?" }
+
+[[sections.questions]]
+id = "why"
+scale = "comment"
+optional = true
+when = { question = "recommend", max = 6 }
+text = { ru = "Почему?", en = "Why?", fr = "Pourquoi ?", pt = "Porquê?" }
+"""
+
+BROKEN = {
+    "a condition on a later question": (
+        ('when = { question = "recommend", max = 6 }', 'when = { question = "later", max = 6 }'),
+        "sections[0].questions[1].when.question: 'later' is not a question asked before this one",
+    ),
+    "a duplicate id": (
+        ('id = "why"', 'id = "recommend"'),
+        "sections[0].questions[1].id: question id 'recommend' is used twice"
+        " (first at sections[0].questions[0])",
+    ),
+    "a missing translation": (
+        (', pt = "Porquê?" }', " }"),
+        "sections[0].questions[1].text.pt: Field required",
+    ),
+    "an unknown scale": (
+        ('scale = "comment"', 'scale = "essay"'),
+        "sections[0].questions[1].scale: unknown scale 'essay' (declared: comment, likelihood)",
+    ),
+    "a TOML syntax error": (
+        ('id = "main"', 'id = "main'),
+        "line 23, column 11: Illegal character",
+    ),
+    "an unknown scale kind": (
+        ('kind = "text"', 'kind = "slider"'),
+        "scales.comment: Input tag 'slider' found using 'kind' does not match any of the expected"
+        " tags: 'choice', 'numeric', 'text'",
+    ),
+}
+
+
+def test_the_small_survey_used_below_is_valid(tmp_path: Path) -> None:
+    path = tmp_path / "pulse.toml"
+    path.write_text(SMALL_SURVEY, encoding="utf-8")
+    assert cxbot("validate", str(path)).returncode == 0
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_validate_refuses_a_broken_file_with_file_place_and_reason(
+    tmp_path: Path, case: str
+) -> None:
+    (old, new), expected = BROKEN[case]
+    assert old in SMALL_SURVEY
+    path = tmp_path / "pulse.toml"
+    path.write_text(SMALL_SURVEY.replace(old, new, 1), encoding="utf-8")
+    result = cxbot("validate", str(path))
+    assert result.returncode == 1
+    assert f"{path}: {expected}" in result.stderr

@@ -6,6 +6,7 @@ is found by `cxbot validate` or at deploy time, never by a respondent.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,9 @@ class SurveyFileError(Exception):
         self.problems = tuple(problems)
 
 
+_TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+
+
 def _place(loc: tuple[int | str, ...]) -> str:
     """('sections', 2, 'questions', 0, 'text', 'pt') -> 'sections[2].questions[0].text.pt'."""
     if len(loc) > 2 and loc[0] == "scales":
@@ -52,7 +56,10 @@ def load_survey(path: Path) -> Survey:
         place = f"byte {error.start}"
         raise SurveyFileError([Problem(path, place, "not UTF-8 text")]) from None
     except tomllib.TOMLDecodeError as error:
-        raise SurveyFileError([Problem(path, "(syntax)", str(error))]) from None
+        found = _TOML_PLACE.search(str(error))
+        place = f"line {found[1]}, column {found[2]}" if found else "(syntax)"
+        reason = _TOML_PLACE.sub("", str(error)).strip()
+        raise SurveyFileError([Problem(path, place, reason)]) from None
     try:
         survey = Survey.model_validate(data)
     except ValidationError as error:
