@@ -31,7 +31,9 @@ async def test_a_chosen_language_wins_over_telegrams(api: BotApiStandIn, bot: Bo
     assert person.text == "Idioma: Português. Envie /start para escolher um questionário."
     await person.send("/start")
     assert person.text == "Olá! Escolha um questionário:"
-    assert person.buttons() == ["Autoavaliação da maturidade CX", "Recomendaria a nossa empresa?"]
+    assert {"Autoavaliação da maturidade CX", "Recomendaria a nossa empresa?"} <= set(
+        person.buttons()
+    )
 
     await bot.stop()
     await bot.start()

@@ -32,7 +32,8 @@ async def test_a_customer_rates_us_and_says_why_through_a_desk_link(
     assert [len(row) for row in rows] == [6, 5], "0-10 on two rows"
 
     await customer.tap("9")
-    assert "Quelle est la principale raison de votre note" in customer.text
+    assert "2/2" in customer.text
+    assert "Qu'avez-vous le plus apprécié ?" in customer.text, "the promoters' follow-up"
     assert customer.buttons() == ["« Retour", "Passer"]
 
     await customer.send("Accueil rapide et très aimable")
@@ -43,7 +44,7 @@ async def test_a_customer_rates_us_and_says_why_through_a_desk_link(
 
     assert responses(bot.database) == [
         ("nps", "desk-3", "fr", 1, "recommend", "9"),
-        ("nps", "desk-3", "fr", 1, "why", "Accueil rapide et très aimable"),
+        ("nps", "desk-3", "fr", 1, "why-promoter", "Accueil rapide et très aimable"),
     ]
 
 
@@ -51,12 +52,13 @@ async def test_a_customer_rates_us_and_skips_the_why(api: BotApiStandIn, bot: Bo
     customer = Person(api, 2002, "en")
     await customer.send("/start nps")
     await customer.tap("3")
+    assert "What disappointed you? What should we improve first?" in customer.text
     await customer.tap("Skip")
     assert "Thank you for your honesty." in customer.text
     assert "Your rating: 3 out of 10." in customer.text
     assert responses(bot.database) == [
         ("nps", None, "en", 1, "recommend", "3"),
-        ("nps", None, "en", 1, "why", None),
+        ("nps", None, "en", 1, "why-detractor", None),
     ]
 
 
@@ -64,8 +66,28 @@ async def test_a_passive_customer_is_thanked_as_one(api: BotApiStandIn, bot: Bot
     customer = Person(api, 2003, "pt-br")
     await customer.send("/start nps")
     await customer.tap("7")
+    assert "O que seria preciso para nos dar 10?" in customer.text
     await customer.tap("Saltar")
     assert "Obrigado! Vamos continuar a trabalhar para merecer um 10 da sua parte." in customer.text
+
+
+async def test_changing_the_rating_after_back_asks_the_follow_up_of_the_new_category(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    customer = Person(api, 2006, "en")
+    await customer.send("/start nps")
+    await customer.tap("10")
+    assert "What did you like most?" in customer.text
+    await customer.tap("« Back")
+    assert "✓ 10" in customer.buttons()
+    await customer.tap("4")
+    assert "What disappointed you?" in customer.text
+    await customer.send("Long wait")
+    assert "Thank you for your honesty." in customer.text
+    assert [row[-2:] for row in responses(bot.database)] == [
+        ("recommend", "4"),
+        ("why-detractor", "Long wait"),
+    ]
 
 
 async def test_an_over_long_why_is_refused_with_the_limit(

@@ -1,0 +1,61 @@
+"""An employee answers the eNPS pulse, and anonymity is real: no Telegram id next to answers."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.telegram.harness import BotProcess, Person
+from tests.telegram.standin import BotApiStandIn
+
+EMPLOYEE = 987654321
+
+
+def every_value(database: Path, table: str) -> list[str]:
+    with sqlite3.connect(database) as db:
+        return [str(value) for row in db.execute(f"SELECT * FROM {table}") for value in row]
+
+
+async def test_an_employee_answers_anonymously_and_is_told_how(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    employee = Person(api, EMPLOYEE, "ru")
+    await employee.send("/start enps__sales")
+    assert "Ответы анонимны" in employee.text
+    await employee.tap("5")
+    assert "Что вас разочаровало?" in employee.text
+    await employee.send("Мало обратной связи от руководителя")
+    assert "Спасибо за честность." in employee.text
+    assert "Ваш ответ анонимен: он хранится без привязки к вашему аккаунту Telegram" in (
+        employee.text
+    )
+
+    for table in ("responses", "answers"):
+        values = every_value(bot.database, table)
+        assert values, table
+        assert not any(str(EMPLOYEE) in value for value in values), table
+    with sqlite3.connect(bot.database) as db:
+        user_id, respondent, segment, started, finished = db.execute(
+            "SELECT user_id, respondent, segment, started_at, finished_at FROM responses"
+        ).fetchone()
+        times = [t for (t,) in db.execute("SELECT answered_at FROM answers")]
+    assert user_id is None and respondent.startswith("a:") and segment == "sales"
+    assert all(t.endswith(":00:00.000") for t in [started, finished, *times]), "hours only"
+
+
+async def test_an_anonymous_pulse_can_still_be_continued(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    employee = Person(api, EMPLOYEE, "en")
+    await employee.send("/start enps__ops")
+    await employee.tap("8")
+    await employee.send("/start")
+    assert employee.text.startswith("You have an unfinished questionnaire:")
+    await employee.tap("Continue")
+    assert "What would make it a 10 for you?" in employee.text
+    await employee.tap("Skip")
+    assert "Your answer is anonymous" in employee.text
+
+    colleague = Person(api, EMPLOYEE + 1, "en")
+    await colleague.send("/start")
+    assert colleague.text == "Hello! Choose a questionnaire:", "another person sees nothing"
