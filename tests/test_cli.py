@@ -43,7 +43,8 @@ def test_validate_accepts_the_shipped_surveys() -> None:
     result = cxbot("validate")
     assert result.returncode == 0, result.stderr
     assert "ok  cx-maturity (32 questions)" in result.stdout
-    assert "ok  nps (2 questions)" in result.stdout
+    assert "ok  nps (4 questions)" in result.stdout
+    assert "ok  enps (4 questions)" in result.stdout
 
 
 def test_validate_names_the_file_the_place_and_the_reason(broken_surveys: Path) -> None:
