@@ -7,7 +7,8 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -84,7 +85,11 @@ class Storage:
         await connection.execute("PRAGMA busy_timeout = 10000")
         await connection.execute("PRAGMA foreign_keys = ON")
         storage = cls(connection)
-        await storage._migrate()
+        try:
+            await storage._migrate()
+        except BaseException:
+            await connection.close()
+            raise
         return storage
 
     async def close(self) -> None:
@@ -118,15 +123,16 @@ class Storage:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
 
-    async def _transaction(self, statements: Sequence[tuple[str, Sequence[object]]]) -> None:
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: all its statements land together or not at all."""
         await self._db.execute("BEGIN IMMEDIATE")
         try:
-            for sql, params in statements:
-                await self._db.execute(sql, params)
-            await self._db.execute("COMMIT")
+            yield self._db
         except BaseException:
             await self._db.execute("ROLLBACK")
             raise
+        await self._db.execute("COMMIT")
 
     # users
 
@@ -236,37 +242,41 @@ class Storage:
         cursor: str | None,
         finished: bool,
         replaces_previous: bool = False,
-    ) -> None:
+    ) -> bool:
         """Store (or, after Back, replace) one answer with where the respondent goes next.
 
         One transaction: the answer, the cursor, the end of the response and, for surveys that
-        keep one current response per person, the older responses it replaces.
+        keep one current response per person, the older responses it replaces. The same call
+        twice changes nothing the second time; returns whether anything changed.
         """
         now = utcnow() if response.user_id is not None else to_the_hour(utcnow())
-        statements: list[tuple[str, Sequence[object]]] = [
-            (
+        async with self._transaction() as db:
+            cursor_ = await db.execute(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
                 VALUES (?, ?, ?, ?)
                 ON CONFLICT (response_id, question_id) DO UPDATE SET
                     value = excluded.value, answered_at = excluded.answered_at
+                    WHERE value IS NOT excluded.value
                 """,
                 (response.id, question_id, value, now),
-            ),
-            (
+            )
+            changed = (
+                cursor_.rowcount > 0 or response.cursor != cursor or response.finished != finished
+            )
+            if not changed:
+                return False
+            await db.execute(
                 "UPDATE responses SET updated_at = ?, cursor = ?, finished_at = ? WHERE id = ?",
                 (now, cursor, now if finished else None, response.id),
-            ),
-        ]
-        if finished and replaces_previous:
-            statements.append(
-                (
+            )
+            if finished and replaces_previous:
+                await db.execute(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
                     " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL",
                     (response.id, response.respondent, response.survey_id, response.id),
                 )
-            )
-        await self._transaction(statements)
+        return True
 
     async def set_cursor(self, response_id: int, cursor: str | None) -> None:
         await self._db.execute(

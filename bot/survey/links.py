@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 MAX_PAYLOAD = 64
-_ALLOWED = re.compile(r"^[A-Za-z0-9_-]+$")
+_ALLOWED = re.compile(r"[A-Za-z0-9_-]+")
 SEPARATOR = "__"
 
 
@@ -29,7 +29,7 @@ def encode_payload(target: Target) -> str:
     payload = target.survey_id
     if target.segment:
         payload += SEPARATOR + target.segment
-    if not _ALLOWED.match(payload):
+    if not _ALLOWED.fullmatch(payload):
         raise LinkError(f"{payload!r}: a link may only carry letters A-Z a-z, digits, _ and -")
     if len(payload) > MAX_PAYLOAD:
         raise LinkError(
@@ -41,9 +41,11 @@ def encode_payload(target: Target) -> str:
 
 def decode_payload(payload: str) -> Target | None:
     """None for what no link of ours could carry."""
-    if not payload or len(payload) > MAX_PAYLOAD or not _ALLOWED.match(payload):
+    if not payload or len(payload) > MAX_PAYLOAD or not _ALLOWED.fullmatch(payload):
         return None
     survey_id, _, segment = payload.partition(SEPARATOR)
+    if not survey_id:
+        return None
     return Target(survey_id=survey_id, segment=segment or None)
 
 

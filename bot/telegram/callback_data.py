@@ -51,12 +51,12 @@ class ChooseLanguage:
 
 Action = Answer | Back | Resume | StartSurvey | ChooseLanguage
 
-_ANSWER = re.compile(r"^a:(\d{1,12}):(\d{1,3}):([a-z0-9-]{1,24})$")
-_SKIP = re.compile(r"^k:(\d{1,12}):(\d{1,3})$")
-_BACK = re.compile(r"^b:(\d{1,12}):(\d{1,3})$")
-_RESUME = re.compile(r"^([cr]):(\d{1,12})$")
-_START = re.compile(r"^s:([a-z0-9-]{1,24})$")
-_LANGUAGE = re.compile(r"^l:([a-z]{2})$")
+_ANSWER = re.compile(r"a:([0-9]{1,12}):([0-9]{1,3}):([a-z0-9-]{1,24})")
+_SKIP = re.compile(r"k:([0-9]{1,12}):([0-9]{1,3})")
+_BACK = re.compile(r"b:([0-9]{1,12}):([0-9]{1,3})")
+_RESUME = re.compile(r"([cr]):([0-9]{1,12})")
+_START = re.compile(r"s:([a-z0-9-]{1,24})")
+_LANGUAGE = re.compile(r"l:([a-z]{2})")
 
 
 def encode(action: Action) -> str:
@@ -82,16 +82,16 @@ def decode(data: str | None) -> Action | None:
     """The action, or None for anything we did not produce (forged, garbled, too long)."""
     if not data or len(data) > MAX_BYTES:
         return None
-    if m := _ANSWER.match(data):
+    if m := _ANSWER.fullmatch(data):
         return Answer(int(m[1]), int(m[2]), m[3])
-    if m := _SKIP.match(data):
+    if m := _SKIP.fullmatch(data):
         return Answer(int(m[1]), int(m[2]), None)
-    if m := _BACK.match(data):
+    if m := _BACK.fullmatch(data):
         return Back(int(m[1]), int(m[2]))
-    if m := _RESUME.match(data):
+    if m := _RESUME.fullmatch(data):
         return Resume(int(m[2]), restart=m[1] == "r")
-    if m := _START.match(data):
+    if m := _START.fullmatch(data):
         return StartSurvey(m[1])
-    if m := _LANGUAGE.match(data):
+    if m := _LANGUAGE.fullmatch(data):
         return ChooseLanguage(m[1])
     return None

@@ -1,0 +1,286 @@
+"""Users, responses and answers in a real SQLite file."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import sqlite3
+import stat
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+import pytest
+
+from bot.storage import database
+from bot.storage.database import Response, Storage, User
+from bot.storage.migrations import MIGRATIONS
+
+NOW = "2026-01-01 10:20:30.456"
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "x.sqlite3"
+
+
+@pytest.fixture
+async def storage(path: Path) -> AsyncIterator[Storage]:
+    opened = await Storage.open(path)
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every reading of the time is one millisecond after the last: order never hangs on a tie."""
+    ticks = (f"2026-01-01 10:00:{n // 1000:02d}.{n % 1000:03d}" for n in itertools.count(1))
+    monkeypatch.setattr(database, "utcnow", lambda: next(ticks))
+
+
+def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Read the file through a connection of its own, as another process would."""
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(sql).fetchall()
+
+
+async def started(storage: Storage, survey_id: str = "cx-maturity", user_id: int = 7) -> Response:
+    await storage.touch_user(user_id, "en")
+    return await storage.start_response(
+        survey_id=survey_id, respondent=f"u:{user_id}", user_id=user_id, segment=None, language="en"
+    )
+
+
+async def open_id(storage: Storage, survey_id: str | None = None) -> int | None:
+    found = await storage.open_response(["u:7"], survey_id)
+    return None if found is None else found.id
+
+
+async def reloaded(storage: Storage, response: Response) -> Response:
+    found = await storage.response(response.id)
+    assert found is not None
+    return found
+
+
+# the file
+
+
+async def test_a_new_database_is_at_the_latest_schema(storage: Storage) -> None:
+    assert await storage.schema_version() == len(MIGRATIONS)
+
+
+async def test_reopening_runs_only_the_steps_not_yet_run(
+    path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await (await Storage.open(path)).close()
+    step = "CREATE TABLE marker (n INTEGER); INSERT INTO marker VALUES (1);"
+    monkeypatch.setattr(database, "MIGRATIONS", (*MIGRATIONS, step))
+    for _ in range(2):
+        async with await Storage.open(path) as storage:
+            assert await storage.schema_version() == len(MIGRATIONS) + 1
+    assert query(path, "SELECT count(*) FROM marker") == [(1,)]
+
+
+async def test_the_journal_is_in_wal_mode(storage: Storage, path: Path) -> None:
+    assert query(path, "PRAGMA journal_mode") == [("wal",)]
+
+
+async def test_the_file_is_readable_by_its_owner_only(storage: Storage, path: Path) -> None:
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def newer_than_the_code(path: Path) -> None:
+    with closing(sqlite3.connect(path)) as db:
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+
+
+async def is_open(connection: aiosqlite.Connection) -> bool:
+    try:
+        async with connection.execute("SELECT 1"):
+            return True
+    except ValueError:  # aiosqlite's refusal on a closed connection
+        return False
+
+
+@pytest.fixture
+async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[aiosqlite.Connection]]:
+    """Every aiosqlite connection opened during the test; any left open is closed after it."""
+    opened: list[aiosqlite.Connection] = []
+    real_connect = aiosqlite.connect
+
+    def recording_connect(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
+        opened.append(real_connect(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(aiosqlite, "connect", recording_connect)
+    yield opened
+    for connection in opened:
+        if await is_open(connection):
+            await connection.close()
+
+
+async def test_a_database_newer_than_the_code_is_refused(
+    path: Path, connections: list[aiosqlite.Connection]
+) -> None:
+    newer_than_the_code(path)
+    with pytest.raises(RuntimeError, match="newer than this code"):
+        await Storage.open(path)
+
+
+async def test_a_refused_database_is_left_closed(
+    path: Path, connections: list[aiosqlite.Connection]
+) -> None:
+    newer_than_the_code(path)
+    with pytest.raises(RuntimeError):
+        await Storage.open(path)
+    assert len(connections) == 1
+    assert not await is_open(connections[0])
+
+
+async def test_data_survives_closing_and_reopening(path: Path) -> None:
+    async with await Storage.open(path) as storage:
+        response = await started(storage)
+        await storage.set_language(7, "ru")
+        await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    async with await Storage.open(path) as storage:
+        assert (await reloaded(storage, response)).answers == {"cx-director": "yes"}
+        assert (await storage.touch_user(7, "en")).language == "ru"
+
+
+# users
+
+
+async def test_a_user_is_recorded_on_first_contact(storage: Storage) -> None:
+    assert await storage.touch_user(7, "fr") == User(id=7, language=None, telegram_language="fr")
+
+
+async def test_touching_an_unchanged_user_returns_them(storage: Storage) -> None:
+    await storage.touch_user(7, "fr")
+    assert await storage.touch_user(7, "fr") == User(id=7, language=None, telegram_language="fr")
+
+
+async def test_telegram_language_is_updated_and_a_chosen_language_kept(storage: Storage) -> None:
+    await storage.touch_user(7, "fr")
+    await storage.set_language(7, "ru")
+    assert await storage.touch_user(7, "pt-br") == User(7, language="ru", telegram_language="pt-br")
+
+
+# responses
+
+
+async def test_a_started_response_reads_back_the_same(
+    storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(database, "utcnow", lambda: NOW)
+    await storage.touch_user(7, "en")
+    response = await storage.start_response(
+        survey_id="nps", respondent="u:7", user_id=7, segment="desk-3", language="fr"
+    )
+    expected = Response(
+        id=response.id,
+        survey_id="nps",
+        respondent="u:7",
+        user_id=7,
+        segment="desk-3",
+        language="fr",
+        started_at=NOW,
+        updated_at=NOW,
+        finished_at=None,
+        closed_at=None,
+        cursor=None,
+        message_id=None,
+        answers={},
+    )
+    assert response == expected
+    assert await storage.response(response.id) == expected
+
+
+async def test_an_unknown_response_is_none(storage: Storage) -> None:
+    assert await storage.response(12345) is None
+
+
+# answers
+
+
+async def test_an_answer_is_stored_with_its_value(storage: Storage) -> None:
+    response = await started(storage)
+    await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert (await reloaded(storage, response)).answers == {"cx-director": "yes"}
+
+
+async def test_a_skip_is_stored_as_none(storage: Storage) -> None:
+    response = await started(storage, "nps")
+    await storage.record_answer(response, "why-promoter", None, cursor=None, finished=False)
+    assert (await reloaded(storage, response)).answers == {"why-promoter": None}
+
+
+async def test_a_response_is_finished_only_by_a_finishing_answer(
+    storage: Storage, clock: None
+) -> None:
+    response = await started(storage, "nps")
+    await storage.record_answer(response, "recommend", "9", cursor=None, finished=False)
+    assert (await reloaded(storage, response)).finished_at is None
+    await storage.record_answer(response, "why-promoter", None, cursor=None, finished=True)
+    finished = await reloaded(storage, response)
+    assert finished.finished_at is not None
+    assert finished.finished_at == finished.updated_at, "finished when the last answer came"
+    assert not finished.open
+
+
+async def test_a_repeated_answer_is_stored_once(storage: Storage, path: Path) -> None:
+    response = await started(storage)
+    for _ in range(2):
+        await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert query(path, "SELECT question_id, value FROM answers") == [("cx-director", "yes")]
+
+
+async def test_a_repeated_answer_changes_nothing(storage: Storage, path: Path, clock: None) -> None:
+    response = await started(storage)
+    await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    before = (query(path, "SELECT * FROM answers"), await reloaded(storage, response))
+    await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert (query(path, "SELECT * FROM answers"), await reloaded(storage, response)) == before
+
+
+async def test_a_repeated_answer_reports_it_was_not_stored(storage: Storage) -> None:
+    response = await started(storage)
+    stored: list[object] = []
+    for _ in range(2):
+        stored.append(
+            await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+        )
+    assert stored == [True, False]
+
+
+# the open response
+
+
+async def test_the_open_response_is_the_most_recently_active(storage: Storage, clock: None) -> None:
+    older = await started(storage, "cx-maturity")
+    newer = await started(storage, "nps")
+    assert await open_id(storage) == newer.id
+    await storage.record_answer(older, "cx-director", "no", cursor=None, finished=False)
+    assert await open_id(storage) == older.id
+
+
+async def test_the_open_response_can_be_asked_for_one_survey(storage: Storage, clock: None) -> None:
+    cx = await started(storage, "cx-maturity")
+    await started(storage, "nps")
+    assert await open_id(storage, "cx-maturity") == cx.id
+    assert await open_id(storage, "csat") is None
+
+
+async def test_a_finished_response_is_not_open(storage: Storage, clock: None) -> None:
+    cx = await started(storage, "cx-maturity")
+    nps = await started(storage, "nps")
+    await storage.record_answer(nps, "recommend", "9", cursor=None, finished=True)
+    assert await open_id(storage) == cx.id
+    await storage.record_answer(cx, "cx-director", "yes", cursor=None, finished=True)
+    assert await open_id(storage) is None
+
+
+async def test_another_respondents_response_is_not_theirs(storage: Storage) -> None:
+    await started(storage, user_id=7)
+    assert await storage.open_response(["u:8"]) is None
