@@ -174,6 +174,8 @@ class Survey(Strict):
     expires_after_hours: int | None = Field(default=None, ge=1)
     """Unfinished responses untouched for longer than this are not continued."""
     public: bool = True
+    suggest_start: bool = False
+    """Self-assessments: name the weakest section as the place to start (a diagnostic)."""
     title: Localized
     intro: Localized | None = None
     scales: dict[Id, Scale]

@@ -189,6 +189,12 @@ def _yes_share_lines(
                 percent=format_percent(weakest.share),
             )
         )
+    if survey.suggest_start and result.weakest.share < 1:
+        lines.append(
+            _("Where to start: {section}, the area with the fewest “yes” answers.").format(
+                section=_section_title(result.weakest.section, language)
+            )
+        )
     unsure_label = _unsure_label(survey, language)
     if result.unsure and unsure_label:
         lines.append(
