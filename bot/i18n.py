@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.survey.model import LANGUAGES
+from bot.survey.rounding import half_up, whole, whole_percent
 
 DOMAIN = "messages"
 _language: ContextVar[str] = ContextVar("language", default="en")
@@ -78,13 +80,23 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def format_percent(share: float) -> str:
-    """0.46 -> '46%' (en), '46 %' (fr, no-break space), '46 %' (ru)."""
-    text: str = numbers.format_percent(share, locale=_language.get())
+    """0.46 -> '46%' (en), '46 %' (fr, no-break space), '46 %' (ru); whole percent, half up."""
+    text: str = numbers.format_percent(Decimal(whole_percent(share)) / 100, locale=_language.get())
     return text
 
 
 def format_number(value: float) -> str:
-    text: str = numbers.format_decimal(value, locale=_language.get())
+    """A whole number for the locale ('1,000', '1 000'), rounded half up."""
+    text: str = numbers.format_decimal(whole(value), locale=_language.get())
+    return text
+
+
+def format_decimal(value: float, digits: int) -> str:
+    """5.43 -> '5.4' (en), '5,4' (fr, ru, pt): always `digits` decimals."""
+    pattern = "#,##0." + "0" * digits if digits else "#,##0"
+    text: str = numbers.format_decimal(
+        half_up(value, digits), format=pattern, locale=_language.get()
+    )
     return text
 
 

@@ -17,6 +17,7 @@ from types import TracebackType
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.reports import ReportQueries
 
 
 def utcnow() -> str:
@@ -94,6 +95,11 @@ class Storage:
 
     async def close(self) -> None:
         await self._db.close()
+
+    @property
+    def reports(self) -> ReportQueries:
+        """The read-only aggregates behind admin summaries and exports."""
+        return ReportQueries(self._db)
 
     async def __aenter__(self) -> Storage:
         return self

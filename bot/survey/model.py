@@ -171,6 +171,8 @@ class Survey(Strict):
     new response (contact ratings); wave: one per pulse wave."""
     anonymous: bool = False
     """No Telegram id is stored with responses or answers (employee surveys)."""
+    anonymity_threshold: int = Field(default=5, ge=2, le=100)
+    """Anonymous surveys: no figure, comment or export for a group smaller than this."""
     expires_after_hours: int | None = Field(default=None, ge=1)
     """Unfinished responses untouched for longer than this are not continued."""
     public: bool = True

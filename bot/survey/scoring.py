@@ -13,6 +13,7 @@ from typing import Literal
 
 from bot.survey.flow import Answers, relevant_answers
 from bot.survey.model import Level, NumericScale, PlacedQuestion, Section, Survey
+from bot.survey.rounding import whole_percent
 
 NpsCategory = Literal["detractor", "passive", "promoter"]
 
@@ -99,8 +100,8 @@ def nps_category(rating: int) -> NpsCategory:
 
 
 def level_for(levels: list[Level], share: float) -> Level:
-    """The highest band whose start the share reaches (shares compared in whole percent)."""
-    percent = round(share * 100)
+    """The highest band whose start the share reaches, in whole percent as the summary shows it."""
+    percent = whole_percent(share)
     return [level for level in levels if percent >= level.from_][-1]
 
 

@@ -18,6 +18,7 @@ from bot.survey.model import (
     Survey,
     TextScale,
 )
+from bot.survey.rounding import whole, whole_percent
 from bot.survey.scoring import (
     IndexResult,
     NpsResult,
@@ -105,6 +106,11 @@ def summary_screen(survey: Survey, result: Result, previous: Result | None = Non
     return "\n\n".join([title, *lines])
 
 
+def labelled(label: str, value: str) -> str:
+    """'Design: 33%', with the colon as the language writes it ('Conception : 33 %')."""
+    return _("{label}: {value}").format(label=label, value=value)
+
+
 def _anonymity_line() -> str:
     return _(
         "Your answer is anonymous: it is stored without your Telegram account, and results are"
@@ -116,7 +122,7 @@ def _index_lines(result: IndexResult, previous: IndexResult | None) -> list[str]
     language = current_language()
     if result.index is None:
         return [_("Thank you! No criterion was rated, so there is no index this time.")]
-    overall = _("Index: {index} out of 100").format(index=format_number(round(result.index)))
+    overall = _("Index: {index} out of 100").format(index=format_number(result.index))
     criteria = "\n".join(
         _("{criterion}: {rating}/10").format(
             criterion=_label(c.question, language),
@@ -126,7 +132,7 @@ def _index_lines(result: IndexResult, previous: IndexResult | None) -> list[str]
     )
     lines = [_("Thank you! Your ratings:"), overall, criteria]
     if previous is not None and previous.index is not None:
-        before, now = round(previous.index), round(result.index)
+        before, now = whole(previous.index), whole(result.index)
         lines.append(_change_line(format_number(before), format_number(now), now - before))
     return lines
 
@@ -165,16 +171,14 @@ def _yes_share_lines(
         percent=format_percent(result.share), level=result.level.name(language)
     )
     per_section = "\n".join(
-        _("{section}: {percent}").format(
-            section=_section_title(score.section, language), percent=format_percent(score.share)
-        )
+        labelled(_section_title(score.section, language), format_percent(score.share))
         for score in result.sections
     )
     lines = [_("Your result"), overall, per_section]
     if previous is not None:
-        before, now = round(previous.share, 2), round(result.share, 2)
+        before, now = whole_percent(previous.share), whole_percent(result.share)
         lines.append(
-            _change_line(format_percent(before), format_percent(now), round((now - before) * 100))
+            _change_line(format_percent(before / 100), format_percent(now / 100), now - before)
         )
     if not result.is_flat:
         strongest, weakest = result.strongest, result.weakest

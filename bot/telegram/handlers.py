@@ -43,6 +43,7 @@ from bot.survey.respondents import respondent
 from bot.survey.scoring import score
 from bot.survey.screens import question_screen, summary_screen
 from bot.telegram import callback_data
+from bot.telegram.admin import AdminCommands
 from bot.telegram.keyboards import (
     language_keyboard,
     menu_keyboard,
@@ -82,6 +83,7 @@ class SurveyBot:
         self.config = config
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
+        self.admin = AdminCommands(config.admin_ids, self.surveys, lambda: self.storage)
 
     @property
     def storage(self) -> Storage:
@@ -110,7 +112,12 @@ class SurveyBot:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE
-        commands = {"start": self.on_start, "language": self.on_language, "help": self.on_help}
+        commands: dict[str, Handler] = {
+            "start": self.on_start,
+            "language": self.on_language,
+            "help": self.on_help,
+        }
+        commands |= {name: self._admin_command(name) for name in self.admin.commands}
         for name, handler in commands.items():
             application.add_handler(CommandHandler(name, self._wrap(handler), private))
         # The same commands typed without Telegram's command entity (some clients and Bot API
@@ -132,6 +139,15 @@ class SurveyBot:
                 await handler(update, context, visit)
 
         return wrapped
+
+    def _admin_command(self, name: str) -> Handler:
+        async def handler(update: Update, context: Context, visit: Visit) -> None:
+            if not self.admin.is_admin(visit.user_id):
+                await self.on_unknown(update, context, visit)
+                return
+            await self.admin.run(name, context, visit.chat_id, list(context.args or []))
+
+        return handler
 
     async def _visit(self, update: Update) -> Visit | None:
         user, chat = update.effective_user, update.effective_chat

@@ -94,11 +94,11 @@ def test_a_result_with_all_sections_equal_is_flat(cx: Survey, answer: str) -> No
         # Bands compare whole percents, as shown to the respondent: 24.9 % shows and counts as 25 %.
         (0.249, "Developing"),
         (0.25, "Developing"),
-        # Python's round() goes half to even (as Babel's display does): 24.5 -> 24, 49.5 -> 50,
-        # 74.5 -> 74.
-        (0.245, "Beginner"),
+        # Halves round up, as on any report: 24.5 -> 25, 49.5 -> 50, 74.5 -> 75.
+        (0.245, "Developing"),
+        (0.2449, "Beginner"),
         (0.495, "Advanced"),
-        (0.745, "Advanced"),
+        (0.745, "Leader"),
         (0.75, "Leader"),
         (1.0, "Leader"),
     ],

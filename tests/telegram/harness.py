@@ -20,6 +20,8 @@ from tests.telegram.standin import BotApiStandIn, Call
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-test-token_DoNotLog"
+ADMIN = 1
+"""The user id every test bot takes as its admin (ADMIN_IDS)."""
 QUIET = 0.25
 """Seconds without a new call for a chat before a sent message counts as fully answered."""
 
@@ -37,6 +39,7 @@ class BotProcess:
             "DATABASE": str(self.database),
             "SURVEYS_DIR": str(REPO / "surveys"),
             "DEFAULT_LANGUAGE": "en",
+            "ADMIN_IDS": str(ADMIN),
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None
@@ -113,7 +116,24 @@ class Person:
 
     @property
     def text(self) -> str:
-        return str(self.last["text"])
+        """The newest text message (photos and documents have none)."""
+        return self.texts()[-1]
+
+    def file(self, message: dict[str, Any] | None = None) -> bytes:
+        """The bytes of the photo or document in a message (the newest by default)."""
+        message = self.last if message is None else message
+        if "photo" in message:
+            return self.api.files[message["photo"][-1]["file_id"]]
+        return self.api.files[message["document"]["file_id"]]
+
+    async def receive(self, kind: str) -> dict[str, Any]:
+        """Wait for a photo or document that takes longer than a text (a chart being drawn)."""
+        await self.api.wait_for(lambda: bool(self.chat) and kind in self.last)
+        return self.last
+
+    def texts(self) -> list[str]:
+        """Every text message from the bot, oldest first."""
+        return [m["text"] for _, m in sorted(self.chat.items()) if "text" in m]
 
     def buttons(self, message: dict[str, Any] | None = None) -> list[str]:
         message = self.last if message is None else message

@@ -36,6 +36,12 @@ MAX_POLL_WAIT = 1.0
 """Long polls end after at most this long: a stopping bot does not wait on a long poll."""
 
 
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes
+
+
 class ApiError(Exception):
     def __init__(self, code: int, description: str) -> None:
         super().__init__(description)
@@ -70,6 +76,8 @@ class BotApiStandIn:
         self.polls = 0
         """getUpdates calls so far: the first one means the bot is up."""
         self.delivered: set[int] = set()
+        self.files: dict[str, bytes] = {}
+        """file id -> the bytes of a photo or document the bot sent."""
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
@@ -164,6 +172,40 @@ class BotApiStandIn:
         }
         if markup:
             message["reply_markup"] = markup
+        self.messages.setdefault(chat_id, {})[message["message_id"]] = message
+        return message
+
+    async def api_sendPhoto(self, params: JSON) -> JSON:
+        return self._file_message(params, "photo")
+
+    async def api_sendDocument(self, params: JSON) -> JSON:
+        return self._file_message(params, "document")
+
+    def _file_message(self, params: JSON, kind: str) -> JSON:
+        upload = params.get(kind)
+        if not isinstance(upload, Upload) or not upload.content:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        file_id = f"file-{len(self.files) + 1}"
+        self.files[file_id] = upload.content
+        chat_id = int(params["chat_id"])
+        message: JSON = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+        }
+        if kind == "photo":
+            message["photo"] = [
+                {"file_id": file_id, "file_unique_id": file_id, "width": 900, "height": 700}
+            ]
+        else:
+            message["document"] = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": upload.filename,
+            }
+        if params.get("caption"):
+            message["caption"] = params["caption"]
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
         return message
 
@@ -266,7 +308,12 @@ async def _params(request: web.Request) -> JSON:
     if request.content_type == "application/json":
         raw: JSON = await request.json()
     else:
-        raw = dict(await request.post())
+        raw = {}
+        for key, value in (await request.post()).items():
+            if isinstance(value, web.FileField):
+                raw[key] = Upload(value.filename, value.file.read())
+            else:
+                raw[key] = value
         raw.update(request.query)
     params: JSON = {}
     for key, value in raw.items():

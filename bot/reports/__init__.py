@@ -1,0 +1,1 @@
+"""Admin results: figures from SQL aggregates, text in the admin's language, charts, CSV, QR."""

@@ -1,0 +1,73 @@
+"""The period an admin asks about: `7d`, `30d`, `90d`, `all`, a month `2026-10`, a quarter `2026-Q4`.
+
+Bounds are UTC timestamps in the database's own text format, start inclusive, end exclusive,
+so they compare directly with `finished_at` in SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+_DAYS = re.compile(r"(\d{1,4})d")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])")
+EARLIEST = "0000-01-01 00:00:00.000"
+LATEST = "9999-12-31 23:59:59.999"
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Period:
+    name: str
+    start: str
+    end: str
+    trend_by: str
+    """'week' or 'month': the step of the trend across this period."""
+
+    @property
+    def strftime(self) -> str:
+        """SQLite's format for the trend's buckets (ISO year-week or year-month)."""
+        return "%Y-W%W" if self.trend_by == "week" else "%Y-%m"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.000")
+
+
+def parse_period(text: str | None, now: datetime | None = None) -> Period:
+    """The period named by `text` (None: all time), or PeriodError saying what is accepted."""
+    now = now or datetime.now(UTC)
+    name = (text or "all").strip()
+    if name == "all":
+        return Period("all", EARLIEST, LATEST, "month")
+    if m := _DAYS.fullmatch(name):
+        days = int(m[1])
+        if not 1 <= days <= 3660:
+            raise PeriodError(f"{name}: between 1d and 3660d")
+        start = now - timedelta(days=days)
+        return Period(name, _stamp(start), LATEST, "week" if days <= 120 else "month")
+    if m := _MONTH.fullmatch(name):
+        year, month = int(m[1]), int(m[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"{name}: no such month")
+        start_dt = datetime(year, month, 1)
+        end_dt = datetime(year + month // 12, month % 12 + 1, 1)
+        return Period(name, _stamp(start_dt), _stamp(end_dt), "week")
+    if m := _QUARTER.fullmatch(name):
+        year, quarter = int(m[1]), int(m[2])
+        start_dt = datetime(year, 3 * quarter - 2, 1)
+        end_dt = datetime(year + quarter // 4, (3 * quarter) % 12 + 1, 1)
+        return Period(f"{year}-Q{quarter}", _stamp(start_dt), _stamp(end_dt), "week")
+    raise PeriodError(f"{name}: use 7d, 30d, 90d, all, a month (2026-10) or a quarter (2026-Q4)")
+
+
+def looks_like_period(text: str) -> bool:
+    """Whether an argument is meant as a period (so anything else is a segment)."""
+    return bool(
+        text == "all" or _DAYS.fullmatch(text) or _MONTH.fullmatch(text) or _QUARTER.fullmatch(text)
+    )

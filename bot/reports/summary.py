@@ -1,0 +1,96 @@
+"""An admin's summary of one survey: figures overall, per trend step and per segment, the
+maturity levels, the latest comments, with the anonymity threshold applied to every group."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.reports.figures import Figures, figures, histogram, question_ids, ranked, split
+from bot.reports.periods import Period
+from bot.storage.reports import Comment, ReportQueries
+from bot.survey.model import Survey, TextScale
+
+LATEST_COMMENTS = 5
+
+
+@dataclass(frozen=True)
+class Summary:
+    survey: Survey
+    period: Period
+    segment: str | None
+    overall: Figures
+    trend: list[tuple[str, Figures | None]] = field(default_factory=list)
+    """Bucket -> figures, oldest first; None where the group is under the anonymity threshold."""
+    segments: list[tuple[str, Figures | None]] = field(default_factory=list)
+    """Best first (when not filtered to one segment); None: under the threshold."""
+    levels: dict[int, int] = field(default_factory=dict)
+    comments: list[Comment] = field(default_factory=list)
+
+    @property
+    def threshold(self) -> int:
+        return self.survey.anonymity_threshold if self.survey.anonymous else 1
+
+    @property
+    def hidden(self) -> bool:
+        """Too few responses to show anything without exposing someone."""
+        return self.survey.anonymous and self.overall.n < self.threshold
+
+
+async def build_summary(
+    queries: ReportQueries, survey: Survey, period: Period, segment: str | None = None
+) -> Summary:
+    counted = question_ids(survey)
+    counts = await queries.breakdown(
+        survey.id,
+        counted,
+        start=period.start,
+        end=period.end,
+        segment=segment,
+        bucket_format=period.strftime,
+    )
+    overall = figures(survey, histogram(counts))
+    summary = Summary(survey=survey, period=period, segment=segment, overall=overall)
+    if summary.hidden:
+        return summary
+
+    def shown(group: Figures) -> Figures | None:
+        return group if group.n >= summary.threshold else None
+
+    trend = sorted(
+        (bucket, shown(figures(survey, hist))) for bucket, hist in split(counts, "bucket").items()
+    )
+    by_segment = {name: figures(survey, hist) for name, hist in split(counts, "segment").items()}
+    segments = [] if segment is not None else [(n, shown(f)) for n, f in ranked(by_segment)]
+    levels: dict[int, int] = {}
+    if survey.scoring == "yes-share" and overall.n:
+        levels = await queries.level_counts(
+            survey.id,
+            counted,
+            [level.from_ for level in survey.levels],
+            start=period.start,
+            end=period.end,
+            segment=segment,
+        )
+    texts = [q.id for q in survey.questions if isinstance(q.scale, TextScale)]
+    comments = (
+        await queries.comments(
+            survey.id,
+            texts,
+            start=period.start,
+            end=period.end,
+            segment=segment,
+            limit=LATEST_COMMENTS,
+        )
+        if texts
+        else []
+    )
+    return Summary(
+        survey=survey,
+        period=period,
+        segment=segment,
+        overall=overall,
+        trend=trend,
+        segments=segments,
+        levels=levels,
+        comments=comments,
+    )
