@@ -1,4 +1,4 @@
-"""The command line: `cxbot run | validate | preview | link` (also `python -m bot ...`)."""
+"""The command line: `cxbot run | validate | preview | link | summary | export` (or `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,13 @@ from bot import i18n
 from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import setup_logging
+from bot.reports.chart import render_chart
+from bot.reports.export import write_csv
+from bot.reports.periods import PeriodError, looks_like_period, parse_period
+from bot.reports.qr import qr_png
+from bot.reports.summary import Summary, build_summary
+from bot.reports.text import summary_text
+from bot.storage.database import Storage
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, survey_files
@@ -32,11 +39,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     link = commands.add_parser("link", help="print a survey's deep link")
     link.add_argument("survey")
     link.add_argument("--segment", default=None, help="touchpoint or segment carried by the link")
+    link.add_argument("--qr", type=Path, default=None, help="also write a QR code PNG here")
+    summary = commands.add_parser("summary", help="a survey's results, as admins get them")
+    summary.add_argument("survey")
+    summary.add_argument(
+        "period", nargs="?", default=None, help="7d, 30d, 90d, all, 2026-10, 2026-Q4"
+    )
+    summary.add_argument("segment", nargs="?", default=None)
+    summary.add_argument("--lang", choices=LANGUAGES, default=None)
+    summary.add_argument("--chart", type=Path, default=None, help="also write the chart PNG here")
+    export = commands.add_parser("export", help="a survey's responses as CSV")
+    export.add_argument("survey")
+    export.add_argument("period", nargs="?", default=None)
+    export.add_argument("-o", "--output", type=Path, default=None, help="default: standard output")
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
         return int(COMMANDS[args.command](config, args))
-    except (ConfigError, SurveyFileError, LinkError) as error:
+    except (ConfigError, SurveyFileError, LinkError, PeriodError) as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
 
@@ -113,7 +133,52 @@ def preview(
 def link(config: Config, args: argparse.Namespace) -> int:
     survey = _survey(config, args.survey)
     username = config.bot_username or asyncio.run(_bot_username(config))
-    print(deep_link(username, Target(survey.id, args.segment)))
+    url = deep_link(username, Target(survey.id, args.segment))
+    print(url)
+    if args.qr is not None:
+        args.qr.write_bytes(qr_png(url))
+    return 0
+
+
+def summary(config: Config, args: argparse.Namespace) -> int:
+    """The same summary /summary sends, for an admin on the server (file access is the key)."""
+    survey = _survey(config, args.survey)
+    period_arg, segment = args.period, args.segment
+    if period_arg is not None and not looks_like_period(period_arg) and segment is None:
+        period_arg, segment = None, period_arg
+    period = parse_period(period_arg)
+
+    async def build() -> Summary:
+        async with await Storage.open(config.database) as storage:
+            return await build_summary(storage.reports, survey, period, segment)
+
+    result = asyncio.run(build())
+    with use_language(args.lang or config.default_language):
+        print(summary_text(result))
+        if args.chart is not None and not result.hidden and result.overall.n:
+            args.chart.write_bytes(render_chart(result))
+    return 0
+
+
+def export(config: Config, args: argparse.Namespace) -> int:
+    survey = _survey(config, args.survey)
+    period = parse_period(args.period)
+
+    async def build() -> bytes | None:
+        async with await Storage.open(config.database) as storage:
+            if survey.anonymous and (await build_summary(storage.reports, survey, period)).hidden:
+                return None
+            rows = storage.reports.export(survey.id, start=period.start, end=period.end)
+            return await write_csv(survey, rows)
+
+    document = asyncio.run(build())
+    if document is None:
+        print(f"cxbot: {survey.id}: too few responses to export anonymous answers", file=sys.stderr)
+        return 1
+    if args.output is None:
+        sys.stdout.buffer.write(document)
+    else:
+        args.output.write_bytes(document)
     return 0
 
 
@@ -138,6 +203,8 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "validate": validate,
     "preview": preview,
     "link": link,
+    "summary": summary,
+    "export": export,
 }
 
 if __name__ == "__main__":

@@ -14,7 +14,8 @@ from bot.reports.figures import Figures
 from bot.reports.summary import Summary
 from bot.survey.model import Survey
 
-WIDTH, HEIGHT, DPI = 9.0, 7.0, 100
+WIDTH, PANEL_HEIGHT, DPI = 9.0, 3.6, 100
+MAX_BARS = 15
 
 
 def _axis_label(survey: Survey) -> str:
@@ -28,7 +29,7 @@ def _axis_label(survey: Survey) -> str:
 
 
 def _bars(survey: Survey, summary: Summary) -> tuple[str, list[str], list[float]]:
-    """The breakdown worth a bar chart for this kind of survey."""
+    """The breakdown worth a bar chart for this kind of survey (none for CSAT and CES)."""
     overall, language = summary.overall, current_language()
     if overall.nps is not None and overall.nps.n:
         nps = overall.nps
@@ -52,12 +53,16 @@ def _bars(survey: Survey, summary: Summary) -> tuple[str, list[str], list[float]
             [(s.title or survey.title)(language) for s in sections],
             [100 * overall.criteria[s.id] for s in sections],
         )
-    shown = [(name or "—", group) for name, group in summary.segments if group is not None]
-    return (
-        _("By segment"),
-        [name for name, _group in shown],
-        [group.headline or 0 for _name, group in shown],
-    )
+    return "", [], []
+
+
+def _segments(summary: Summary) -> tuple[str, list[str], list[float]]:
+    shown = [
+        (name or "—", group.headline)
+        for name, group in summary.segments[:MAX_BARS]
+        if group is not None and group.headline is not None
+    ]
+    return _("By segment"), [name for name, _v in shown], [value for _n, value in shown]
 
 
 def render_chart(summary: Summary) -> bytes:
@@ -65,17 +70,18 @@ def render_chart(summary: Summary) -> bytes:
     from matplotlib.figure import Figure  # no pyplot: no global state, safe in a worker thread
 
     survey = summary.survey
-    figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI)
-    top, bottom = figure.subplots(2, 1)
+    panels = [bars for bars in (_bars(survey, summary), _segments(summary)) if len(bars[1]) > 1]
+    figure = Figure(figsize=(WIDTH, PANEL_HEIGHT * (1 + len(panels))), dpi=DPI)
+    axes = figure.subplots(1 + len(panels), 1, squeeze=False)[:, 0]
     figure.suptitle(f"{survey.title(current_language())} · {summary.period.name}")
-    _trend(top, survey, summary.trend)
-    title, labels, values = _bars(survey, summary)
-    bottom.set_title(title)
-    if labels:
-        positions = range(len(labels))
-        bottom.barh(list(positions), values, color="#4C78A8")
-        bottom.set_yticks(list(positions), [_short(label) for label in labels])
-        bottom.invert_yaxis()
+    _trend(axes[0], survey, summary.trend)
+    for panel, (title, labels, values) in zip(axes[1:], panels, strict=True):
+        panel.set_title(title)
+        positions = list(range(len(labels)))
+        panel.barh(positions, values, color="#4C78A8")
+        panel.set_yticks(positions, [_short(label) for label in labels])
+        panel.invert_yaxis()
+        panel.grid(axis="x", alpha=0.3)
     figure.tight_layout()
     output = io.BytesIO()
     figure.savefig(output, format="png")

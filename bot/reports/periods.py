@@ -29,11 +29,6 @@ class Period:
     trend_by: str
     """'week' or 'month': the step of the trend across this period."""
 
-    @property
-    def strftime(self) -> str:
-        """SQLite's format for the trend's buckets (ISO year-week or year-month)."""
-        return "%Y-W%W" if self.trend_by == "week" else "%Y-%m"
-
 
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.000")

@@ -46,7 +46,7 @@ async def build_summary(
         start=period.start,
         end=period.end,
         segment=segment,
-        bucket_format=period.strftime,
+        trend_by=period.trend_by,
     )
     overall = figures(survey, histogram(counts))
     summary = Summary(survey=survey, period=period, segment=segment, overall=overall)

@@ -10,6 +10,9 @@ from bot.survey.rounding import whole
 from bot.survey.screens import labelled
 
 MAX_COMMENT = 300
+MAX_SEGMENTS = 15
+MAX_MESSAGE = 4096
+"""Telegram's limit for one message."""
 
 
 def headline(survey: Survey, group: Figures) -> str:
@@ -33,7 +36,9 @@ def summary_text(summary: Summary) -> str:
     )
     lines = [f"{survey.title(language)}\n{scope}"]
     n = summary.overall.n
-    lines.append(ngettext("{count} response", "{count} responses", n).format(count=n))
+    lines.append(
+        ngettext("{count} response", "{count} responses", n).format(count=format_number(n))
+    )
     if summary.hidden:
         lines.append(
             _(
@@ -54,6 +59,13 @@ def summary_text(summary: Summary) -> str:
             _group(survey, f"{place}. {name or _('(no segment)')}", group)
             for place, (name, group) in enumerate(summary.segments, start=1)
         ]
+        if len(ranked) > MAX_SEGMENTS:  # the best and the worst; the CSV has them all
+            more = len(ranked) - MAX_SEGMENTS
+            ranked = [
+                *ranked[: MAX_SEGMENTS - 3],
+                _("… {count} more …").format(count=more),
+                *ranked[-3:],
+            ]
         lines.append("\n".join([_("By segment, best first:"), *ranked]))
     if summary.comments:
         quoted = [
@@ -61,7 +73,7 @@ def summary_text(summary: Summary) -> str:
             for c in summary.comments
         ]
         lines.append("\n".join([_("Latest comments:"), *quoted]))
-    return "\n\n".join(lines)
+    return "\n\n".join(lines)[:MAX_MESSAGE]
 
 
 def _group(survey: Survey, name: str, group: Figures | None) -> str:
@@ -82,11 +94,11 @@ def _figures(survey: Survey, summary: Summary) -> str:
                     score=headline(survey, overall), margin=format_number(nps.margin)
                 ),
                 _("Promoters: {p} ({pp}) · Passives: {a} ({ap}) · Detractors: {d} ({dp})").format(
-                    p=nps.promoters,
+                    p=format_number(nps.promoters),
                     pp=format_percent(nps.promoters / nps.n),
-                    a=nps.passives,
+                    a=format_number(nps.passives),
                     ap=format_percent(nps.passives / nps.n),
-                    d=nps.detractors,
+                    d=format_number(nps.detractors),
                     dp=format_percent(nps.detractors / nps.n),
                 ),
             ]

@@ -42,4 +42,9 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (response_id, question_id)
     ) WITHOUT ROWID;
     """,
+    # 2: reports read survey, time, segment and retakes from the index alone (no table lookups)
+    """
+    CREATE INDEX responses_report ON responses(survey_id, finished_at, segment, replaced_by);
+    DROP INDEX responses_by_survey;
+    """,
 )

@@ -52,6 +52,12 @@ _CURRENT = "r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ? AND r.r
 """Finished responses of a survey in a period; a retaken self-assessment counts once."""
 
 
+_BUCKETS = {
+    "month": "substr(r.finished_at, 1, 7)",  # '2026-11': a prefix, cheaper than strftime
+    "week": "strftime('%Y-W%W', r.finished_at)",
+}
+
+
 def _where(segment: str | None) -> str:
     return _CURRENT + (" AND r.segment = ?" if segment is not None else "")
 
@@ -74,17 +80,17 @@ class ReportQueries:
         start: str,
         end: str,
         segment: str | None,
-        bucket_format: str,
+        trend_by: str,
     ) -> list[Count]:
         marks = ", ".join("?" for _ in question_ids)
         sql = f"""
-            SELECT strftime(?, r.finished_at) AS bucket, r.segment, a.question_id, a.value,
+            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
                    count(*) AS n
             FROM responses r JOIN answers a ON a.response_id = r.id
             WHERE {_where(segment)} AND a.question_id IN ({marks})
             GROUP BY bucket, r.segment, a.question_id, a.value
         """
-        params = [bucket_format, *_params(survey_id, start, end, segment), *question_ids]
+        params = [*_params(survey_id, start, end, segment), *question_ids]
         async with self._db.execute(sql, params) as cursor:
             return [Count(*row) async for row in cursor]
 

@@ -1,0 +1,200 @@
+"""Admin reports on a large database: 1,000,000 answers across surveys, segments and a year.
+
+Times, as medians of several runs in one process: /summary for nps (all, 90d, one segment),
+text only; the chart, apart; /export of nps to CSV; and, as the yardstick, one plain SQL
+aggregate over the same rows. Prints the ratio of each summary to that aggregate.
+
+    ./dev bench reports [--answers 1000000] [--runs 7] [--keep FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import aiosqlite
+
+from bot.i18n import use_language
+from bot.reports.chart import render_chart
+from bot.reports.export import write_csv
+from bot.reports.periods import parse_period
+from bot.reports.summary import build_summary
+from bot.reports.text import summary_text
+from bot.storage.database import Storage
+from bot.survey.loader import load_catalogue
+
+SEGMENTS = [f"desk-{n}" for n in range(1, 21)]
+# share of responses, and how many answers each carries on average
+MIX = {
+    "nps": (0.62, 1.7),
+    "csat": (0.25, 2.0),
+    "five-promises": (0.10, 5.5),
+    "cx-maturity": (0.03, 32),
+}
+
+
+def fill(path: Path, answers: int, seed: int = 7) -> int:
+    """Write the rows straight with sqlite3: the bot's schema, realistic values, no bot needed."""
+    random.seed(seed)
+    asyncio.run(_create(path))
+    now = datetime.now(UTC)
+    per_response = sum(share * size for share, size in MIX.values())
+    total_responses = int(answers / per_response)
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous = OFF")
+    responses: list[tuple[object, ...]] = []
+    rows: list[tuple[object, ...]] = []
+    written = 0
+    rid = 0
+    for survey, (share, _size) in MIX.items():
+        for _ in range(int(total_responses * share)):
+            rid += 1
+            when = now - timedelta(seconds=random.randrange(365 * 86400))
+            stamp = when.strftime("%Y-%m-%d %H:%M:%S.000")
+            responses.append(
+                (rid, survey, f"u:{rid}", rid, random.choice(SEGMENTS), "en", stamp, stamp, stamp)
+            )
+            for question, value in _answers(survey):
+                rows.append((rid, question, value, stamp))
+            if len(rows) > 200_000:
+                written += _flush(db, responses, rows)
+    written += _flush(db, responses, rows)
+    db.execute("ANALYZE")
+    db.commit()
+    db.close()
+    return written
+
+
+async def _create(path: Path) -> None:
+    """The bot's own schema, by opening the file as the bot does."""
+    storage = await Storage.open(path)
+    await storage.close()
+
+
+def _flush(
+    db: sqlite3.Connection, responses: list[tuple[object, ...]], rows: list[tuple[object, ...]]
+) -> int:
+    db.executemany(
+        "INSERT INTO responses (id, survey_id, respondent, user_id, segment, language, started_at,"
+        " updated_at, finished_at) VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)",
+        [(r[0], r[1], r[2], r[4], r[5], r[6], r[7], r[8]) for r in responses],
+    )
+    db.executemany("INSERT INTO answers VALUES (?, ?, ?, ?)", rows)
+    count = len(rows)
+    responses.clear()
+    rows.clear()
+    db.commit()
+    return count
+
+
+def _answers(survey: str) -> Sequence[tuple[str, str | None]]:
+    if survey == "nps":
+        rating = random.choices(range(11), weights=[2, 1, 1, 2, 2, 4, 5, 9, 14, 20, 22])[0]
+        follow = (
+            "why-detractor" if rating <= 6 else "why-passive" if rating <= 8 else "why-promoter"
+        )
+        return [("recommend", str(rating))] + (
+            [(follow, "good staff")] if random.random() < 0.7 else []
+        )
+    if survey == "csat":
+        return [
+            ("satisfaction", str(random.randint(1, 5))),
+            ("solved", random.choice(["yes", "no"])),
+        ]
+    if survey == "five-promises":
+        ids = ["relationship", "exceeding-expectations", "teamwork", "attitude", "environment"]
+        return [(q, str(random.randint(3, 10))) for q in ids] + [("comment", None)]
+    ids = [f"q{n}" for n in range(32)]
+    return [(q, random.choice(["yes", "no", "unsure"])) for q in ids]
+
+
+async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        await run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+async def measure(path: Path, runs: int) -> None:
+    surveys = load_catalogue(Path("surveys"))
+    nps = surveys["nps"]
+    async with await Storage.open(path) as storage:
+        db = await aiosqlite.connect(path)
+
+        async def plain(period: str, segment: str | None = None) -> object:
+            bounds = parse_period(period)
+            sql = (
+                "SELECT count(*), sum(CAST(a.value AS INTEGER) >= 9), sum(CAST(a.value AS INTEGER) <= 6)"
+                " FROM responses r JOIN answers a ON a.response_id = r.id"
+                " WHERE r.survey_id = 'nps' AND a.question_id = 'recommend'"
+                " AND r.finished_at >= ? AND r.finished_at < ?"
+                + (" AND r.segment = ?" if segment else "")
+            )
+            params = [bounds.start, bounds.end, *([segment] if segment else [])]
+            async with db.execute(sql, params) as cursor:
+                return await cursor.fetchone()
+
+        async def summary(period: str, segment: str | None = None) -> str:
+            result = await build_summary(storage.reports, nps, parse_period(period), segment)
+            with use_language("en"):
+                return summary_text(result)
+
+        print(f"{'measure':<34}{'median s':>10}{'ratio':>8}")
+        for label, period, segment in (
+            ("all", "all", None),
+            ("90d", "90d", None),
+            ("segment desk-3", "all", "desk-3"),
+        ):
+            base = await median(lambda p=period, s=segment: plain(p, s), runs)  # type: ignore[misc]
+            full = await median(lambda p=period, s=segment: summary(p, s), runs)  # type: ignore[misc]
+            print(f"{'plain SQL aggregate, ' + label:<34}{base:>10.3f}")
+            print(f"{'/summary nps text, ' + label:<34}{full:>10.3f}{full / base:>8.2f}")
+        result = await build_summary(storage.reports, nps, parse_period("all"))
+        with use_language("en"):
+            chart = await median(lambda: asyncio.to_thread(render_chart, result), runs)
+        print(f"{'chart render (separately)':<34}{chart:>10.3f}")
+
+        async def export() -> int:
+            period = parse_period("all")
+            data = await write_csv(
+                nps, storage.reports.export("nps", start=period.start, end=period.end)
+            )
+            return len(data)
+
+        size = await export()
+        seconds = await median(export, max(1, runs // 2))
+        print(f"{'/export nps, all (' + format(size // 1024, ',') + ' KiB)':<34}{seconds:>10.3f}")
+        await db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", type=Path, default=None, help="keep the filled database here")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = args.keep or Path(folder) / "bench.sqlite3"
+        if not path.exists():
+            start = time.perf_counter()
+            written = fill(path, args.answers)
+            print(
+                f"filled {written:,} answers in {time.perf_counter() - start:.1f} s ({path.stat().st_size // 2**20} MiB)"
+            )
+        asyncio.run(measure(path, args.runs))
+
+
+if __name__ == "__main__":
+    main()
