@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import os
 import shutil
 import subprocess
@@ -10,7 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import zxingcpp
+from PIL import Image
 
+from bot.storage.database import Storage
 from tests.telegram.harness import REPO, TOKEN
 from tests.telegram.standin import BotApiStandIn
 
@@ -206,3 +211,54 @@ def test_validate_refuses_a_broken_file_with_file_place_and_reason(
     result = cxbot("validate", str(path))
     assert result.returncode == 1
     assert f"{path}: {expected}" in result.stderr
+
+
+async def answered_nps(database: Path, ratings: list[int]) -> None:
+    """Finished nps responses, written through the bot's own storage."""
+    async with await Storage.open(database) as storage:
+        for user, rating in enumerate(ratings, start=1):
+            response = await storage.start_response(
+                survey_id="nps",
+                respondent=f"u:{user}",
+                user_id=None,
+                segment="desk-1",
+                language="en",
+            )
+            await storage.record_answer(
+                response, "recommend", str(rating), cursor=None, finished=True
+            )
+
+
+async def test_summary_prints_what_admins_get(tmp_path: Path) -> None:
+    database = tmp_path / "cx.sqlite3"
+    await answered_nps(database, [10, 9, 8, 3])
+    result = await asyncio.to_thread(
+        cxbot, "summary", "nps", "30d", "--chart", str(tmp_path / "c.png"), DATABASE=str(database)
+    )
+    assert result.returncode == 0, result.stderr
+    # 2 promoters, 1 passive, 1 detractor of 4: (2 - 1) / 4 = +25
+    assert "4 responses" in result.stdout and "NPS: +25" in result.stdout
+    assert (tmp_path / "c.png").read_bytes().startswith(b"\x89PNG")
+
+
+async def test_export_writes_the_csv(tmp_path: Path) -> None:
+    database = tmp_path / "cx.sqlite3"
+    await answered_nps(database, [7, 2])
+    out = tmp_path / "nps.csv"
+    result = await asyncio.to_thread(cxbot, "export", "nps", "-o", str(out), DATABASE=str(database))
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert [(r["segment"], r["recommend"]) for r in rows] == [("desk-1", "7"), ("desk-1", "2")]
+
+
+def test_link_writes_a_qr_code_that_decodes_to_the_link(tmp_path: Path) -> None:
+    qr = tmp_path / "qr.png"
+    result = cxbot("link", "csat", "--segment", "desk-3", "--qr", str(qr), BOT_USERNAME="my_cx_bot")
+    assert result.returncode == 0, result.stderr
+    (decoded,) = zxingcpp.read_barcodes(Image.open(qr))
+    assert decoded.text == "https://t.me/my_cx_bot?start=csat__desk-3" == result.stdout.strip()
+
+
+def test_a_bad_period_is_refused_with_what_is_accepted() -> None:
+    result = cxbot("summary", "nps", "2026-13")
+    assert result.returncode == 1 and "2026-13: no such month" in result.stderr
