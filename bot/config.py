@@ -27,6 +27,12 @@ class Config:
     bot_username: str | None
     anonymity_secret: str | None
     """Key of the hash that stands for the respondent in anonymous surveys."""
+    pulse_rate: float = 25.0
+    """Pulse messages per second in all: under Telegram's ~30 broadcast limit."""
+    pulse_tick: float = 30.0
+    """Seconds between the pulse runner's looks at schedules, reminders and deliveries."""
+    pulse_reminder_hours: float = 72.0
+    pulse_open_hours: float = 168.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -45,6 +51,10 @@ class Config:
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
             anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,
+            pulse_rate=_positive(env, "PULSE_RATE", 25.0),
+            pulse_tick=_positive(env, "PULSE_TICK_SECONDS", 30.0),
+            pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
+            pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
         )
 
     @property
@@ -70,3 +80,16 @@ def _admin_ids(raw: str) -> frozenset[int]:
             raise ConfigError(f"ADMIN_IDS: {part!r} is not a Telegram user id (a number)")
         ids.add(int(part))
     return frozenset(ids)
+
+
+def _positive(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r}: a number is expected") from None
+    if value <= 0:
+        raise ConfigError(f"{name}={raw!r}: must be above 0")
+    return value

@@ -7,27 +7,18 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.pulses import PulseStore
 from bot.storage.reports import ReportQueries
-
-
-def utcnow() -> str:
-    """UTC as SQLite's date functions read it, to the millisecond so that order is kept."""
-    return datetime.now(UTC).isoformat(sep=" ", timespec="milliseconds").removesuffix("+00:00")
-
-
-def to_the_hour(timestamp: str) -> str:
-    """What an anonymous response keeps of a time: nothing finer than the hour."""
-    return timestamp[:13] + ":00:00.000"
+from bot.storage.times import to_the_hour, utcnow
+from bot.storage.writer import Writer
 
 
 @dataclass(frozen=True)
@@ -51,6 +42,7 @@ class Response:
     closed_at: str | None
     cursor: str | None
     message_id: int | None
+    wave_id: int | None
     answers: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -64,13 +56,14 @@ class Response:
 
 _RESPONSE_COLUMNS = (
     "id, survey_id, respondent, user_id, segment, language, started_at, updated_at, finished_at,"
-    " closed_at, cursor, message_id"
+    " closed_at, cursor, message_id, wave_id"
 )
 
 
 class Storage:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+        self._writer = Writer(connection)
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -95,6 +88,11 @@ class Storage:
 
     async def close(self) -> None:
         await self._db.close()
+
+    @property
+    def pulses(self) -> PulseStore:
+        """Audiences, schedules, waves and deliveries."""
+        return PulseStore(self._writer)
 
     @property
     def reports(self) -> ReportQueries:
@@ -129,17 +127,6 @@ class Storage:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction: all its statements land together or not at all."""
-        await self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            await self._db.execute("ROLLBACK")
-            raise
-        await self._db.execute("COMMIT")
-
     # users
 
     async def touch_user(self, user_id: int, telegram_language: str | None) -> User:
@@ -147,7 +134,7 @@ class Storage:
 
         No "last seen" time is kept: it could be matched against an anonymous answer's time.
         """
-        async with self._db.execute(
+        row = await self._writer.returning(
             """
             INSERT INTO users (id, telegram_language, created_at) VALUES (?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language
@@ -155,8 +142,7 @@ class Storage:
             RETURNING id, language, telegram_language
             """,
             (user_id, telegram_language, to_the_hour(utcnow())),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         if row is None:  # nothing changed, so nothing returned
             async with self._db.execute(
                 "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
@@ -167,8 +153,17 @@ class Storage:
             id=row["id"], language=row["language"], telegram_language=row["telegram_language"]
         )
 
+    async def user(self, user_id: int) -> User | None:
+        async with self._db.execute(
+            "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else User(row["id"], row["language"], row["telegram_language"])
+
     async def set_language(self, user_id: int, language: str) -> None:
-        await self._db.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        await self._writer.execute(
+            "UPDATE users SET language = ? WHERE id = ?", (language, user_id)
+        )
 
     # responses
 
@@ -180,20 +175,20 @@ class Storage:
         user_id: int | None,
         segment: str | None,
         language: str,
+        wave_id: int | None = None,
     ) -> Response:
         """A new response; `user_id` None makes it anonymous (and its times coarse)."""
         anonymous = user_id is None
         now = to_the_hour(utcnow()) if anonymous else utcnow()
-        async with self._db.execute(
+        row = await self._writer.returning(
             f"""
             INSERT INTO responses
                 (survey_id, respondent, user_id, anonymous, segment, language, started_at,
-                 updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_RESPONSE_COLUMNS}
+                 updated_at, wave_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_RESPONSE_COLUMNS}
             """,
-            (survey_id, respondent, user_id, anonymous, segment, language, now, now),
-        ) as cursor:
-            row = await cursor.fetchone()
+            (survey_id, respondent, user_id, anonymous, segment, language, now, now, wave_id),
+        )
         assert row is not None
         return Response(**dict(row))
 
@@ -256,7 +251,7 @@ class Storage:
         twice changes nothing the second time; returns whether anything changed.
         """
         now = utcnow() if response.user_id is not None else to_the_hour(utcnow())
-        async with self._transaction() as db:
+        async with self._writer.transaction() as db:
             cursor_ = await db.execute(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
@@ -285,13 +280,13 @@ class Storage:
         return True
 
     async def set_cursor(self, response_id: int, cursor: str | None) -> None:
-        await self._db.execute(
+        await self._writer.execute(
             "UPDATE responses SET cursor = ? WHERE id = ?", (cursor, response_id)
         )
 
     async def close_response(self, response_id: int, reason: str) -> None:
         """Leave an unfinished response for good (expired, started over); its answers stay."""
-        await self._db.execute(
+        await self._writer.execute(
             "UPDATE responses SET closed_at = ?, closed_reason = ?"
             " WHERE id = ? AND finished_at IS NULL AND closed_at IS NULL",
             (to_the_hour(utcnow()), reason, response_id),
@@ -299,6 +294,6 @@ class Storage:
 
     async def set_message(self, response_id: int, message_id: int) -> None:
         """Remember which message shows the survey, so taps elsewhere are known to be stale."""
-        await self._db.execute(
+        await self._writer.execute(
             "UPDATE responses SET message_id = ? WHERE id = ?", (message_id, response_id)
         )

@@ -47,4 +47,50 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX responses_report ON responses(survey_id, finished_at, segment, replaced_by);
     DROP INDEX responses_by_survey;
     """,
+    # 3: pulses: team audiences, schedules, waves and the state of every delivery
+    """
+    CREATE TABLE members (
+        team TEXT NOT NULL,
+        user_id INTEGER NOT NULL REFERENCES users(id),
+        joined_at TEXT NOT NULL,
+        left_at TEXT,                         -- /stop: no more pulses
+        inactive_at TEXT,                     -- blocked the bot (403)
+        PRIMARY KEY (team, user_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE pulses (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        survey_id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        cadence TEXT NOT NULL,                -- weekly, 2weeks, 4weeks, monthly, quarterly
+        local_time TEXT NOT NULL,             -- HH:MM in time_zone
+        time_zone TEXT NOT NULL,
+        reminder_hours INTEGER NOT NULL,
+        open_hours INTEGER NOT NULL,
+        next_at TEXT NOT NULL,                -- UTC
+        paused INTEGER NOT NULL DEFAULT 0,
+        deleted_at TEXT
+    );
+    CREATE TABLE waves (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        pulse_id INTEGER REFERENCES pulses(id),  -- NULL: sent once, by hand
+        survey_id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        opened_at TEXT NOT NULL,
+        remind_at TEXT NOT NULL,
+        reminded_at TEXT,
+        closes_at TEXT NOT NULL,
+        closed_at TEXT
+    );
+    CREATE TABLE deliveries (
+        wave_id INTEGER NOT NULL REFERENCES waves(id),
+        user_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,                   -- wave, reminder
+        state TEXT NOT NULL DEFAULT 'pending',-- pending, sending, sent, blocked, failed, dropped
+        attempts INTEGER NOT NULL DEFAULT 0,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (wave_id, user_id, kind)
+    ) WITHOUT ROWID;
+    CREATE INDEX deliveries_to_send ON deliveries(state, wave_id);
+    ALTER TABLE responses ADD COLUMN wave_id INTEGER REFERENCES waves(id);
+    """,
 )

@@ -14,8 +14,10 @@ import hmac
 from bot.survey.model import Survey
 
 
-def respondent(survey: Survey, user_id: int, secret: str) -> str:
+def respondent(survey: Survey, user_id: int, secret: str, wave_id: int | None = None) -> str:
+    """Pulses add the wave: one response per wave, and two waves cannot be joined either."""
     if not survey.anonymous:
         return f"u:{user_id}"
-    digest = hmac.new(secret.encode(), f"{survey.id}:{user_id}".encode(), hashlib.sha256)
+    scope = survey.id if wave_id is None else f"{survey.id}:wave{wave_id}"
+    digest = hmac.new(secret.encode(), f"{scope}:{user_id}".encode(), hashlib.sha256)
     return f"a:{digest.hexdigest()[:32]}"

@@ -8,7 +8,9 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from telegram.ext import ContextTypes
 
+from bot.config import Config
 from bot.i18n import _, format_number
+from bot.pulses.schedule import ScheduleError, first_run, next_run
 from bot.reports.chart import render_chart
 from bot.reports.export import write_csv
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
@@ -16,6 +18,7 @@ from bot.reports.qr import qr_png
 from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
+from bot.storage.times import stamp
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.model import Survey
 
@@ -29,13 +32,17 @@ class Usage(Exception):
 class AdminCommands:
     def __init__(
         self,
-        admin_ids: frozenset[int],
+        config: Config,
         surveys: Mapping[str, Survey],
         storage: Callable[[], Storage],
+        *,
+        wake: Callable[[], None],
     ) -> None:
-        self.admin_ids = admin_ids
+        self.config = config
+        self.admin_ids = config.admin_ids
         self.surveys = surveys
         self._storage = storage
+        self._wake = wake
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.admin_ids
@@ -47,6 +54,7 @@ class AdminCommands:
             "summary": self.summary_command,
             "export": self.export_command,
             "link": self.link_command,
+            "pulse": self.pulse_command,
         }
 
     async def run(self, name: str, context: Context, chat_id: int, args: list[str]) -> None:
@@ -135,3 +143,105 @@ class AdminCommands:
             raise Usage(f"{usage}\n{error}") from None
         await context.bot.send_message(chat_id, link)
         await context.bot.send_photo(chat_id, qr_png(link), caption=link, filename="qr.png")
+
+    async def pulse_command(self, context: Context, chat_id: int, args: list[str]) -> None:
+        usage = _(
+            "Usage: /pulse — list\n"
+            "/pulse now <survey> <team> [hours until the reminder]\n"
+            "/pulse add <survey> <team> <weekly|2weeks|4weeks|monthly|quarterly> <HH:MM>"
+            " <time zone>\n"
+            "/pulse pause|resume|delete <id>"
+        )
+        pulses = self._storage().pulses
+        action = args[0] if args else "list"
+        if action == "list" and len(args) <= 1:
+            await context.bot.send_message(chat_id, await self._pulse_list())
+            return
+        if action == "now" and len(args) in (3, 4):
+            survey = self._wave_survey(args[1], usage)
+            reminder = self._hours(args[3], usage) if len(args) == 4 else None
+            wave_id, members = await pulses.open_wave(
+                survey_id=survey.id,
+                team=args[2],
+                reminder_hours=reminder or self.config.pulse_reminder_hours,
+                open_hours=self.config.pulse_open_hours,
+            )
+            self._wake()
+            await context.bot.send_message(
+                chat_id,
+                _("Wave {wave} of {survey} is going out to {count} members of {team}.").format(
+                    wave=wave_id, survey=survey.id, count=members, team=args[2]
+                ),
+            )
+            return
+        if action == "add" and len(args) == 6:
+            survey = self._wave_survey(args[1], usage)
+            try:
+                first = first_run(args[4], args[5])
+                next_run(first, args[3], args[4], args[5])  # checks the cadence
+            except ScheduleError as error:
+                raise Usage(f"{usage}\n{error}") from None
+            pulse_id = await pulses.add_pulse(
+                survey_id=survey.id,
+                team=args[2],
+                cadence=args[3],
+                local_time=args[4],
+                time_zone=args[5],
+                reminder_hours=round(self.config.pulse_reminder_hours),
+                open_hours=round(self.config.pulse_open_hours),
+                next_at=stamp(first),
+            )
+            await context.bot.send_message(
+                chat_id,
+                _("Pulse {id} scheduled: first wave {when} UTC.").format(
+                    id=pulse_id, when=stamp(first)[:16]
+                ),
+            )
+            return
+        if action in ("pause", "resume", "delete") and len(args) == 2 and args[1].isdigit():
+            pulse_id = int(args[1])
+            done = (
+                await pulses.delete_pulse(pulse_id)
+                if action == "delete"
+                else await pulses.set_paused(pulse_id, action == "pause")
+            )
+            await context.bot.send_message(
+                chat_id,
+                _("Done.") if done else _("No pulse {id}.").format(id=pulse_id),
+            )
+            return
+        raise Usage(usage)
+
+    async def _pulse_list(self) -> str:
+        pulses = self._storage().pulses
+        lines = [_("Audiences (active / left):")]
+        for team, (active, gone) in sorted((await pulses.audience_sizes()).items()):
+            lines.append(f"{team}: {active} / {gone}")
+        lines.append(_("Pulses:"))
+        for pulse in await pulses.pulses():
+            state = (
+                _("paused")
+                if pulse.paused
+                else _("next {when} UTC").format(when=pulse.next_at[:16])
+            )
+            lines.append(
+                f"{pulse.id}. {pulse.survey_id} → {pulse.team}: {pulse.cadence} {pulse.local_time}"
+                f" {pulse.time_zone} ({state})"
+            )
+        return "\n".join(lines)
+
+    def _wave_survey(self, survey_id: str, usage: str) -> Survey:
+        survey = self._survey([survey_id], usage)
+        if survey.repeat != "wave":
+            raise Usage(f"{usage}\n" + _("{id} is not a pulse survey.").format(id=survey.id))
+        return survey
+
+    @staticmethod
+    def _hours(text: str, usage: str) -> float:
+        try:
+            hours = float(text)
+        except ValueError:
+            raise Usage(usage) from None
+        if not 0 < hours <= 24 * 90:
+            raise Usage(usage)
+        return hours

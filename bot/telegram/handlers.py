@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from telegram import BotCommand, InlineKeyboardMarkup, Update
+from telegram import Bot, BotCommand, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -28,6 +28,7 @@ from telegram.ext import MessageHandler as TextHandler
 from bot.config import Config
 from bot.i18n import _, format_number, language_name, resolve_language, use_language
 from bot.storage.database import Response, Storage
+from bot.storage.pulses import Delivery, Wave
 from bot.survey.flow import (
     InvalidAnswer,
     check_answer,
@@ -50,6 +51,7 @@ from bot.telegram.keyboards import (
     question_keyboard,
     resume_keyboard,
 )
+from bot.telegram.pulses import PulseRunner
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,17 @@ class SurveyBot:
         self.config = config
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
-        self.admin = AdminCommands(config.admin_ids, self.surveys, lambda: self.storage)
+        self._bot: Bot | None = None
+        self.pulses = PulseRunner(
+            lambda: self.storage,
+            self.deliver,
+            self.non_finishers,
+            rate=config.pulse_rate,
+            tick=config.pulse_tick,
+        )
+        self.admin = AdminCommands(
+            config, self.surveys, lambda: self.storage, wake=self.pulses.kick
+        )
 
     @property
     def storage(self) -> Storage:
@@ -95,6 +107,8 @@ class SurveyBot:
 
     async def post_init(self, application: Application) -> None:  # type: ignore[type-arg]
         self._storage = await Storage.open(self.config.database)
+        self._bot = application.bot
+        self.pulses.start()
         try:
             for language in LANGUAGES:
                 with use_language(language):
@@ -106,6 +120,7 @@ class SurveyBot:
             log.warning("could not register the command menu: %s", error)
 
     async def post_shutdown(self, application: Application) -> None:  # type: ignore[type-arg]
+        await self.pulses.stop()
         if self._storage is not None:
             await self._storage.close()
             self._storage = None
@@ -116,6 +131,7 @@ class SurveyBot:
             "start": self.on_start,
             "language": self.on_language,
             "help": self.on_help,
+            "stop": self.on_stop,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
         for name, handler in commands.items():
@@ -164,16 +180,22 @@ class SurveyBot:
     def _respondent(self, survey: Survey, visit: Visit) -> str:
         return respondent(survey, visit.user_id, self.config.respondent_secret)
 
-    def _respondents(self, visit: Visit) -> list[str]:
-        """Every identity the person may have a response under: theirs, and one per anonymous
-        survey (a keyed hash, computed, never stored next to their id)."""
+    async def _respondents(self, visit: Visit) -> list[str]:
+        """Every identity the person may have a response under: theirs, one per anonymous
+        survey, and one per open pulse wave sent to them (keyed hashes, computed, never stored
+        next to their id)."""
         anonymous = [s for s in self.surveys.values() if s.anonymous]
-        return [f"u:{visit.user_id}", *(self._respondent(s, visit) for s in anonymous)]
+        waves = [
+            respondent(self.surveys[survey_id], visit.user_id, self.config.respondent_secret, wave)
+            for wave, survey_id in await self.storage.pulses.user_waves(visit.user_id)
+            if survey_id in self.surveys
+        ]
+        return [f"u:{visit.user_id}", *(self._respondent(s, visit) for s in anonymous), *waves]
 
     async def _owned(self, visit: Visit, response_id: int) -> tuple[Survey, Response]:
         """The person's own response still open, with its survey; else Refused."""
         response = await self.storage.response(response_id)
-        if response is None or response.respondent not in self._respondents(visit):
+        if response is None or response.respondent not in await self._respondents(visit):
             raise Refused(_("This button is not valid any more."))
         survey = self.surveys.get(response.survey_id)
         if survey is None:
@@ -196,7 +218,9 @@ class SurveyBot:
 
     async def _open_response(self, visit: Visit, survey: Survey | None = None) -> Response | None:
         """The person's unfinished response (of one survey, if given) that has not expired."""
-        respondents = [self._respondent(survey, visit)] if survey else self._respondents(visit)
+        respondents = (
+            [self._respondent(survey, visit)] if survey else await self._respondents(visit)
+        )
         while True:
             response = await self.storage.open_response(respondents, survey.id if survey else None)
             if response is None:
@@ -213,6 +237,9 @@ class SurveyBot:
         if context.args:
             target = decode_payload(context.args[0])
             survey = self.surveys.get(target.survey_id) if target else None
+            if target is not None and survey is not None and survey.repeat == "wave":
+                await self._join(context, visit, survey, target.segment or "all")
+                return
             if target is not None and survey is not None:
                 await self._begin(context, visit, survey, target.segment, by_link=True)
                 return
@@ -236,6 +263,80 @@ class SurveyBot:
             [*resume_keyboard(unfinished.id).inline_keyboard, *self._menu().inline_keyboard]
         )
         await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
+
+    async def _join(self, context: Context, visit: Visit, survey: Survey, team: str) -> None:
+        """An invite link: the employee joins the team's audience; an open wave reaches them."""
+        pulses = self.storage.pulses
+        await pulses.join(team, visit.user_id)
+        await context.bot.send_message(
+            visit.chat_id,
+            _(
+                "You have joined the pulse of {team}. I will ask you a short question from time"
+                " to time; your answers are anonymous. /stop ends it at any time."
+            ).format(team=team),
+        )
+        for wave in await pulses.open_waves(team):
+            if wave.survey_id == survey.id and await pulses.add_delivery(wave.id, visit.user_id):
+                self.pulses.kick()
+
+    async def on_stop(self, update: Update, context: Context, visit: Visit) -> None:
+        left = await self.storage.pulses.leave_all(visit.user_id)
+        text = (
+            _("Done: you will not receive pulses any more. Your team's link lets you rejoin.")
+            if left
+            else _("You are not in any pulse, so there is nothing to stop.")
+        )
+        await context.bot.send_message(visit.chat_id, text)
+
+    # pulses
+
+    async def deliver(self, delivery: Delivery) -> bool:
+        """A wave's first question, or a reminder, to one member; False: nothing to send."""
+        wave, bot = delivery.wave, self._bot
+        survey = self.surveys.get(wave.survey_id)
+        user = await self.storage.user(delivery.user_id)
+        if survey is None or user is None or bot is None:
+            return False
+        key = respondent(survey, user.id, self.config.respondent_secret, wave.id)
+        response = await self.storage.open_response([key], survey.id)
+        language = user.language or resolve_language(
+            user.telegram_language, self.config.default_language
+        )
+        with use_language(language):
+            if delivery.kind == "reminder":
+                if response is None:
+                    return False
+                note = _("A reminder: your team's pulse is still open, and it takes a minute.")
+            else:
+                if response is None:
+                    if await self.storage.last_finished(key, survey.id) is not None:
+                        return False
+                    response = await self.storage.start_response(
+                        survey_id=survey.id,
+                        respondent=key,
+                        user_id=None if survey.anonymous else user.id,
+                        segment=wave.team,
+                        language=language,
+                        wave_id=wave.id,
+                    )
+                note = _("Time for your team's pulse.")
+            text, markup = await self._screen(survey, response)
+            sent = await bot.send_message(user.id, f"{note}\n\n{text}", reply_markup=markup)
+        await self.storage.set_message(response.id, sent.message_id)
+        return True
+
+    async def non_finishers(self, wave: Wave) -> list[int]:
+        """Members the wave reached who have not finished it: the ones a reminder is for."""
+        survey = self.surveys.get(wave.survey_id)
+        if survey is None:
+            return []
+        pulses, secret = self.storage.pulses, self.config.respondent_secret
+        finished = await pulses.finished_respondents(wave.id)
+        return [
+            user_id
+            for user_id in await pulses.delivered(wave.id)
+            if respondent(survey, user_id, secret, wave.id) not in finished
+        ]
 
     async def on_language(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(
@@ -317,7 +418,14 @@ class SurveyBot:
                 survey, response = await self._owned(visit, response_id)
                 if restart:
                     await self.storage.close_response(response.id, "restarted")
-                    response = await self._start(visit, survey, response.segment)
+                    response = await self.storage.start_response(
+                        survey_id=survey.id,
+                        respondent=response.respondent,
+                        user_id=response.user_id,
+                        segment=response.segment,
+                        language=visit.language,
+                        wave_id=response.wave_id,
+                    )
                     await self._send_current(context, visit, survey, response)
                 else:
                     note = _("Welcome back! You continue where you stopped.")
@@ -518,6 +626,7 @@ def _commands() -> list[BotCommand]:
         BotCommand("start", _("Choose a questionnaire")),
         BotCommand("language", _("Change the language")),
         BotCommand("help", _("What this bot does")),
+        BotCommand("stop", _("Stop receiving pulses")),
     ]
 
 
@@ -531,6 +640,7 @@ def _help() -> str:
             _("/start: choose a questionnaire"),
             _("/language: change the language"),
             _("/help: this message"),
+            _("/stop: stop receiving pulses"),
             "",
             _("You can stop at any time and come back later: your answers are kept."),
         ]

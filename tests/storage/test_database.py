@@ -191,6 +191,7 @@ async def test_a_started_response_reads_back_the_same(
         closed_at=None,
         cursor=None,
         message_id=None,
+        wave_id=None,
         answers={},
     )
     assert response == expected

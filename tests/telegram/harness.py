@@ -40,6 +40,7 @@ class BotProcess:
             "SURVEYS_DIR": str(REPO / "surveys"),
             "DEFAULT_LANGUAGE": "en",
             "ADMIN_IDS": str(ADMIN),
+            "PULSE_TICK_SECONDS": "0.2",
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None
@@ -125,6 +126,14 @@ class Person:
         if "photo" in message:
             return self.api.files[message["photo"][-1]["file_id"]]
         return self.api.files[message["document"]["file_id"]]
+
+    async def expect(self, fragment: str, within: float = 15.0) -> str:
+        """Wait for a message the bot sends on its own (a pulse, a reminder); its text."""
+        await self.api.wait_for(
+            lambda: any(fragment in text for text in self.texts()), within=within
+        )
+        await self._quiet()
+        return next(text for text in reversed(self.texts()) if fragment in text)
 
     async def receive(self, kind: str) -> dict[str, Any]:
         """Wait for a photo or document that takes longer than a text (a chart being drawn)."""

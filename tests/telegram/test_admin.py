@@ -100,12 +100,15 @@ async def test_a_self_assessment_summary_shows_sections_and_levels(
 async def test_an_anonymous_group_below_the_threshold_shows_nothing(
     api: BotApiStandIn, bot: BotProcess, group: int
 ) -> None:
-    for offset in range(group):
-        employee = Person(api, 700 + offset, "en")
+    employees = [Person(api, 700 + offset, "en") for offset in range(group)]
+    for employee in employees:
         await employee.send("/start enps__team-a")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse now enps team-a")
+    for offset, employee in enumerate(employees):
+        await employee.expect("Time for your team's pulse.")
         await employee.tap("9" if offset % 2 else "3")
         await employee.send(f"reason number {offset}")
-    admin = Person(api, ADMIN, "en")
     await admin.send("/summary enps")
     summary = admin.text
     if group == 4:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.telegram.harness import BotProcess, Person
+from tests.telegram.harness import ADMIN, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
 EMPLOYEE = 987654321
+PULSE = "Time for your team's pulse."
 
 
 def every_value(database: Path, table: str) -> list[str]:
@@ -16,12 +17,20 @@ def every_value(database: Path, table: str) -> list[str]:
         return [str(value) for row in db.execute(f"SELECT * FROM {table}") for value in row]
 
 
+async def joined(api: BotApiStandIn, user_id: int, team: str, language: str = "en") -> Person:
+    employee = Person(api, user_id, language)
+    await employee.send(f"/start enps__{team}")
+    return employee
+
+
 async def test_an_employee_answers_anonymously_and_is_told_how(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
-    employee = Person(api, EMPLOYEE, "ru")
-    await employee.send("/start enps__sales")
-    assert "Ответы анонимны" in employee.text
+    employee = await joined(api, EMPLOYEE, "sales", "ru")
+    assert employee.text.startswith("Вы присоединились к пульсу команды sales.")
+    await Person(api, ADMIN, "en").send("/pulse now enps sales")
+    screen = await employee.expect("Пора пройти пульс вашей команды.")
+    assert "Ответы анонимны" in screen
     await employee.tap("5")
     assert "Что вас разочаровало?" in employee.text
     await employee.send("Мало обратной связи от руководителя")
@@ -46,8 +55,9 @@ async def test_an_employee_answers_anonymously_and_is_told_how(
 async def test_an_anonymous_pulse_can_still_be_continued(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
-    employee = Person(api, EMPLOYEE, "en")
-    await employee.send("/start enps__ops")
+    employee = await joined(api, EMPLOYEE, "ops")
+    await Person(api, ADMIN, "en").send("/pulse now enps ops")
+    await employee.expect(PULSE)
     await employee.tap("8")
     await employee.send("/start")
     assert employee.text.startswith("You have an unfinished questionnaire:")

@@ -1,0 +1,328 @@
+"""Team audiences, pulse schedules, waves and deliveries: what a pulse needs to survive a crash.
+
+Every delivery has a state in the database. The sender marks it `sending` (committed) before the
+message goes out and `sent` after, so a restart re-sends only what was `sending` at the crash:
+at most as many messages as were in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import aiosqlite
+
+from bot.storage.times import after, utcnow
+from bot.storage.writer import Writer
+
+
+@dataclass(frozen=True)
+class Pulse:
+    id: int
+    survey_id: str
+    team: str
+    cadence: str
+    local_time: str
+    time_zone: str
+    reminder_hours: int
+    open_hours: int
+    next_at: str
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Wave:
+    id: int
+    pulse_id: int | None
+    survey_id: str
+    team: str
+    opened_at: str
+    remind_at: str
+    closes_at: str
+
+
+@dataclass(frozen=True)
+class Delivery:
+    wave: Wave
+    user_id: int
+    kind: str
+    attempts: int
+
+
+_WAVE = "w.id, w.pulse_id, w.survey_id, w.team, w.opened_at, w.remind_at, w.closes_at"
+_PULSE = (
+    "id, survey_id, team, cadence, local_time, time_zone, reminder_hours, open_hours, next_at,"
+    " paused"
+)
+
+
+def _pulse(row: aiosqlite.Row) -> Pulse:
+    return Pulse(
+        id=row["id"],
+        survey_id=row["survey_id"],
+        team=row["team"],
+        cadence=row["cadence"],
+        local_time=row["local_time"],
+        time_zone=row["time_zone"],
+        reminder_hours=row["reminder_hours"],
+        open_hours=row["open_hours"],
+        next_at=row["next_at"],
+        paused=bool(row["paused"]),
+    )
+
+
+class PulseStore:
+    def __init__(self, writer: Writer) -> None:
+        self._writer = writer
+        self._db = writer.db
+
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
+        async with self._db.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    # audiences
+
+    async def join(self, team: str, user_id: int) -> None:
+        """Join (or rejoin after /stop or a block): from now on in the team's audience."""
+        await self._writer.execute(
+            """
+            INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, ?)
+            ON CONFLICT (team, user_id) DO UPDATE SET left_at = NULL, inactive_at = NULL
+            """,
+            (team, user_id, utcnow()),
+        )
+
+    async def leave_all(self, user_id: int) -> int:
+        """/stop: out of every audience at once; deliveries not yet sent are dropped."""
+        async with self._writer.transaction():
+            cursor = await self._db.execute(
+                "UPDATE members SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
+                (utcnow(), user_id),
+            )
+            await self._db.execute(
+                "UPDATE deliveries SET state = 'dropped', updated_at = ?"
+                " WHERE user_id = ? AND state = 'pending'",
+                (utcnow(), user_id),
+            )
+        return cursor.rowcount
+
+    async def audience_sizes(self) -> dict[str, tuple[int, int]]:
+        """team -> (active members, members who left or blocked the bot)."""
+        rows = await self._rows(
+            "SELECT team, sum(left_at IS NULL AND inactive_at IS NULL),"
+            " sum(left_at IS NOT NULL OR inactive_at IS NOT NULL) FROM members GROUP BY team"
+        )
+        return {row[0]: (int(row[1]), int(row[2])) for row in rows}
+
+    async def mark_inactive(self, user_id: int) -> None:
+        """A member who blocked the bot: never retried, until they open an invite link again."""
+        await self._writer.execute(
+            "UPDATE members SET inactive_at = ? WHERE user_id = ? AND inactive_at IS NULL",
+            (utcnow(), user_id),
+        )
+
+    # pulses (schedules)
+
+    async def add_pulse(
+        self,
+        *,
+        survey_id: str,
+        team: str,
+        cadence: str,
+        local_time: str,
+        time_zone: str,
+        reminder_hours: int,
+        open_hours: int,
+        next_at: str,
+    ) -> int:
+        row = await self._writer.returning(
+            """
+            INSERT INTO pulses (survey_id, team, cadence, local_time, time_zone, reminder_hours,
+                                open_hours, next_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            (survey_id, team, cadence, local_time, time_zone, reminder_hours, open_hours, next_at),
+        )
+        assert row is not None
+        return int(row[0])
+
+    async def pulses(self) -> list[Pulse]:
+        rows = await self._rows(f"SELECT {_PULSE} FROM pulses WHERE deleted_at IS NULL ORDER BY id")
+        return [_pulse(row) for row in rows]
+
+    async def set_paused(self, pulse_id: int, paused: bool) -> bool:
+        changed = await self._writer.execute(
+            "UPDATE pulses SET paused = ? WHERE id = ? AND deleted_at IS NULL",
+            (int(paused), pulse_id),
+        )
+        return changed == 1
+
+    async def delete_pulse(self, pulse_id: int) -> bool:
+        changed = await self._writer.execute(
+            "UPDATE pulses SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL",
+            (utcnow(), pulse_id),
+        )
+        return changed == 1
+
+    async def due_pulses(self, now: str) -> list[Pulse]:
+        rows = await self._rows(
+            f"SELECT {_PULSE} FROM pulses WHERE deleted_at IS NULL AND paused = 0"
+            " AND next_at <= ? ORDER BY next_at",
+            (now,),
+        )
+        return [_pulse(row) for row in rows]
+
+    # waves
+
+    async def open_wave(
+        self,
+        *,
+        survey_id: str,
+        team: str,
+        reminder_hours: float,
+        open_hours: float,
+        pulse_id: int | None = None,
+        next_at: str | None = None,
+    ) -> tuple[int, int]:
+        """A new wave for every active member of the team (one transaction: the wave, its
+        deliveries, and the pulse's next date). Returns (wave id, deliveries)."""
+        now = utcnow()
+        async with self._writer.transaction():
+            async with self._db.execute(
+                """
+                INSERT INTO waves (pulse_id, survey_id, team, opened_at, remind_at, closes_at)
+                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+                """,
+                (pulse_id, survey_id, team, now, after(reminder_hours), after(open_hours)),
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            wave_id = int(row[0])
+            cursor = await self._db.execute(
+                """
+                INSERT INTO deliveries (wave_id, user_id, kind, updated_at)
+                SELECT ?, user_id, 'wave', ? FROM members
+                WHERE team = ? AND left_at IS NULL AND inactive_at IS NULL
+                """,
+                (wave_id, now, team),
+            )
+            count = cursor.rowcount
+            if pulse_id is not None and next_at is not None:
+                await self._db.execute(
+                    "UPDATE pulses SET next_at = ? WHERE id = ?", (next_at, pulse_id)
+                )
+        return wave_id, count
+
+    async def open_waves(self, team: str) -> list[Wave]:
+        rows = await self._rows(
+            f"SELECT {_WAVE} FROM waves w WHERE w.team = ? AND w.closed_at IS NULL ORDER BY w.id",
+            (team,),
+        )
+        return [Wave(*row) for row in rows]
+
+    async def wave(self, wave_id: int) -> Wave | None:
+        rows = await self._rows(f"SELECT {_WAVE} FROM waves w WHERE w.id = ?", (wave_id,))
+        return Wave(*rows[0]) if rows else None
+
+    async def add_delivery(self, wave_id: int, user_id: int, kind: str = "wave") -> bool:
+        changed = await self._writer.execute(
+            "INSERT INTO deliveries (wave_id, user_id, kind, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO NOTHING",
+            (wave_id, user_id, kind, utcnow()),
+        )
+        return changed == 1
+
+    async def waves_to_remind(self, now: str) -> list[Wave]:
+        rows = await self._rows(
+            f"SELECT {_WAVE} FROM waves w WHERE w.closed_at IS NULL AND w.reminded_at IS NULL"
+            " AND w.remind_at <= ?",
+            (now,),
+        )
+        return [Wave(*row) for row in rows]
+
+    async def delivered(self, wave_id: int) -> list[int]:
+        rows = await self._rows(
+            "SELECT user_id FROM deliveries WHERE wave_id = ? AND kind = 'wave' AND state = 'sent'",
+            (wave_id,),
+        )
+        return [int(row[0]) for row in rows]
+
+    async def add_reminders(self, wave_id: int, user_ids: Sequence[int]) -> None:
+        """The reminder deliveries and the wave marked reminded, together: reminded once."""
+        now = utcnow()
+        async with self._writer.transaction():
+            await self._db.executemany(
+                "INSERT INTO deliveries (wave_id, user_id, kind, updated_at)"
+                " VALUES (?, ?, 'reminder', ?) ON CONFLICT DO NOTHING",
+                [(wave_id, user_id, now) for user_id in user_ids],
+            )
+            await self._db.execute("UPDATE waves SET reminded_at = ? WHERE id = ?", (now, wave_id))
+
+    async def close_due_waves(self, now: str) -> list[int]:
+        """Waves past their end: nothing more is sent, unfinished responses are closed."""
+        rows = await self._rows(
+            "SELECT id FROM waves WHERE closed_at IS NULL AND closes_at <= ?", (now,)
+        )
+        ids = [int(row[0]) for row in rows]
+        for wave_id in ids:
+            async with self._writer.transaction():
+                await self._db.execute(
+                    "UPDATE waves SET closed_at = ? WHERE id = ?", (utcnow(), wave_id)
+                )
+                await self._db.execute(
+                    "UPDATE deliveries SET state = 'dropped', updated_at = ?"
+                    " WHERE wave_id = ? AND state IN ('pending', 'sending')",
+                    (utcnow(), wave_id),
+                )
+                await self._db.execute(
+                    "UPDATE responses SET closed_at = ?, closed_reason = 'wave closed'"
+                    " WHERE wave_id = ? AND finished_at IS NULL AND closed_at IS NULL",
+                    (utcnow(), wave_id),
+                )
+        return ids
+
+    # deliveries
+
+    async def to_send(self, limit: int) -> list[Delivery]:
+        """Deliveries to make, oldest wave first; `sending` ones were in flight at a crash."""
+        rows = await self._rows(
+            f"""
+            SELECT {_WAVE}, d.user_id, d.kind, d.attempts
+            FROM deliveries d JOIN waves w ON w.id = d.wave_id
+            WHERE d.state IN ('pending', 'sending') AND w.closed_at IS NULL
+            ORDER BY d.wave_id, d.kind DESC, d.user_id LIMIT ?
+            """,
+            (limit,),
+        )
+        return [Delivery(Wave(*row[:7]), int(row[7]), str(row[8]), int(row[9])) for row in rows]
+
+    async def set_state(self, delivery: Delivery, state: str, *, attempt: bool = False) -> None:
+        await self._writer.execute(
+            "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?"
+            " WHERE wave_id = ? AND user_id = ? AND kind = ?",
+            (state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id, delivery.kind),
+        )
+
+    async def finished_respondents(self, wave_id: int) -> set[str]:
+        rows = await self._rows(
+            "SELECT respondent FROM responses WHERE wave_id = ? AND finished_at IS NOT NULL",
+            (wave_id,),
+        )
+        return {str(row[0]) for row in rows}
+
+    async def user_waves(self, user_id: int) -> list[tuple[int, str]]:
+        """(wave id, survey id) of the open waves delivered to this member."""
+        rows = await self._rows(
+            "SELECT DISTINCT w.id, w.survey_id FROM deliveries d JOIN waves w ON w.id = d.wave_id"
+            " WHERE d.user_id = ? AND w.closed_at IS NULL",
+            (user_id,),
+        )
+        return [(int(row[0]), str(row[1])) for row in rows]
+
+    async def delivery_counts(self, wave_id: int) -> dict[str, int]:
+        rows = await self._rows(
+            "SELECT state, count(*) FROM deliveries WHERE wave_id = ? AND kind = 'wave'"
+            " GROUP BY state",
+            (wave_id,),
+        )
+        return {str(row[0]): int(row[1]) for row in rows}

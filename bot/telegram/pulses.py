@@ -1,0 +1,144 @@
+"""The pulse runner: opens scheduled waves, reminds, closes, and delivers within Telegram's limits.
+
+A background task, woken every few seconds or at once when a wave opens. Everything it does is
+read from and recorded in the database, so a restart simply carries on: schedules, open waves,
+and deliveries still `pending` or in flight (`sending`) when the process died.
+
+Delivery: a global rate below Telegram's broadcast limit (about 30 messages a second), a few
+messages in flight at a time; a 429 waits out its `retry_after`; a 403 (the member blocked the
+bot) marks the member inactive and is never retried; network errors and 5xx are retried with
+backoff, up to a limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.pulses.schedule import next_run
+from bot.storage.database import Storage
+from bot.storage.pulses import Delivery, Wave
+from bot.storage.times import stamp, utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+IN_FLIGHT = 4
+"""Messages being sent at once: also how many a crash can make someone receive twice."""
+BATCH = 200
+
+
+class PulseRunner:
+    def __init__(
+        self,
+        storage: Callable[[], Storage],
+        deliver: Callable[[Delivery], Awaitable[bool]],
+        non_finishers: Callable[[Wave], Awaitable[list[int]]],
+        *,
+        rate: float,
+        tick: float,
+    ) -> None:
+        self._storage = storage
+        self._deliver = deliver
+        self._non_finishers = non_finishers
+        self._limiter = AsyncLimiter(rate, 1)
+        self._tick = tick
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="pulses")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def kick(self) -> None:
+        """Work now rather than at the next tick (a wave was just opened)."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pulse runner step failed; trying again at the next tick")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._tick)
+            self._wake.clear()
+
+    async def run_once(self) -> None:
+        pulses = self._storage().pulses
+        now = utcnow()
+        for pulse in await pulses.due_pulses(now):
+            following = next_run(
+                datetime.fromisoformat(pulse.next_at + "+00:00"),
+                pulse.cadence,
+                pulse.local_time,
+                pulse.time_zone,
+            )
+            await pulses.open_wave(
+                survey_id=pulse.survey_id,
+                team=pulse.team,
+                reminder_hours=pulse.reminder_hours,
+                open_hours=pulse.open_hours,
+                pulse_id=pulse.id,
+                next_at=stamp(following),
+            )
+        for wave in await pulses.waves_to_remind(now):
+            await pulses.add_reminders(wave.id, await self._non_finishers(wave))
+        await pulses.close_due_waves(now)
+        slots = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(delivery: Delivery) -> None:
+            async with slots:
+                await self._send(delivery)
+
+        while batch := await pulses.to_send(BATCH):
+            await asyncio.gather(*(one(d) for d in batch))
+            if len(batch) < BATCH:
+                break
+
+    async def _send(self, delivery: Delivery) -> None:
+        pulses = self._storage().pulses
+        await pulses.set_state(delivery, "sending")
+        while True:
+            try:
+                async with self._limiter:
+                    sent = await self._deliver(delivery)
+            except RetryAfter as error:
+                await asyncio.sleep(_seconds(error.retry_after))
+                continue
+            except Forbidden:
+                await pulses.set_state(delivery, "blocked", attempt=True)
+                await pulses.mark_inactive(delivery.user_id)
+                return
+            except BadRequest as error:
+                log.warning("pulse not delivered to a member: %s", error.message)
+                await pulses.set_state(delivery, "failed", attempt=True)
+                return
+            except NetworkError as error:  # timeouts and 5xx: again later, a few times
+                final = delivery.attempts + 1 >= MAX_ATTEMPTS
+                log.warning(
+                    "pulse delivery failed (%s), %s", error, "giving up" if final else "will retry"
+                )
+                await pulses.set_state(delivery, "failed" if final else "pending", attempt=True)
+                await asyncio.sleep(min(2**delivery.attempts, 30) / 10)
+                return
+            await pulses.set_state(delivery, "sent" if sent else "dropped", attempt=True)
+            return
+
+
+def _seconds(retry_after: int | float | timedelta) -> float:
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)
