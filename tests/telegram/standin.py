@@ -43,10 +43,11 @@ class Upload:
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after
 
 
 @dataclass
@@ -78,6 +79,10 @@ class BotApiStandIn:
         self.delivered: set[int] = set()
         self.files: dict[str, bytes] = {}
         """file id -> the bytes of a photo or document the bot sent."""
+        self.blocked: set[int] = set()
+        """Chats whose user blocked the bot: sending there answers 403."""
+        self.failures: dict[int, list[tuple[int, str, int | None]]] = {}
+        """Chat id -> errors its next sendMessage calls answer: (status, description, retry_after)."""
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
@@ -124,10 +129,14 @@ class BotApiStandIn:
                 self.calls.append(call)
                 self._changed.notify_all()
         if failure is not None:
-            return web.json_response(
-                {"ok": False, "error_code": failure.code, "description": failure.description},
-                status=failure.code,
-            )
+            body: JSON = {
+                "ok": False,
+                "error_code": failure.code,
+                "description": failure.description,
+            }
+            if failure.retry_after is not None:
+                body["parameters"] = {"retry_after": failure.retry_after}
+            return web.json_response(body, status=failure.code)
         return web.json_response({"ok": True, "result": result})
 
     # Bot API methods
@@ -161,6 +170,11 @@ class BotApiStandIn:
 
     async def api_sendMessage(self, params: JSON) -> JSON:
         chat_id = int(params["chat_id"])
+        if chat_id in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if self.failures.get(chat_id):
+            status, description, retry_after = self.failures[chat_id].pop(0)
+            raise ApiError(status, description, retry_after)
         text = _checked_text(params.get("text"))
         markup = _checked_markup(params.get("reply_markup"))
         message: JSON = {

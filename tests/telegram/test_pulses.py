@@ -1,0 +1,157 @@
+"""eNPS pulses: invites, waves, reminders, /stop, blocked members, 429s, crashes, schedules."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from pathlib import Path
+
+from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.standin import BotApiStandIn
+
+PULSE = "Time for your team's pulse."
+REMINDER = "A reminder: your team's pulse is still open"
+
+
+async def members(api: BotApiStandIn, first_id: int, count: int, team: str) -> list[Person]:
+    people = [Person(api, first_id + n, "en") for n in range(count)]
+    for person in people:
+        await person.send(f"/start enps__{team}")
+    return people
+
+
+def pulses_sent_to(api: BotApiStandIn, chat_id: int) -> int:
+    return sum(
+        1
+        for call in api.calls
+        if call.method == "sendMessage" and call.chat_id == chat_id and PULSE in call.params["text"]
+    )
+
+
+def query(database: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as db:
+        return db.execute(sql).fetchall()
+
+
+async def test_a_wave_reaches_the_team_and_reminds_only_those_who_did_not_finish(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    done, halfway, silent = await members(api, 11000, 3, "ops")
+    assert done.text.startswith("You have joined the pulse of ops.")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse now enps ops 0.001")  # the reminder after 3.6 seconds
+    assert admin.text == "Wave 1 of enps is going out to 3 members of ops."
+    for person in (done, halfway, silent):
+        await person.expect(PULSE)
+    await done.tap("9")
+    await done.tap("Skip")
+    await halfway.tap("7")
+
+    await halfway.expect(REMINDER)
+    await silent.expect(REMINDER)
+    await asyncio.sleep(1)
+    assert not any(REMINDER in text for text in done.texts())
+    assert [sum(REMINDER in t for t in p.texts()) for p in (halfway, silent)] == [1, 1]
+    await halfway.tap("Skip")
+    assert "Your answer is anonymous" in halfway.text
+
+
+async def test_stop_is_honoured_before_the_next_wave(api: BotApiStandIn, bot: BotProcess) -> None:
+    (leaver,) = await members(api, 12000, 1, "sales")
+    await leaver.send("/stop")
+    assert leaver.text.startswith("Done: you will not receive pulses any more.")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse now enps sales")
+    assert admin.text == "Wave 1 of enps is going out to 0 members of sales."
+    await asyncio.sleep(1)
+    assert pulses_sent_to(api, leaver.id) == 0
+    await leaver.send("/start enps__sales")  # the invite link again: back in
+    await admin.send("/pulse now enps sales")
+    assert admin.text == "Wave 2 of enps is going out to 1 members of sales."
+    await leaver.expect(PULSE)
+
+
+async def test_a_member_who_blocked_the_bot_is_marked_inactive_and_not_retried(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    stays, blocks = await members(api, 13000, 2, "hr")
+    api.blocked.add(blocks.id)
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse now enps hr")
+    await stays.expect(PULSE)
+    await asyncio.sleep(1)
+    attempts = [c for c in api.calls if c.method == "sendMessage" and c.chat_id == blocks.id]
+    assert len(attempts) == 2, "the invite's reply, then one try of the pulse: no retry"
+    await admin.send("/pulse")
+    assert "hr: 1 / 1" in admin.text
+    assert query(bot.database, "SELECT state FROM deliveries ORDER BY user_id") == [
+        ("sent",),
+        ("blocked",),
+    ]
+
+
+async def test_a_429_is_waited_out_and_the_message_still_arrives(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    (member,) = await members(api, 14000, 1, "it")
+    api.failures[member.id] = [(429, "Too Many Requests: retry after 1", 1)]
+    await Person(api, ADMIN, "en").send("/pulse now enps it")
+    await member.expect(PULSE)
+    tries = [c for c in api.calls if c.method == "sendMessage" and c.chat_id == member.id]
+    assert len(tries) == 3, "the invite's reply, the refused pulse, the pulse"
+    assert tries[2].at - tries[1].at >= 0.9, "retry_after was waited out"
+
+
+async def test_a_crash_mid_wave_resumes_without_duplicates_beyond_those_in_flight(
+    api: BotApiStandIn, tmp_path: Path
+) -> None:
+    bot = BotProcess(api, tmp_path, PULSE_RATE="6")
+    await bot.start()
+    try:
+        people = await members(api, 15000, 40, "floor")
+        await Person(api, ADMIN, "en").send("/pulse now enps floor")
+        await api.wait_for(lambda: sum(pulses_sent_to(api, p.id) for p in people) >= 15)
+        await bot.kill()
+        await bot.start()
+        await api.wait_for(lambda: all(pulses_sent_to(api, p.id) for p in people), within=30)
+        received = Counter(pulses_sent_to(api, p.id) for p in people)
+        assert received[0] == 0
+        assert received[2] <= 4 and set(received) <= {1, 2}, received  # at most 4 in flight
+        assert query(bot.database, "SELECT DISTINCT state FROM deliveries") == [("sent",)]
+    finally:
+        await bot.stop()
+
+
+async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess) -> None:
+    (member,) = await members(api, 16000, 1, "legal")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    assert admin.text.startswith("Pulse 1 scheduled: first wave ")
+    await bot.stop()
+    await bot.start()
+    await admin.send("/pulse")
+    assert "1. enps → legal: weekly 09:30 Europe/Paris (next " in admin.text
+    # time passes: the first wave is due now
+    query(bot.database, "UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
+    await member.expect(PULSE)
+    ((moved,),) = query(
+        bot.database, "SELECT next_at > strftime('%Y-%m-%d', 'now', '+6 days') FROM pulses"
+    )
+    assert moved == 1, "the next wave is a week on"
+
+
+async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess) -> None:
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse add enps legal monthly 10:00 UTC")
+    await admin.send("/pulse pause 1")
+    assert admin.text == "Done."
+    await admin.send("/pulse")
+    assert "(paused)" in admin.text
+    await admin.send("/pulse delete 1")
+    await admin.send("/pulse delete 1")
+    assert admin.text == "No pulse 1."
+    await admin.send("/pulse add enps legal hourly 10:00 UTC")
+    assert admin.text.endswith("hourly: one of weekly, 2weeks, 4weeks, monthly, quarterly")
+    await admin.send("/pulse now nps legal")
+    assert admin.text.endswith("nps is not a pulse survey.")
