@@ -7,10 +7,23 @@ from dataclasses import dataclass, field
 
 from bot.reports.figures import Figures, figures, histogram, question_ids, ranked, split
 from bot.reports.periods import Period
-from bot.storage.reports import Comment, ReportQueries
+from bot.storage.reports import Comment, ReportQueries, WaveCount
 from bot.survey.model import Survey, TextScale
 
 LATEST_COMMENTS = 5
+
+
+@dataclass(frozen=True)
+class WaveFigures:
+    wave: WaveCount
+    figures: Figures | None
+    """None: fewer finished responses than the anonymity threshold."""
+    change: float | None
+    """The headline's change since the team's previous shown wave."""
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.wave.finished / self.wave.delivered if self.wave.delivered else None
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,8 @@ class Summary:
     """Best first (when not filtered to one segment); None: under the threshold."""
     levels: dict[int, int] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
+    waves: list[WaveFigures] = field(default_factory=list)
+    """Pulse surveys: one line per wave, oldest first."""
 
     @property
     def threshold(self) -> int:
@@ -93,4 +108,29 @@ async def build_summary(
         segments=segments,
         levels=levels,
         comments=comments,
+        waves=await _waves(queries, survey, period, segment, summary.threshold),
     )
+
+
+async def _waves(
+    queries: ReportQueries, survey: Survey, period: Period, segment: str | None, threshold: int
+) -> list[WaveFigures]:
+    if survey.repeat != "wave" or survey.score_question is None:
+        return []
+    waves = await queries.waves(survey.id, start=period.start, end=period.end, segment=segment)
+    if not waves:
+        return []
+    counts = await queries.by_wave(survey.id, survey.score_question, [w.wave_id for w in waves])
+    per_wave = split(counts, "bucket")
+    result: list[WaveFigures] = []
+    last: dict[str, float] = {}
+    for wave in waves:
+        group = figures(survey, per_wave.get(str(wave.wave_id), {}))
+        shown = group if group.n >= threshold and group.headline is not None else None
+        change = None
+        if shown is not None and shown.headline is not None:
+            if wave.team in last:
+                change = shown.headline - last[wave.team]
+            last[wave.team] = shown.headline
+        result.append(WaveFigures(wave=wave, figures=shown, change=change))
+    return result

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import _, current_language, format_decimal, format_number, format_percent, ngettext
 from bot.reports.figures import Figures
-from bot.reports.summary import Summary
+from bot.reports.summary import Summary, WaveFigures
 from bot.survey.model import Survey
 from bot.survey.rounding import whole
 from bot.survey.screens import labelled
@@ -67,6 +67,8 @@ def summary_text(summary: Summary) -> str:
                 *ranked[-3:],
             ]
         lines.append("\n".join([_("By segment, best first:"), *ranked]))
+    if summary.waves:
+        lines.append("\n".join([_("By wave:"), *(_wave(survey, w) for w in summary.waves)]))
     if summary.comments:
         quoted = [
             f"«{c.text[:MAX_COMMENT]}» — {c.segment or _('(no segment)')}, {c.finished_at[:10]}"
@@ -74,6 +76,24 @@ def summary_text(summary: Summary) -> str:
         ]
         lines.append("\n".join([_("Latest comments:"), *quoted]))
     return "\n\n".join(lines)[:MAX_MESSAGE]
+
+
+def _wave(survey: Survey, wave: WaveFigures) -> str:
+    rate = wave.response_rate
+    head = _("#{wave} {date} · {team}: response rate {rate} ({finished}/{delivered})").format(
+        wave=wave.wave.wave_id,
+        date=wave.wave.opened_at[:10],
+        team=wave.wave.team,
+        rate="—" if rate is None else format_percent(rate),
+        finished=format_number(wave.wave.finished),
+        delivered=format_number(wave.wave.delivered),
+    )
+    if wave.figures is None:
+        return head + " · " + _("score hidden (too few responses)")
+    score = f"NPS {headline(survey, wave.figures)}"
+    if wave.change is not None:
+        score += f" ({'+' if wave.change >= 0 else '−'}{format_number(abs(wave.change))})"
+    return f"{head} · {score}"
 
 
 def _group(survey: Survey, name: str, group: Figures | None) -> str:

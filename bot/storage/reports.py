@@ -39,6 +39,15 @@ class Comment:
 
 
 @dataclass(frozen=True)
+class WaveCount:
+    wave_id: int
+    team: str
+    opened_at: str
+    delivered: int
+    finished: int
+
+
+@dataclass(frozen=True)
 class ExportRow:
     response_id: int
     segment: str | None
@@ -156,6 +165,42 @@ class ReportQueries:
         params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
         async with self._db.execute(sql, params) as cursor:
             return {int(row[0]): int(row[1]) async for row in cursor}
+
+    async def waves(
+        self, survey_id: str, *, start: str, end: str, segment: str | None
+    ) -> list[WaveCount]:
+        """Pulse waves opened in the period: how many members got them and how many finished."""
+        sql = (
+            """
+            SELECT w.id, w.team, w.opened_at,
+                   (SELECT count(*) FROM deliveries d
+                    WHERE d.wave_id = w.id AND d.kind = 'wave' AND d.state = 'sent'),
+                   (SELECT count(*) FROM responses r
+                    WHERE r.wave_id = w.id AND r.finished_at IS NOT NULL)
+            FROM waves w
+            WHERE w.survey_id = ? AND w.opened_at >= ? AND w.opened_at < ?
+        """
+            + (" AND w.team = ?" if segment is not None else "")
+            + " ORDER BY w.id"
+        )
+        params = [survey_id, start, end, *([segment] if segment is not None else [])]
+        async with self._db.execute(sql, params) as cursor:
+            return [WaveCount(*row) async for row in cursor]
+
+    async def by_wave(
+        self, survey_id: str, question_id: str, wave_ids: Sequence[int]
+    ) -> list[Count]:
+        """Answer counts of one question per wave (the wave id in place of the trend bucket)."""
+        marks = ", ".join("?" for _ in wave_ids)
+        sql = f"""
+            SELECT r.wave_id, r.segment, a.question_id, a.value, count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE r.survey_id = ? AND r.wave_id IN ({marks}) AND r.finished_at IS NOT NULL
+              AND a.question_id = ?
+            GROUP BY r.wave_id, r.segment, a.question_id, a.value
+        """
+        async with self._db.execute(sql, [survey_id, *wave_ids, question_id]) as cursor:
+            return [Count(str(row[0]), *row[1:]) async for row in cursor]
 
     async def export(self, survey_id: str, *, start: str, end: str) -> AsyncIterator[ExportRow]:
         """Every finished response with its answers, one at a time (the CSV streams them)."""

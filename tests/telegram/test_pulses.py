@@ -155,3 +155,22 @@ async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess)
     assert admin.text.endswith("hourly: one of weekly, 2weeks, 4weeks, monthly, quarterly")
     await admin.send("/pulse now nps legal")
     assert admin.text.endswith("nps is not a pulse survey.")
+
+
+async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    team = await members(api, 17000, 6, "support")
+    admin = Person(api, ADMIN, "en")
+    for wave, ratings in ((1, ["9", "9", "9", "3", "3"]), (2, ["9", "9", "9", "9", "3", "10"])):
+        await admin.send("/pulse now enps support")
+        for person, rating in zip(team, ratings, strict=False):
+            await person.api.wait_for(lambda p=person, w=wave: pulses_sent_to(api, p.id) >= w)  # type: ignore[misc]
+            await person.tap(rating)
+            await person.tap("Skip")
+    await admin.send("/summary enps")
+    # wave 1: 5 of 6 answered, 3 promoters and 2 detractors: +20;
+    # wave 2: 6 of 6, 5 promoters and 1 detractor: (5 - 1) / 6 = +67, 47 points up
+    lines = admin.text.split("By wave:\n")[1].split("\n")
+    assert lines[0].endswith("· support: response rate 83% (5/6) · NPS +20")
+    assert lines[1].endswith("· support: response rate 100% (6/6) · NPS +67 (+47)")
