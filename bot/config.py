@@ -27,7 +27,7 @@ class Config:
     bot_username: str | None
     anonymity_secret: str | None
     """Key of the hash that stands for the respondent in anonymous surveys."""
-    pulse_rate: float = 25.0
+    pulse_rate: float = 28.0
     """Pulse messages per second in all: under Telegram's ~30 broadcast limit."""
     pulse_tick: float = 30.0
     """Seconds between the pulse runner's looks at schedules, reminders and deliveries."""
@@ -51,7 +51,7 @@ class Config:
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
             anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,
-            pulse_rate=_positive(env, "PULSE_RATE", 25.0),
+            pulse_rate=_positive(env, "PULSE_RATE", 28.0),
             pulse_tick=_positive(env, "PULSE_TICK_SECONDS", 30.0),
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),

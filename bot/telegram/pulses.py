@@ -47,7 +47,7 @@ class PulseRunner:
         self._storage = storage
         self._deliver = deliver
         self._non_finishers = non_finishers
-        self._limiter = AsyncLimiter(rate, 1)
+        self._limiter = AsyncLimiter(1, 1 / rate)  # one at a time, evenly: no bursts
         self._tick = tick
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None

@@ -55,6 +55,8 @@ class Call:
     method: str
     params: JSON
     at: float = field(default_factory=time.monotonic)
+    ok: bool = True
+    """False: answered with an error (the message was not delivered)."""
 
     @property
     def chat_id(self) -> int | None:
@@ -83,6 +85,11 @@ class BotApiStandIn:
         """Chats whose user blocked the bot: sending there answers 403."""
         self.failures: dict[int, list[tuple[int, str, int | None]]] = {}
         """Chat id -> errors its next sendMessage calls answer: (status, description, retry_after)."""
+        self.enforce_limits = False
+        """Answer 429 like Telegram past ~30 messages a second in all or 1 a second per chat."""
+        self.too_many = 0
+        self._recent: list[float] = []
+        self._last_to: dict[int, float] = {}
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
@@ -124,6 +131,7 @@ class BotApiStandIn:
             result = await handler(params)
         except ApiError as error:
             failure = error
+        call.ok = failure is None
         if method != "getUpdates":
             async with self._changed:
                 self.calls.append(call)
@@ -175,6 +183,8 @@ class BotApiStandIn:
         if self.failures.get(chat_id):
             status, description, retry_after = self.failures[chat_id].pop(0)
             raise ApiError(status, description, retry_after)
+        if self.enforce_limits:
+            self._limit(chat_id)
         text = _checked_text(params.get("text"))
         markup = _checked_markup(params.get("reply_markup"))
         message: JSON = {
@@ -188,6 +198,15 @@ class BotApiStandIn:
             message["reply_markup"] = markup
         self.messages.setdefault(chat_id, {})[message["message_id"]] = message
         return message
+
+    def _limit(self, chat_id: int) -> None:
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if now - t < 1.0]
+        if len(self._recent) >= 30 or now - self._last_to.get(chat_id, -10.0) < 1.0:
+            self.too_many += 1
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        self._recent.append(now)
+        self._last_to[chat_id] = now
 
     async def api_sendPhoto(self, params: JSON) -> JSON:
         return self._file_message(params, "photo")

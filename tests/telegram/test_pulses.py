@@ -25,7 +25,10 @@ def pulses_sent_to(api: BotApiStandIn, chat_id: int) -> int:
     return sum(
         1
         for call in api.calls
-        if call.method == "sendMessage" and call.chat_id == chat_id and PULSE in call.params["text"]
+        if call.method == "sendMessage"
+        and call.ok
+        and call.chat_id == chat_id
+        and PULSE in call.params["text"]
     )
 
 
