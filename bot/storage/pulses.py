@@ -220,10 +220,6 @@ class PulseStore:
         )
         return [Wave(*row) for row in rows]
 
-    async def wave(self, wave_id: int) -> Wave | None:
-        rows = await self._rows(f"SELECT {_WAVE} FROM waves w WHERE w.id = ?", (wave_id,))
-        return Wave(*rows[0]) if rows else None
-
     async def add_delivery(self, wave_id: int, user_id: int, kind: str = "wave") -> bool:
         changed = await self._writer.execute(
             "INSERT INTO deliveries (wave_id, user_id, kind, updated_at) VALUES (?, ?, ?, ?)"
@@ -318,11 +314,3 @@ class PulseStore:
             (user_id,),
         )
         return [(int(row[0]), str(row[1])) for row in rows]
-
-    async def delivery_counts(self, wave_id: int) -> dict[str, int]:
-        rows = await self._rows(
-            "SELECT state, count(*) FROM deliveries WHERE wave_id = ? AND kind = 'wave'"
-            " GROUP BY state",
-            (wave_id,),
-        )
-        return {str(row[0]): int(row[1]) for row in rows}

@@ -104,10 +104,6 @@ def progress(survey: Survey, question: PlacedQuestion, answers: Answers | None =
     return Progress(position=position, total=max(total, position))
 
 
-def is_complete(survey: Survey, answers: Answers) -> bool:
-    return next_question(survey, answers) is None
-
-
 def check_answer(question: PlacedQuestion, raw: str | None) -> str | None:
     """The value to store for `raw`, or InvalidAnswer; None means skip."""
     if raw is None:
