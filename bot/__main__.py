@@ -13,7 +13,7 @@ from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import setup_logging
 from bot.reports.chart import render_chart
-from bot.reports.export import write_csv
+from bot.reports.export import export_csv
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
 from bot.reports.qr import qr_png
 from bot.reports.summary import Summary, build_summary
@@ -166,10 +166,7 @@ def export(config: Config, args: argparse.Namespace) -> int:
 
     async def build() -> bytes | None:
         async with await Storage.open(config.database) as storage:
-            if survey.anonymous and (await build_summary(storage.reports, survey, period)).hidden:
-                return None
-            rows = storage.reports.export(survey.id, start=period.start, end=period.end)
-            return await write_csv(survey, rows)
+            return await export_csv(storage.reports, survey, period)
 
     document = asyncio.run(build())
     if document is None:

@@ -182,4 +182,7 @@ def _yes_share(survey: Survey, hist: Histogram) -> Figures:
 
 def ranked(groups: Mapping[str, Figures]) -> list[tuple[str, Figures]]:
     """Groups best first by their headline (for CES too: higher is easier)."""
-    return sorted(groups.items(), key=lambda item: -(item[1].headline or -math.inf))
+    return sorted(
+        groups.items(),
+        key=lambda item: math.inf if item[1].headline is None else -item[1].headline,
+    )

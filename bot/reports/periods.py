@@ -31,12 +31,15 @@ class Period:
 
 
 def _stamp(moment: datetime) -> str:
+    """UTC as stored (months and quarters are given as naive UTC dates)."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S.000")
 
 
 def parse_period(text: str | None, now: datetime | None = None) -> Period:
     """The period named by `text` (None: all time), or PeriodError saying what is accepted."""
-    now = now or datetime.now(UTC)
+    now = (now or datetime.now(UTC)).astimezone(UTC)
     name = (text or "all").strip()
     if name == "all":
         return Period("all", EARLIEST, LATEST, "month")

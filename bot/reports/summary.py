@@ -35,7 +35,7 @@ class Summary:
     trend: list[tuple[str, Figures | None]] = field(default_factory=list)
     """Bucket -> figures, oldest first; None where the group is under the anonymity threshold."""
     segments: list[tuple[str, Figures | None]] = field(default_factory=list)
-    """Best first (when not filtered to one segment); None: under the threshold."""
+    """Best first (when not filtered to one segment); None: under the threshold, listed last."""
     levels: dict[int, int] = field(default_factory=dict)
     comments: list[Comment] = field(default_factory=list)
     waves: list[WaveFigures] = field(default_factory=list)
@@ -75,7 +75,11 @@ async def build_summary(
         (bucket, shown(figures(survey, hist))) for bucket, hist in split(counts, "bucket").items()
     )
     by_segment = {name: figures(survey, hist) for name, hist in split(counts, "segment").items()}
-    segments = [] if segment is not None else [(n, shown(f)) for n, f in ranked(by_segment)]
+    # groups under the threshold go last, by name: their place in the ranking would say how
+    # they scored
+    visible = {name: group for name, group in by_segment.items() if shown(group) is not None}
+    small = sorted(name for name in by_segment if name not in visible)
+    segments = [] if segment is not None else [*ranked(visible), *((name, None) for name in small)]
     levels: dict[int, int] = {}
     if survey.scoring == "yes-share" and overall.n:
         levels = await queries.level_counts(

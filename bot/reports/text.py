@@ -54,9 +54,10 @@ def summary_text(summary: Summary) -> str:
     if len(summary.trend) > 1:
         step = _("Trend by week:") if summary.period.trend_by == "week" else _("Trend by month:")
         lines.append("\n".join([step, *(_group(survey, b, f) for b, f in summary.trend)]))
+    no_segment = _("(no segment)")
     if len(summary.segments) > 1:
         ranked = [
-            _group(survey, f"{place}. {name or _('(no segment)')}", group)
+            _group(survey, f"{place}. {name or no_segment}", group)
             for place, (name, group) in enumerate(summary.segments, start=1)
         ]
         if len(ranked) > MAX_SEGMENTS:  # the best and the worst; the CSV has them all
@@ -71,7 +72,7 @@ def summary_text(summary: Summary) -> str:
         lines.append("\n".join([_("By wave:"), *(_wave(survey, w) for w in summary.waves)]))
     if summary.comments:
         quoted = [
-            f"«{c.text[:MAX_COMMENT]}» — {c.segment or _('(no segment)')}, {c.finished_at[:10]}"
+            f"«{c.text[:MAX_COMMENT]}» — {c.segment or no_segment}, {c.finished_at[:10]}"
             for c in summary.comments
         ]
         lines.append("\n".join([_("Latest comments:"), *quoted]))

@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.i18n import _, format_number
 from bot.pulses.schedule import ScheduleError, first_run, next_run
 from bot.reports.chart import render_chart
-from bot.reports.export import write_csv
+from bot.reports.export import export_csv
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.reports.qr import qr_png
 from bot.reports.summary import build_summary
@@ -120,14 +120,11 @@ class AdminCommands:
             raise Usage(usage)
         period = self._period(args[1] if len(args) > 1 else None, usage)
         reports = self._storage().reports
-        if survey.anonymous:
+        document = await export_csv(reports, survey, period)
+        if document is None:  # anonymous, and too few responses: the summary says why
             summary = await build_summary(reports, survey, period)
-            if summary.hidden:
-                await context.bot.send_message(chat_id, summary_text(summary))
-                return
-        document = await write_csv(
-            survey, reports.export(survey.id, start=period.start, end=period.end)
-        )
+            await context.bot.send_message(chat_id, summary_text(summary))
+            return
         await context.bot.send_document(
             chat_id, document, filename=f"{survey.id}-{period.name}.csv"
         )

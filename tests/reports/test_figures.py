@@ -393,19 +393,11 @@ def test_ranked_orders_ces_higher_first_as_higher_is_easier() -> None:
     assert [name for name, _ in ranked(groups)] == ["easy", "middling", "hard"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ranked() treats a headline of 0 as missing (`headline or -inf`), so NPS 0 ranks below -30",
-)
 def test_ranked_puts_a_headline_of_zero_between_positive_and_negative() -> None:
     groups = {"zero": group(0.0), "minus": group(-30.0), "plus": group(20.0)}
     assert [name for name, _ in ranked(groups)] == ["plus", "zero", "minus"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ranked() treats a headline of 0 as missing, so a 0 % yes-share ranks below no data",
-)
 def test_ranked_puts_a_zero_percent_group_above_one_without_data() -> None:
     groups = {"empty": group(None, n=0), "zero": group(0.0)}
     assert [name for name, _ in ranked(groups)] == ["zero", "empty"]
