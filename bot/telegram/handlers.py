@@ -140,6 +140,9 @@ class SurveyBot:
         # servers omit it): a respondent typing "/start" must still get the menu.
         for name, handler in commands.items():
             application.add_handler(PrefixHandler("/", name, self._wrap(handler), private))
+        application.add_handler(
+            TextHandler(~private & filters.COMMAND, self._wrap(self.on_group_command))
+        )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         unknown_command = filters.COMMAND | filters.Regex(r"^/\w")
         application.add_handler(TextHandler(private & unknown_command, self._wrap(self.on_unknown)))
@@ -345,6 +348,13 @@ class SurveyBot:
 
     async def on_help(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(visit.chat_id, _help())
+
+    async def on_group_command(self, update: Update, context: Context, visit: Visit) -> None:
+        """Surveys are personal (and some anonymous): never in a group, but say where."""
+        await context.bot.send_message(
+            visit.chat_id,
+            _("I work in private chat: open a chat with me to answer a questionnaire."),
+        )
 
     async def on_unknown(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(

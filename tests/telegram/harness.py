@@ -151,12 +151,18 @@ class Person:
 
     # what they do
 
-    async def send(self, text: str, *, entities: bool = True) -> None:
-        """A text message; commands carry Telegram's bot_command entity unless told otherwise."""
+    async def send(self, text: str, *, entities: bool = True, group: int | None = None) -> None:
+        """A text message (in a group chat if given); commands carry Telegram's bot_command
+        entity unless told otherwise."""
+        chat = (
+            {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
+            if group is None
+            else {"id": group, "type": "supergroup", "title": "Team"}
+        )
         message: dict[str, Any] = {
             "message_id": 10_000 + len(self.api.calls),
             "date": int(time.time()),
-            "chat": {"id": self.id, "type": "private", "first_name": self.user["first_name"]},
+            "chat": chat,
             "from": self.user,
             "text": text,
         }
@@ -165,7 +171,7 @@ class Person:
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
         before = len(self.api.calls)
         await self.api.push({"message": message})
-        await self._answered(before)
+        await self._answered(before, group or self.id)
 
     async def tap(self, label: str, message: dict[str, Any] | None = None) -> str | None:
         """Tap the button with this label on a message (the newest one by default)."""
@@ -198,8 +204,8 @@ class Person:
         self.notices.append(notice)
         return notice
 
-    async def _answered(self, before: int) -> None:
-        await self.api.wait_for(lambda: any(c.chat_id == self.id for c in self.api.calls[before:]))
+    async def _answered(self, before: int, chat_id: int) -> None:
+        await self.api.wait_for(lambda: any(c.chat_id == chat_id for c in self.api.calls[before:]))
         await self._quiet()
 
     async def _quiet(self) -> None:

@@ -74,3 +74,15 @@ async def test_commands_typed_without_a_command_entity_still_work(
     assert "How likely are you to recommend us" in person.text
     await person.send("/frobnicate", entities=False)
     assert person.text == "Sorry, I do not know this command. /help lists what I can do."
+
+
+async def test_in_a_group_the_bot_only_says_it_works_in_private(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    person = Person(api, 4401, "en")
+    await person.send("/start nps", group=-100123)
+    (reply,) = [c for c in api.calls if c.method == "sendMessage" and c.chat_id == -100123]
+    assert reply.params["text"] == (
+        "I work in private chat: open a chat with me to answer a questionnaire."
+    )
+    assert person.chat == {}, "nothing was sent to the person"
