@@ -5,25 +5,15 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator, Mapping
-from pathlib import Path
-
-import pytest
 
 from bot.reports.export import write_csv
 from bot.storage.reports import ExportRow
-from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 BOM = b"\xef\xbb\xbf"
 FIXED = ["response", "segment", "language", "started_at", "finished_at", "score"]
 STARTED = "2026-11-03 10:00:00.000"
 FINISHED = "2026-11-03 10:01:30.250"
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> dict[str, Survey]:
-    return load_catalogue(SURVEYS)
 
 
 def row(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from pathlib import Path
 
 import pytest
 
@@ -19,41 +18,9 @@ from bot.reports.figures import (
     split,
 )
 from bot.storage.reports import Count
-from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
 WEEK = "2026-W45"
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> dict[str, Survey]:
-    return load_catalogue(SURVEYS)
-
-
-@pytest.fixture
-def nps(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["nps"]
-
-
-@pytest.fixture
-def csat(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["csat"]
-
-
-@pytest.fixture
-def ces(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["ces"]
-
-
-@pytest.fixture
-def five(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["five-promises"]
-
-
-@pytest.fixture
-def diagnostic(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["cx-diagnostic"]
 
 
 def count(

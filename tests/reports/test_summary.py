@@ -19,30 +19,7 @@ from bot.reports.text import summary_text
 from bot.storage import database
 from bot.storage.database import Response, Storage
 from bot.storage.reports import Comment
-from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
-
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
-
-
-@pytest.fixture(scope="module")
-def catalogue() -> dict[str, Survey]:
-    return load_catalogue(SURVEYS)
-
-
-@pytest.fixture
-def nps(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["nps"]
-
-
-@pytest.fixture
-def enps(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["enps"]
-
-
-@pytest.fixture
-def diagnostic(catalogue: dict[str, Survey]) -> Survey:
-    return catalogue["cx-diagnostic"]
 
 
 class Clock:
