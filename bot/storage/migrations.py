@@ -64,8 +64,8 @@ MIGRATIONS: tuple[str, ...] = (
         cadence TEXT NOT NULL,                -- weekly, 2weeks, 4weeks, monthly, quarterly
         local_time TEXT NOT NULL,             -- HH:MM in time_zone
         time_zone TEXT NOT NULL,
-        reminder_hours INTEGER NOT NULL,
-        open_hours INTEGER NOT NULL,
+        reminder_hours REAL NOT NULL,
+        open_hours REAL NOT NULL,
         next_at TEXT NOT NULL,                -- UTC
         paused INTEGER NOT NULL DEFAULT 0,
         deleted_at TEXT

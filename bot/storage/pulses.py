@@ -24,8 +24,8 @@ class Pulse:
     cadence: str
     local_time: str
     time_zone: str
-    reminder_hours: int
-    open_hours: int
+    reminder_hours: float
+    open_hours: float
     next_at: str
     paused: bool
 
@@ -131,8 +131,8 @@ class PulseStore:
         cadence: str,
         local_time: str,
         time_zone: str,
-        reminder_hours: int,
-        open_hours: int,
+        reminder_hours: float,
+        open_hours: float,
         next_at: str,
     ) -> int:
         row = await self._writer.returning(

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from telegram.ext import ContextTypes
 
 from bot.config import Config
-from bot.i18n import _, format_number
+from bot.i18n import _, format_decimal, format_number
 from bot.pulses.schedule import ScheduleError, first_run, next_run
 from bot.reports.chart import render_chart
 from bot.reports.export import export_csv
@@ -146,7 +146,7 @@ class AdminCommands:
             "Usage: /pulse — list\n"
             "/pulse now <survey> <team> [hours until the reminder]\n"
             "/pulse add <survey> <team> <weekly|2weeks|4weeks|monthly|quarterly> <HH:MM>"
-            " <time zone>\n"
+            " <time zone> [hours until the reminder]\n"
             "/pulse pause|resume|delete <id>"
         )
         pulses = self._storage().pulses
@@ -171,8 +171,9 @@ class AdminCommands:
                 ),
             )
             return
-        if action == "add" and len(args) == 6:
+        if action == "add" and len(args) in (6, 7):
             survey = self._wave_survey(args[1], usage)
+            reminder = self._hours(args[6], usage) if len(args) == 7 else None
             try:
                 first = first_run(args[4], args[5])
                 next_run(first, args[3], args[4], args[5])  # checks the cadence
@@ -184,8 +185,8 @@ class AdminCommands:
                 cadence=args[3],
                 local_time=args[4],
                 time_zone=args[5],
-                reminder_hours=round(self.config.pulse_reminder_hours),
-                open_hours=round(self.config.pulse_open_hours),
+                reminder_hours=reminder or self.config.pulse_reminder_hours,
+                open_hours=self.config.pulse_open_hours,
                 next_at=stamp(first),
             )
             await context.bot.send_message(
@@ -223,7 +224,11 @@ class AdminCommands:
             )
             lines.append(
                 f"{pulse.id}. {pulse.survey_id} → {pulse.team}: {pulse.cadence} {pulse.local_time}"
-                f" {pulse.time_zone} ({state})"
+                f" {pulse.time_zone}, "
+                + _("reminder after {hours} h").format(
+                    hours=format_decimal(pulse.reminder_hours, 1)
+                )
+                + f" ({state})"
             )
         return "\n".join(lines)
 

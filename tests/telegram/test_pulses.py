@@ -129,12 +129,12 @@ async def test_a_crash_mid_wave_resumes_without_duplicates_beyond_those_in_fligh
 async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess) -> None:
     (member,) = await members(api, 16000, 1, "legal")
     admin = Person(api, ADMIN, "en")
-    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris 48")
     assert admin.text.startswith("Pulse 1 scheduled: first wave ")
     await bot.stop()
     await bot.start()
     await admin.send("/pulse")
-    assert "1. enps → legal: weekly 09:30 Europe/Paris (next " in admin.text
+    assert "1. enps → legal: weekly 09:30 Europe/Paris, reminder after 48.0 h (next " in admin.text
     # time passes: the first wave is due now
     query(bot.database, "UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
     await member.expect(PULSE)
@@ -142,6 +142,10 @@ async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess
         bot.database, "SELECT next_at > strftime('%Y-%m-%d', 'now', '+6 days') FROM pulses"
     )
     assert moved == 1, "the next wave is a week on"
+    reminder = query(
+        bot.database, "SELECT round((julianday(remind_at) - julianday(opened_at)) * 24) FROM waves"
+    )
+    assert reminder == [(48.0,)], "the pulse's own reminder delay"
 
 
 async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess) -> None:
