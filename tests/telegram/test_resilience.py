@@ -173,3 +173,23 @@ async def test_a_bot_api_server_without_menus_or_markup_edits_still_runs_surveys
         assert [value for _, value in stored(bot.database)] == ["9", "Quick and kind"]
     finally:
         await bot.stop()
+
+
+async def test_a_database_locked_by_another_writer_makes_the_bot_wait_not_lose(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    manager = Person(api, 3010, "en")
+    await manager.send("/start")
+    await manager.tap(TITLE)
+    other = sqlite3.connect(bot.database, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another program holds the write lock
+    try:
+        tap = asyncio.create_task(manager.tap("Yes"))
+        await asyncio.sleep(3)
+        assert not tap.done(), "the bot waits for the lock"
+        other.execute("COMMIT")
+        assert await tap is None
+    finally:
+        other.close()
+    assert "2/32" in manager.text
+    assert stored(bot.database) == [(SURVEY.questions[0].id, "yes")]
