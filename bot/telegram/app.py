@@ -9,6 +9,7 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Config
 from bot.survey.model import Survey
 from bot.telegram.handlers import SurveyBot
+from bot.telegram.retries import Retries
 
 
 def build_application(config: Config, surveys: Mapping[str, Survey]) -> Application:  # type: ignore[type-arg]
@@ -21,6 +22,7 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .base_file_url(f"{config.api_base_url}/file/bot")
         .post_init(survey_bot.post_init)
         .post_shutdown(survey_bot.post_shutdown)
+        .rate_limiter(Retries())
         .build()
     )
     survey_bot.register(application)

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -25,6 +25,7 @@ from bot.pulses.schedule import next_run
 from bot.storage.database import Storage
 from bot.storage.pulses import Delivery, Wave
 from bot.storage.times import stamp, utcnow
+from bot.telegram.retries import seconds
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +119,7 @@ class PulseRunner:
                 async with self._limiter:
                     sent = await self._deliver(delivery)
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
+                await asyncio.sleep(seconds(error.retry_after))
                 continue
             except Forbidden:
                 await pulses.set_state(delivery, "blocked", attempt=True)
@@ -138,7 +139,3 @@ class PulseRunner:
                 return
             await pulses.set_state(delivery, "sent" if sent else "dropped", attempt=True)
             return
-
-
-def _seconds(retry_after: int | float | timedelta) -> float:
-    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else float(retry_after)

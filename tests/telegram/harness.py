@@ -220,6 +220,7 @@ def _answer_of(query_id: str) -> Callable[[Call], bool]:
     def matches(call: Call) -> bool:
         return (
             call.method == "answerCallbackQuery"
+            and call.ok
             and str(call.params.get("callback_query_id")) == query_id
         )
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ BOT_USER: JSON = {
 }
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"}
 _JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "show_alert", "scope"}
+CHAOTIC = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
 MAX_POLL_WAIT = 1.0
 """Long polls end after at most this long: a stopping bot does not wait on a long poll."""
 
@@ -90,6 +92,10 @@ class BotApiStandIn:
         self.too_many = 0
         self._recent: list[float] = []
         self._last_to: dict[int, float] = {}
+        self.chaos = 0.0
+        """Share of replies to the bot's sending calls that go wrong: a 429, a 500, a 502 or a
+        slow answer, in turn (seeded, so a run can be repeated)."""
+        self._chaos = random.Random(7)
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
@@ -125,6 +131,8 @@ class BotApiStandIn:
         failure: ApiError | None = None
         result: Any = None
         try:
+            if method in CHAOTIC and self._chaos.random() < self.chaos:
+                await self._misbehave()
             handler = getattr(self, f"api_{method}", None)
             if handler is None or method in self.unsupported:
                 raise ApiError(404, "Not Found")
@@ -146,6 +154,16 @@ class BotApiStandIn:
                 body["parameters"] = {"retry_after": failure.retry_after}
             return web.json_response(body, status=failure.code)
         return web.json_response({"ok": True, "result": result})
+
+    async def _misbehave(self) -> None:
+        kind = self._chaos.choice(["429", "500", "502", "slow"])
+        if kind == "429":
+            raise ApiError(429, "Too Many Requests: retry after 1", 1)
+        if kind == "500":
+            raise ApiError(500, "Internal Server Error")
+        if kind == "502":
+            raise ApiError(502, "Bad Gateway")
+        await asyncio.sleep(0.4)
 
     # Bot API methods
 
