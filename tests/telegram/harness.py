@@ -22,6 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 TOKEN = "123456789:AAE-test-token_DoNotLog"
 ADMIN = 1
 """The user id every test bot takes as its admin (ADMIN_IDS)."""
+SAYING = {"sendMessage", "editMessageText", "sendPhoto", "sendDocument"}
 QUIET = 0.25
 """Seconds without a new call for a chat before a sent message counts as fully answered."""
 
@@ -205,7 +206,14 @@ class Person:
         return notice
 
     async def _answered(self, before: int, chat_id: int) -> None:
-        await self.api.wait_for(lambda: any(c.chat_id == chat_id for c in self.api.calls[before:]))
+        """Until the bot has said something new to the chat (not just tidied an old message),
+        then until it has been quiet for a moment."""
+        await self.api.wait_for(
+            lambda: any(
+                c.chat_id == chat_id and c.ok and c.method in SAYING
+                for c in self.api.calls[before:]
+            )
+        )
         await self._quiet()
 
     async def _quiet(self) -> None:
