@@ -77,7 +77,12 @@ class BotApiStandIn:
         self._message_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._open_queries: set[str] = set()
+        self._query_chats: dict[str, int] = {}
         self._changed = asyncio.Condition()
+        self.heard: dict[int, asyncio.Event] = {}
+        """Chat id -> set on every call about that chat (for load drivers waiting per chat)."""
+        self.handed_out: dict[int, float] = {}
+        """Update id -> when getUpdates handed it to the bot."""
         self.polls = 0
         """getUpdates calls so far: the first one means the bot is up."""
         self.delivered: set[int] = set()
@@ -140,6 +145,11 @@ class BotApiStandIn:
         except ApiError as error:
             failure = error
         call.ok = failure is None
+        chat = call.chat_id
+        if chat is None and "callback_query_id" in params:
+            chat = self._query_chats.get(str(params["callback_query_id"]))
+        if chat is not None and chat in self.heard:
+            self.heard[chat].set()
         if method != "getUpdates":
             async with self._changed:
                 self.calls.append(call)
@@ -191,6 +201,9 @@ class BotApiStandIn:
                     )
             limit = int(params.get("limit") or 100)
             batch = self._pending[:limit]
+            now = time.monotonic()
+            for update in batch:
+                self.handed_out.setdefault(update["update_id"], now)
             self.delivered.update(u["update_id"] for u in batch)
             return batch
 
@@ -306,7 +319,9 @@ class BotApiStandIn:
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
         if "callback_query" in update:
-            self._open_queries.add(update["callback_query"]["id"])
+            query = update["callback_query"]
+            self._open_queries.add(query["id"])
+            self._query_chats[query["id"]] = int(query["from"]["id"])
         async with self._changed:
             self._pending.append(update)
             self._changed.notify_all()

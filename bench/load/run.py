@@ -1,0 +1,189 @@
+"""Many respondents at once: 200 virtual users each answer a 10-question 0-10 survey, against
+cxbot and against a bare python-telegram-bot bot doing only the unavoidable I/O, in one run.
+
+The Bot API stand-in runs in this process; each bot is its own process. Printed per bot:
+answers per second, per-tap latency (from getUpdates handing the tap out to the bot's first
+call about it) p50 / p95 / p99, the bot's CPU milliseconds per answer, its peak RSS; then
+cxbot / bare as ratios. Medians over --runs.
+
+    ./dev bench load/run [--users 200] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.telegram.harness import REPO, TOKEN
+from tests.telegram.standin import BotApiStandIn
+
+QUESTIONS = 10
+BOTS = {
+    "cxbot": ([sys.executable, "-m", "bot", "run"], "/start load"),
+    "bare PTB": ([sys.executable, str(Path(__file__).with_name("bare_ptb.py"))], "/start"),
+}
+
+
+@dataclass
+class Figures:
+    answers_per_second: float
+    latencies: list[float]
+    cpu_ms_per_answer: float
+    rss_mb: float
+
+    def percentile(self, share: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def answered(api: BotApiStandIn, query: str) -> bool:
+    return any(
+        c.method == "answerCallbackQuery" and str(c.params.get("callback_query_id")) == query
+        for c in api.calls[-400:]
+    )
+
+
+async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]) -> None:
+    heard = api.heard.setdefault(chat, asyncio.Event())
+    who = {"id": chat, "is_bot": False, "first_name": "U", "language_code": "en"}
+    command = start.split()[0]
+    await api.push(
+        {
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "chat": {"id": chat, "type": "private"},
+                "from": who,
+                "text": start,
+                "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+            }
+        }
+    )
+    while not api.messages.get(chat):
+        heard.clear()
+        await heard.wait()
+    for _ in range(QUESTIONS):
+        message = api.messages[chat][max(api.messages[chat])]
+        seen = message["text"]
+        data = message["reply_markup"]["inline_keyboard"][1][1]["callback_data"]  # "7"
+        query = api.new_query_id()
+        update_id = await api.push(
+            {
+                "callback_query": {
+                    "id": query,
+                    "from": who,
+                    "message": dict(message),
+                    "chat_instance": str(chat),
+                    "data": data,
+                }
+            }
+        )
+        while message["text"] == seen or not answered(api, query):
+            heard.clear()
+            await asyncio.wait_for(heard.wait(), 30)
+        replied = next(
+            c.at
+            for c in api.calls
+            if (c.chat_id == chat or str(c.params.get("callback_query_id")) == query)
+            and c.at >= api.handed_out[update_id]
+        )
+        latencies.append(replied - api.handed_out[update_id])
+
+
+async def measure(name: str, users: int, folder: Path) -> Figures:
+    api = BotApiStandIn(TOKEN)
+    await api.start()
+    command, start = BOTS[name]
+    surveys = folder / "surveys"
+    surveys.mkdir(parents=True, exist_ok=True)
+    (surveys / "load.toml").write_bytes(Path(__file__).with_name("survey.toml").read_bytes())
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "BOT_API_BASE_URL": api.base_url,
+        "DATABASE": str(folder / f"{name.replace(' ', '-')}.sqlite3"),
+        "SURVEYS_DIR": str(surveys),
+    }
+    process = await asyncio.create_subprocess_exec(
+        *command,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await api.wait_for(lambda: api.polls > 0, within=30)
+    cpu_before = cpu_seconds(process.pid)
+    latencies: list[float] = []
+    began = time.monotonic()
+    await asyncio.gather(*(user(api, 50_000 + n, start, latencies) for n in range(users)))
+    wall = time.monotonic() - began
+    cpu = cpu_seconds(process.pid) - cpu_before
+    rss = peak_rss_mb(process.pid)
+    process.terminate()
+    await process.wait()
+    await api.stop()
+    answers = users * QUESTIONS
+    return Figures(answers / wall, latencies, 1000 * cpu / answers, rss)
+
+
+async def main(users: int, runs: int) -> None:
+    results: dict[str, list[Figures]] = {name: [] for name in BOTS}
+    with tempfile.TemporaryDirectory() as folder:
+        for run in range(runs):
+            for name in BOTS:
+                results[name].append(await measure(name, users, Path(folder) / f"{run}-{name}"))
+    print(f"{users} users x {QUESTIONS} taps, medians of {runs} runs")
+    print(
+        f"{'bot':<10}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU ms/ans':>12}{'RSS MB':>9}"
+    )
+    medians: dict[str, list[float]] = {}
+    for name, figures in results.items():
+        row = [
+            statistics.median(f.answers_per_second for f in figures),
+            statistics.median(1000 * f.percentile(0.50) for f in figures),
+            statistics.median(1000 * f.percentile(0.95) for f in figures),
+            statistics.median(1000 * f.percentile(0.99) for f in figures),
+            statistics.median(f.cpu_ms_per_answer for f in figures),
+            statistics.median(f.rss_mb for f in figures),
+        ]
+        medians[name] = row
+        print(
+            f"{name:<10}"
+            + "".join(f"{v:>{w}.1f}" for v, w in zip(row, (11, 9, 9, 9, 12, 9), strict=True))
+        )
+    a, b = medians["cxbot"], medians["bare PTB"]
+    print(
+        f"cxbot / bare PTB: answers/s {a[0] / b[0]:.2f}, p99 {a[3] / b[3]:.2f},"
+        f" CPU per answer {a[4] / b[4]:.2f}, RSS {a[5] / b[5]:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=3)
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.users, arguments.runs))
