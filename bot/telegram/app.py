@@ -23,6 +23,7 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .post_init(survey_bot.post_init)
         .post_shutdown(survey_bot.post_shutdown)
         .rate_limiter(Retries())
+        .concurrent_updates(True)  # one person at a time: SurveyBot.turns
         .build()
     )
     survey_bot.register(application)

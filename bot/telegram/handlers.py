@@ -52,6 +52,7 @@ from bot.telegram.keyboards import (
     resume_keyboard,
 )
 from bot.telegram.pulses import PulseRunner
+from bot.telegram.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,7 @@ class SurveyBot:
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
         self._bot: Bot | None = None
+        self.turns = Turns()
         self.pulses = PulseRunner(
             lambda: self.storage,
             self.deliver,
@@ -151,11 +153,12 @@ class SurveyBot:
 
     def _wrap(self, handler: Handler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
         async def wrapped(update: Update, context: Context) -> None:
-            visit = await self._visit(update)
-            if visit is None:
-                return
-            with use_language(visit.language):
-                await handler(update, context, visit)
+            async with self.turns.of(_person(update)):
+                visit = await self._visit(update)
+                if visit is None:
+                    return
+                with use_language(visit.language):
+                    await handler(update, context, visit)
 
         return wrapped
 
@@ -393,20 +396,21 @@ class SurveyBot:
         query = update.callback_query
         assert query is not None
         notice: str | None = None
-        try:
-            visit = await self._visit(update)
-            if visit is None:
-                return
-            with use_language(visit.language):
-                try:
-                    await self._on_action(update, context, visit)
-                except Refused as refusal:
-                    notice = refusal.notice
-        finally:
+        async with self.turns.of(_person(update)):
             try:
-                await query.answer(notice)
-            except TelegramError as error:
-                log.warning("callback query not answered: %s", error)
+                visit = await self._visit(update)
+                if visit is None:
+                    return
+                with use_language(visit.language):
+                    try:
+                        await self._on_action(update, context, visit)
+                    except Refused as refusal:
+                        notice = refusal.notice
+            finally:
+                try:
+                    await query.answer(notice)
+                except TelegramError as error:
+                    log.warning("callback query not answered: %s", error)
 
     async def _on_action(self, update: Update, context: Context, visit: Visit) -> None:
         query = update.callback_query
@@ -629,6 +633,11 @@ class SurveyBot:
 
     async def on_error(self, update: object, context: Context) -> None:
         log.error("update failed: %s", context.error, exc_info=context.error)
+
+
+def _person(update: Update) -> int:
+    """Whose turn an update takes: its sender (updates without one share turn 0)."""
+    return update.effective_user.id if update.effective_user else 0
 
 
 def _commands() -> list[BotCommand]:
