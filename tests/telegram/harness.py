@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -83,6 +84,11 @@ class BotProcess:
             self.process.kill()
             await self.process.wait()
         self.process = None
+
+    def query(self, sql: str, *params: object) -> list[tuple[object, ...]]:
+        """Read (or age) the bot's database as another program would."""
+        with sqlite3.connect(self.database) as db:
+            return db.execute(sql, params).fetchall()
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""

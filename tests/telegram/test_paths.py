@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 from bot.survey.loader import load_survey
 from tests.telegram.harness import REPO, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
@@ -12,11 +9,6 @@ from tests.telegram.standin import BotApiStandIn
 MATURITY = load_survey(REPO / "surveys" / "cx-maturity.toml")
 TITLE = MATURITY.title("en")
 Q = [q.id for q in MATURITY.questions]
-
-
-def query(database: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, params).fetchall()
 
 
 async def take(person: Person, *labels: str) -> None:
@@ -45,7 +37,7 @@ async def test_back_shows_the_previous_answer_and_replaces_it(
     await manager.tap("✓ No")  # keeps question 3 as it was
     assert "4/32" in manager.text and not any(b.startswith("✓") for b in manager.buttons())
 
-    assert query(bot.database, "SELECT question_id, value FROM answers ORDER BY question_id") == (
+    assert bot.query("SELECT question_id, value FROM answers ORDER BY question_id") == (
         sorted([(Q[0], "yes"), (Q[1], "unsure"), (Q[2], "no")])
     )
 
@@ -81,8 +73,7 @@ async def test_starting_over_keeps_the_old_answers_but_begins_afresh(
     await manager.tap("Start over")
     assert "1/32" in manager.text
     await manager.tap("Don't know")
-    rows = query(
-        bot.database,
+    rows = bot.query(
         "SELECT r.id, r.closed_reason, count(a.question_id) FROM responses r"
         " LEFT JOIN answers a ON a.response_id = r.id GROUP BY r.id ORDER BY r.id",
     )
@@ -96,13 +87,13 @@ async def test_an_unfinished_survey_expires_after_the_surveys_limit(
     await customer.send("/start nps")
     question = dict(customer.last)
     # the customer walks away; 25 hours later (nps expires after 24) they tap the old screen
-    query(bot.database, "UPDATE responses SET updated_at = datetime('now', '-25 hours')")
+    bot.query("UPDATE responses SET updated_at = datetime('now', '-25 hours')")
     notice = await customer.tap("9", question)
     assert notice == "This questionnaire has expired. Send /start to begin again."
     await customer.send("/start")
     assert customer.text == "Hello! Choose a questionnaire:", "nothing to continue any more"
-    assert query(bot.database, "SELECT closed_reason FROM responses") == [("expired",)]
-    assert query(bot.database, "SELECT count(*) FROM answers") == [(0,)]
+    assert bot.query("SELECT closed_reason FROM responses") == [("expired",)]
+    assert bot.query("SELECT count(*) FROM answers") == [(0,)]
 
 
 async def test_a_retaken_self_assessment_replaces_the_old_one_and_compares(
@@ -115,7 +106,7 @@ async def test_a_retaken_self_assessment_replaces_the_old_one_and_compares(
         await take(manager, *["Yes"] * yes_count, *["No"] * (32 - yes_count))
     assert "Overall: 50% · Level: Advanced" in manager.text
     assert "Last time: 25% · now: 50% (+25)" in manager.text
-    rows = query(bot.database, "SELECT id, replaced_by FROM responses ORDER BY id")
+    rows = bot.query("SELECT id, replaced_by FROM responses ORDER BY id")
     assert rows == [(1, 2), (2, None)]
 
 
@@ -129,7 +120,5 @@ async def test_every_scan_of_a_contact_link_is_a_new_response(
     assert "1/2" in customer.text
     await customer.tap("10")
     await customer.tap("Skip")
-    rows = query(
-        bot.database, "SELECT segment, finished_at IS NOT NULL, closed_reason FROM responses"
-    )
+    rows = bot.query("SELECT segment, finished_at IS NOT NULL, closed_reason FROM responses")
     assert rows == [("desk-1", 0, "new scan"), ("desk-2", 1, None)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections import Counter
 from pathlib import Path
 
@@ -30,11 +29,6 @@ def pulses_sent_to(api: BotApiStandIn, chat_id: int) -> int:
         and call.chat_id == chat_id
         and PULSE in call.params["text"]
     )
-
-
-def query(database: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql).fetchall()
 
 
 async def test_a_wave_reaches_the_team_and_reminds_only_those_who_did_not_finish(
@@ -88,7 +82,7 @@ async def test_a_member_who_blocked_the_bot_is_marked_inactive_and_not_retried(
     assert len(attempts) == 2, "the invite's reply, then one try of the pulse: no retry"
     await admin.send("/pulse")
     assert "hr: 1 / 1" in admin.text
-    assert query(bot.database, "SELECT state FROM deliveries ORDER BY user_id") == [
+    assert bot.query("SELECT state FROM deliveries ORDER BY user_id") == [
         ("sent",),
         ("blocked",),
     ]
@@ -121,7 +115,7 @@ async def test_a_crash_mid_wave_resumes_without_duplicates_beyond_those_in_fligh
         received = Counter(pulses_sent_to(api, p.id) for p in people)
         assert received[0] == 0
         assert received[2] <= 4 and set(received) <= {1, 2}, received  # at most 4 in flight
-        assert query(bot.database, "SELECT DISTINCT state FROM deliveries") == [("sent",)]
+        assert bot.query("SELECT DISTINCT state FROM deliveries") == [("sent",)]
     finally:
         await bot.stop()
 
@@ -136,14 +130,12 @@ async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess
     await admin.send("/pulse")
     assert "1. enps → legal: weekly 09:30 Europe/Paris, reminder after 48.0 h (next " in admin.text
     # time passes: the first wave is due now
-    query(bot.database, "UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
+    bot.query("UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
     await member.expect(PULSE)
-    ((moved,),) = query(
-        bot.database, "SELECT next_at > strftime('%Y-%m-%d', 'now', '+6 days') FROM pulses"
-    )
+    ((moved,),) = bot.query("SELECT next_at > strftime('%Y-%m-%d', 'now', '+6 days') FROM pulses")
     assert moved == 1, "the next wave is a week on"
-    reminder = query(
-        bot.database, "SELECT round((julianday(remind_at) - julianday(opened_at)) * 24) FROM waves"
+    reminder = bot.query(
+        "SELECT round((julianday(remind_at) - julianday(opened_at)) * 24) FROM waves"
     )
     assert reminder == [(48.0,)], "the pulse's own reminder delay"
 
