@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import signal
 import statistics
 import sys
 import tempfile
@@ -27,9 +28,14 @@ from tests.telegram.harness import REPO, TOKEN
 from tests.telegram.standin import BotApiStandIn
 
 QUESTIONS = 10
+AIOGRAM_PYTHON = REPO / ".venv-aiogram" / "bin" / "python"
 BOTS = {
     "cxbot": ([sys.executable, "-m", "bot", "run"], "/start load"),
     "bare PTB": ([sys.executable, str(Path(__file__).with_name("bare_ptb.py"))], "/start"),
+    "bare aiogram": (
+        [str(AIOGRAM_PYTHON), str(Path(__file__).with_name("bare_aiogram.py"))],
+        "/start",
+    ),
 }
 
 
@@ -55,13 +61,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def answered(api: BotApiStandIn, query: str) -> bool:
-    return any(
-        c.method == "answerCallbackQuery" and str(c.params.get("callback_query_id")) == query
-        for c in api.calls[-400:]
-    )
 
 
 async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]) -> None:
@@ -99,19 +98,15 @@ async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]
                 }
             }
         )
-        while message["text"] == seen or not answered(api, query):
+        while message["text"] == seen or not api.answered(query):
             heard.clear()
             await asyncio.wait_for(heard.wait(), 30)
-        replied = next(
-            c.at
-            for c in api.calls
-            if (c.chat_id == chat or str(c.params.get("callback_query_id")) == query)
-            and c.at >= api.handed_out[update_id]
-        )
-        latencies.append(replied - api.handed_out[update_id])
+        handed_out = api.handed_out[update_id]
+        replied = min(at for at in api.heard_at[chat][-8:] if at >= handed_out)
+        latencies.append(replied - handed_out)
 
 
-async def measure(name: str, users: int, folder: Path) -> Figures:
+async def measure(name: str, users: int, folder: Path, profile: Path | None = None) -> Figures:
     api = BotApiStandIn(TOKEN)
     await api.start()
     command, start = BOTS[name]
@@ -133,6 +128,15 @@ async def measure(name: str, users: int, folder: Path) -> Figures:
         stderr=asyncio.subprocess.DEVNULL,
     )
     await api.wait_for(lambda: api.polls > 0, within=30)
+    spy = None
+    if profile is not None:  # sampled stacks of the bot under load (py-spy's raw format)
+        stacks = profile / f"{name.replace(' ', '-')}.txt"
+        spy = await asyncio.create_subprocess_exec(
+            *("py-spy", "record", "--format", "raw", "-r", "200", "-o", str(stacks)),
+            *("--pid", str(process.pid)),
+            stdout=asyncio.subprocess.DEVNULL,
+        )
+        await asyncio.sleep(1)
     cpu_before = cpu_seconds(process.pid)
     latencies: list[float] = []
     began = time.monotonic()
@@ -140,6 +144,9 @@ async def measure(name: str, users: int, folder: Path) -> Figures:
     wall = time.monotonic() - began
     cpu = cpu_seconds(process.pid) - cpu_before
     rss = peak_rss_mb(process.pid)
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        await spy.wait()
     process.terminate()
     await process.wait()
     await api.stop()
@@ -147,15 +154,17 @@ async def measure(name: str, users: int, folder: Path) -> Figures:
     return Figures(answers / wall, latencies, 1000 * cpu / answers, rss)
 
 
-async def main(users: int, runs: int) -> None:
-    results: dict[str, list[Figures]] = {name: [] for name in BOTS}
+async def main(users: int, runs: int, names: list[str], profile: Path | None) -> None:
+    results: dict[str, list[Figures]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as folder:
         for run in range(runs):
-            for name in BOTS:
-                results[name].append(await measure(name, users, Path(folder) / f"{run}-{name}"))
+            for name in names:
+                results[name].append(
+                    await measure(name, users, Path(folder) / f"{run}-{name}", profile)
+                )
     print(f"{users} users x {QUESTIONS} taps, medians of {runs} runs")
     print(
-        f"{'bot':<10}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU ms/ans':>12}{'RSS MB':>9}"
+        f"{'bot':<14}{'answers/s':>11}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'CPU ms/ans':>12}{'RSS MB':>9}"
     )
     medians: dict[str, list[float]] = {}
     for name, figures in results.items():
@@ -169,14 +178,18 @@ async def main(users: int, runs: int) -> None:
         ]
         medians[name] = row
         print(
-            f"{name:<10}"
+            f"{name:<14}"
             + "".join(f"{v:>{w}.1f}" for v, w in zip(row, (11, 9, 9, 9, 12, 9), strict=True))
         )
-    a, b = medians["cxbot"], medians["bare PTB"]
-    print(
-        f"cxbot / bare PTB: answers/s {a[0] / b[0]:.2f}, p99 {a[3] / b[3]:.2f},"
-        f" CPU per answer {a[4] / b[4]:.2f}, RSS {a[5] / b[5]:.2f}"
-    )
+    if "cxbot" not in medians:
+        return
+    a = medians["cxbot"]
+    for name, b in medians.items():
+        if name != "cxbot":
+            print(
+                f"cxbot / {name}: answers/s {a[0] / b[0]:.2f}, p99 {a[3] / b[3]:.2f},"
+                f" CPU per answer {a[4] / b[4]:.2f}, RSS {a[5] / b[5]:.2f}"
+            )
 
 
 if __name__ == "__main__":
@@ -185,5 +198,9 @@ if __name__ == "__main__":
     )
     parser.add_argument("--users", type=int, default=200)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--bots", nargs="+", choices=list(BOTS), default=list(BOTS))
+    parser.add_argument(
+        "--profile", type=Path, help="folder for py-spy stacks of each bot (figures then skew)"
+    )
     arguments = parser.parse_args()
-    asyncio.run(main(arguments.users, arguments.runs))
+    asyncio.run(main(arguments.users, arguments.runs, arguments.bots, arguments.profile))

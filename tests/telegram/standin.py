@@ -81,6 +81,8 @@ class BotApiStandIn:
         self._changed = asyncio.Condition()
         self.heard: dict[int, asyncio.Event] = {}
         """Chat id -> set on every call about that chat (for load drivers waiting per chat)."""
+        self.heard_at: dict[int, list[float]] = {}
+        """Chat id (of those in `heard`) -> when each call about that chat arrived."""
         self.handed_out: dict[int, float] = {}
         """Update id -> when getUpdates handed it to the bot."""
         self.polls = 0
@@ -150,6 +152,7 @@ class BotApiStandIn:
             chat = self._query_chats.get(str(params["callback_query_id"]))
         if chat is not None and chat in self.heard:
             self.heard[chat].set()
+            self.heard_at.setdefault(chat, []).append(call.at)
         if method != "getUpdates":
             async with self._changed:
                 self.calls.append(call)
@@ -326,6 +329,10 @@ class BotApiStandIn:
             self._pending.append(update)
             self._changed.notify_all()
         return update_id
+
+    def answered(self, query_id: str) -> bool:
+        """Whether the bot has answered this pushed callback query."""
+        return query_id in self._query_chats and query_id not in self._open_queries
 
     def new_query_id(self) -> str:
         return str(next(self._query_ids))
