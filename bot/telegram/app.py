@@ -9,7 +9,11 @@ from telegram.ext import Application, ApplicationBuilder
 from bot.config import Config
 from bot.survey.model import Survey
 from bot.telegram.handlers import SurveyBot
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.retries import Retries
+
+CONNECTIONS = 64
+"""Bot API calls in flight at once: replies to people answering together, and pulses."""
 
 
 def build_application(config: Config, surveys: Mapping[str, Survey]) -> Application:  # type: ignore[type-arg]
@@ -20,6 +24,8 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .token(config.require_token())
         .base_url(f"{config.api_base_url}/bot")
         .base_file_url(f"{config.api_base_url}/file/bot")
+        .request(AiohttpRequest(connections=CONNECTIONS))
+        .get_updates_request(AiohttpRequest(connections=1))
         .post_init(survey_bot.post_init)
         .post_shutdown(survey_bot.post_shutdown)
         .rate_limiter(Retries())
