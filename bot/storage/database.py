@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
 
@@ -54,10 +54,12 @@ class Response:
         return self.finished_at is None and self.closed_at is None
 
 
-_RESPONSE_COLUMNS = (
-    "id, survey_id, respondent, user_id, segment, language, started_at, updated_at, finished_at,"
-    " closed_at, cursor, message_id, wave_id"
-)
+_RESPONSE_KEYS = [
+    *("id", "survey_id", "respondent", "user_id", "segment", "language", "started_at"),
+    *("updated_at", "finished_at", "closed_at", "cursor", "message_id", "wave_id"),
+]
+_RESPONSE_COLUMNS = ", ".join(_RESPONSE_KEYS)
+_RESPONSE_COLUMNS_OF_R = ", ".join(f"r.{key}" for key in _RESPONSE_KEYS)
 
 
 class Storage:
@@ -132,33 +134,28 @@ class Storage:
     async def touch_user(self, user_id: int, telegram_language: str | None) -> User:
         """Record the user on first contact and return what we know of them.
 
+        Read first: on almost every update nothing has changed, and a read takes no write lock.
         No "last seen" time is kept: it could be matched against an anonymous answer's time.
         """
+        known = await self.user(user_id)
+        if known is not None and known.telegram_language == telegram_language:
+            return known
         row = await self._writer.returning(
             """
             INSERT INTO users (id, telegram_language, created_at) VALUES (?, ?, ?)
             ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language
-                WHERE telegram_language IS NOT excluded.telegram_language
             RETURNING id, language, telegram_language
             """,
             (user_id, telegram_language, to_the_hour(utcnow())),
         )
-        if row is None:  # nothing changed, so nothing returned
-            async with self._db.execute(
-                "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
         assert row is not None
-        return User(
-            id=row["id"], language=row["language"], telegram_language=row["telegram_language"]
-        )
+        return User(row["id"], row["language"], row["telegram_language"])
 
     async def user(self, user_id: int) -> User | None:
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else User(row["id"], row["language"], row["telegram_language"])
+        )
+        return next((User(r["id"], r["language"], r["telegram_language"]) for r in rows), None)
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._writer.execute(
@@ -193,18 +190,17 @@ class Storage:
         return Response(**dict(row))
 
     async def response(self, response_id: int) -> Response | None:
-        """The response with its answers, or None."""
-        async with self._db.execute(
-            f"SELECT {_RESPONSE_COLUMNS} FROM responses WHERE id = ?", (response_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
-        if row is None:
+        """The response with its answers, or None (one query: this runs on every tap)."""
+        rows = await self._db.execute_fetchall(
+            f"SELECT {_RESPONSE_COLUMNS_OF_R}, a.question_id, a.value FROM responses r"
+            " LEFT JOIN answers a ON a.response_id = r.id WHERE r.id = ?",
+            (response_id,),
+        )
+        first = next(iter(rows), None)
+        if first is None:
             return None
-        async with self._db.execute(
-            "SELECT question_id, value FROM answers WHERE response_id = ?", (response_id,)
-        ) as cursor:
-            answers = {r["question_id"]: r["value"] async for r in cursor}
-        return Response(**dict(row), answers=answers)
+        answers = {r["question_id"]: r["value"] for r in rows if r["question_id"] is not None}
+        return Response(**{key: first[key] for key in _RESPONSE_KEYS}, answers=answers)
 
     async def open_response(
         self, respondents: Sequence[str], survey_id: str | None = None
@@ -243,16 +239,19 @@ class Storage:
         cursor: str | None,
         finished: bool,
         replaces_previous: bool = False,
-    ) -> bool:
-        """Store (or, after Back, replace) one answer with where the respondent goes next.
+    ) -> Response:
+        """Store (or, after Back, replace) one answer with where the respondent goes next, and
+        return the response as it now stands.
 
         One transaction: the answer, the cursor, the end of the response and, for surveys that
-        keep one current response per person, the older responses it replaces. The same call
-        twice changes nothing the second time; returns whether anything changed.
+        keep one current response per person, the older responses it replaces; shared with
+        the other answers arriving at the same moment (one commit for all). The same call twice
+        changes nothing the second time.
         """
         now = utcnow() if response.user_id is not None else to_the_hour(utcnow())
-        async with self._writer.transaction() as db:
-            cursor_ = await db.execute(
+
+        async def write(db: aiosqlite.Connection) -> bool:
+            answer = await db.execute(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
                 VALUES (?, ?, ?, ?)
@@ -262,22 +261,38 @@ class Storage:
                 """,
                 (response.id, question_id, value, now),
             )
-            changed = (
-                cursor_.rowcount > 0 or response.cursor != cursor or response.finished != finished
+            moved = await db.execute(
+                "UPDATE responses SET updated_at = :now, cursor = :cursor, finished_at = :end"
+                " WHERE id = :id AND (:answered OR cursor IS NOT :cursor"
+                " OR (finished_at IS NOT NULL) IS NOT :finished)",
+                {
+                    "now": now,
+                    "cursor": cursor,
+                    "end": now if finished else None,
+                    "id": response.id,
+                    "answered": answer.rowcount > 0,
+                    "finished": finished,
+                },
             )
-            if not changed:
-                return False
-            await db.execute(
-                "UPDATE responses SET updated_at = ?, cursor = ?, finished_at = ? WHERE id = ?",
-                (now, cursor, now if finished else None, response.id),
-            )
-            if finished and replaces_previous:
+            changed = answer.rowcount > 0 or moved.rowcount > 0
+            if changed and finished and replaces_previous:
                 await db.execute(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
                     " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL",
                     (response.id, response.respondent, response.survey_id, response.id),
                 )
-        return True
+            return changed
+
+        answers = {**response.answers, question_id: value}
+        if not await self._writer.together(write):
+            return replace(response, answers=answers)
+        return replace(
+            response,
+            answers=answers,
+            cursor=cursor,
+            updated_at=now,
+            finished_at=now if finished else None,
+        )
 
     async def set_cursor(self, response_id: int, cursor: str | None) -> None:
         await self._writer.execute(

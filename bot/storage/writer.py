@@ -3,21 +3,72 @@
 aiosqlite runs every statement on one connection, so a statement from another task would land
 inside whatever transaction is open (and be rolled back with it). Handlers and the pulse sender
 run concurrently, so every write, single statement or transaction, takes this lock.
+
+Answers that arrive together are committed together (`together`): while one transaction
+commits, the answers arriving meanwhile queue up, and the next holder of the lock writes them
+all in one transaction, one commit and one sync to disk. Each caller still returns only after
+the commit that holds its own write.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 import aiosqlite
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+Work = Callable[[aiosqlite.Connection], Awaitable[Any]]
 
 
 class Writer:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self.db = connection
         self._lock = asyncio.Lock()
+        self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
+
+    async def together(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `work` in a transaction shared with the writes queued at the same moment.
+
+        `work` must only write (its statements may run next to other callers' statements):
+        if any of them fails, the shared transaction is rolled back and each queued write is
+        tried again in a transaction of its own, so one bad write fails only its own caller.
+        """
+        done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((work, done))
+        async with self._lock:
+            batch, self._queued = self._queued, []
+            if batch:  # empty: an earlier holder of the lock committed ours with its own
+                await self._commit(batch)
+        return await done
+
+    async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
+        try:
+            await self.db.execute("BEGIN IMMEDIATE")
+            results = [await work(self.db) for work, _ in batch]
+            await self.db.execute("COMMIT")
+        except BaseException as error:
+            if self.db.in_transaction:
+                await self.db.execute("ROLLBACK")
+            if not isinstance(error, Exception):  # cancelled: none of these writes is stored
+                for _, done in batch:
+                    done.cancel()
+                raise
+            if len(batch) > 1:
+                log.warning("a shared commit failed (%s); writing one at a time", error)
+                for item in batch:
+                    await self._commit([item])
+            elif not batch[0][1].done():
+                batch[0][1].set_exception(error)
+            return
+        for (_, done), result in zip(batch, results, strict=True):
+            if not done.done():
+                done.set_result(result)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:

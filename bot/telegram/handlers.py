@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -201,11 +201,14 @@ class SurveyBot:
     async def _owned(self, visit: Visit, response_id: int) -> tuple[Survey, Response]:
         """The person's own response still open, with its survey; else Refused."""
         response = await self.storage.response(response_id)
-        if response is None or response.respondent not in await self._respondents(visit):
+        if response is None:
             raise Refused(_("This button is not valid any more."))
         survey = self.surveys.get(response.survey_id)
         if survey is None:
             raise Refused(_("This survey is closed."))
+        key = respondent(survey, visit.user_id, self.config.respondent_secret, response.wave_id)
+        if response.respondent != key:  # someone else's response
+            raise Refused(_("This button is not valid any more."))
         if response.finished:
             raise Refused(_("This survey is already finished. Send /start to take another one."))
         if response.closed_at is not None or await self._expire(survey, response):
@@ -502,7 +505,7 @@ class SurveyBot:
         answers = {**response.answers, question.id: value}
         cursor = cursor_after(survey, answers, question)
         finished = cursor is None and next_question(survey, answers) is None
-        await self.storage.record_answer(
+        return await self.storage.record_answer(
             response,
             question.id,
             value,
@@ -510,7 +513,6 @@ class SurveyBot:
             finished=finished,
             replaces_previous=survey.repeat == "replace",
         )
-        return await self._reload(response)
 
     async def _go_back(
         self, survey: Survey, response: Response, question: PlacedQuestion
@@ -519,7 +521,7 @@ class SurveyBot:
         if previous is None:
             raise Refused(_("This is the first question."))
         await self.storage.set_cursor(response.id, previous.id)
-        return await self._reload(response)
+        return replace(response, cursor=previous.id)
 
     async def _begin(
         self,
@@ -625,11 +627,6 @@ class SurveyBot:
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 raise
-
-    async def _reload(self, response: Response) -> Response:
-        reloaded = await self.storage.response(response.id)
-        assert reloaded is not None
-        return reloaded
 
     async def on_error(self, update: object, context: Context) -> None:
         log.error("update failed: %s", context.error, exc_info=context.error)

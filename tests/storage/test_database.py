@@ -245,14 +245,25 @@ async def test_a_repeated_answer_changes_nothing(storage: Storage, path: Path, c
     assert (query(path, "SELECT * FROM answers"), await reloaded(storage, response)) == before
 
 
-async def test_a_repeated_answer_reports_it_was_not_stored(storage: Storage) -> None:
+async def test_recording_an_answer_returns_the_response_as_stored(storage: Storage) -> None:
     response = await started(storage)
-    stored: list[object] = []
-    for _ in range(2):
-        stored.append(
-            await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-        )
-    assert stored == [True, False]
+    after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert after == await storage.response(response.id)
+    assert after.answers == {"cx-director": "yes"}
+
+
+async def test_a_repeated_answer_returns_the_response_unchanged(storage: Storage) -> None:
+    response = await started(storage)
+    after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    again = await storage.record_answer(after, "cx-director", "yes", cursor=None, finished=False)
+    assert again == after == await storage.response(response.id)
+
+
+async def test_finishing_returns_the_finished_response(storage: Storage) -> None:
+    response = await started(storage)
+    after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=True)
+    assert after.finished
+    assert after == await storage.response(response.id)
 
 
 # the open response
