@@ -7,6 +7,7 @@ memory, so a restart or a second device continues from the database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
@@ -87,6 +88,7 @@ class SurveyBot:
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
         self._bot: Bot | None = None
+        self._menus: asyncio.Task[None] | None = None
         self.turns = Turns()
         self.pulses = PulseRunner(
             lambda: self.storage,
@@ -111,17 +113,23 @@ class SurveyBot:
         self._storage = await Storage.open(self.config.database)
         self._bot = application.bot
         self.pulses.start()
+        # the menus need five calls to the Bot API: made while the first updates come in
+        self._menus = asyncio.create_task(self._register_menus(application.bot))
+
+    async def _register_menus(self, bot: Bot) -> None:
         try:
             for language in LANGUAGES:
                 with use_language(language):
-                    await application.bot.set_my_commands(_commands(), language_code=language)
+                    await bot.set_my_commands(_commands(), language_code=language)
             with use_language(self.config.default_language):
-                await application.bot.set_my_commands(_commands())
+                await bot.set_my_commands(_commands())
         except TelegramError as error:
             # the command menu is a convenience; a server without it must not stop the surveys
             log.warning("could not register the command menu: %s", error)
 
     async def post_shutdown(self, application: Application) -> None:  # type: ignore[type-arg]
+        if self._menus is not None:
+            self._menus.cancel()
         await self.pulses.stop()
         if self._storage is not None:
             await self._storage.close()

@@ -56,6 +56,8 @@ async def test_help_and_unknown_commands_answer_in_the_persons_language(
 async def test_the_bot_registers_its_commands_in_every_language(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
+    # registered while the bot already answers, so that start-up does not wait for it
+    await api.wait_for(lambda: sum(c.method == "setMyCommands" for c in api.calls) == 5)
     registered = {
         call.params.get("language_code"): [c["command"] for c in call.params["commands"]]
         for call in api.calls
