@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import signal
 import statistics
 import sys
@@ -24,19 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.telegram.harness import REPO, TOKEN
+from bench.bots import BOTS, START, cpu_seconds, rss_mb, spawn, surveys_folder
+from tests.telegram.harness import TOKEN
 from tests.telegram.standin import BotApiStandIn
 
 QUESTIONS = 10
-AIOGRAM_PYTHON = REPO / ".venv-aiogram" / "bin" / "python"
-BOTS = {
-    "cxbot": ([sys.executable, "-m", "bot", "run"], "/start load"),
-    "bare PTB": ([sys.executable, str(Path(__file__).with_name("bare_ptb.py"))], "/start"),
-    "bare aiogram": (
-        [str(AIOGRAM_PYTHON), str(Path(__file__).with_name("bare_aiogram.py"))],
-        "/start",
-    ),
-}
 
 
 @dataclass
@@ -51,22 +42,11 @@ class Figures:
         return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]) -> None:
     heard = api.heard.setdefault(chat, asyncio.Event())
     who = {"id": chat, "is_bot": False, "first_name": "U", "language_code": "en"}
     command = start.split()[0]
+    newest_before = max(api.messages.get(chat, {0: {}}))  # a returning person's old messages
     await api.push(
         {
             "message": {
@@ -79,7 +59,7 @@ async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]
             }
         }
     )
-    while not api.messages.get(chat):
+    while max(api.messages.get(chat, {0: {}})) == newest_before:
         heard.clear()
         await heard.wait()
     for _ in range(QUESTIONS):
@@ -109,24 +89,8 @@ async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]
 async def measure(name: str, users: int, folder: Path, profile: Path | None = None) -> Figures:
     api = BotApiStandIn(TOKEN)
     await api.start()
-    command, start = BOTS[name]
-    surveys = folder / "surveys"
-    surveys.mkdir(parents=True, exist_ok=True)
-    (surveys / "load.toml").write_bytes(Path(__file__).with_name("survey.toml").read_bytes())
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "BOT_API_BASE_URL": api.base_url,
-        "DATABASE": str(folder / f"{name.replace(' ', '-')}.sqlite3"),
-        "SURVEYS_DIR": str(surveys),
-    }
-    process = await asyncio.create_subprocess_exec(
-        *command,
-        cwd=REPO,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
+    database = folder / f"{name.replace(' ', '-')}.sqlite3"
+    process = await spawn(name, api, database, surveys_folder(folder))
     await api.wait_for(lambda: api.polls > 0, within=30)
     spy = None
     if profile is not None:  # sampled stacks of the bot under load (py-spy's raw format)
@@ -140,10 +104,10 @@ async def measure(name: str, users: int, folder: Path, profile: Path | None = No
     cpu_before = cpu_seconds(process.pid)
     latencies: list[float] = []
     began = time.monotonic()
-    await asyncio.gather(*(user(api, 50_000 + n, start, latencies) for n in range(users)))
+    await asyncio.gather(*(user(api, 50_000 + n, START[name], latencies) for n in range(users)))
     wall = time.monotonic() - began
     cpu = cpu_seconds(process.pid) - cpu_before
-    rss = peak_rss_mb(process.pid)
+    rss = rss_mb(process.pid)
     if spy is not None:
         spy.send_signal(signal.SIGINT)
         await spy.wait()

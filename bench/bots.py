@@ -1,0 +1,69 @@
+"""The bots the benchmarks compare, started as their own processes against a Bot API stand-in,
+and what /proc says about them.
+
+cxbot runs as deployed (`python -m bot run`) with the load survey; the bare bots do only the
+I/O a tap needs, each with its framework's defaults (`bench/load/bare_*.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.telegram.harness import REPO, TOKEN
+from tests.telegram.standin import BotApiStandIn
+
+HERE = Path(__file__).resolve().parent
+AIOGRAM_PYTHON = REPO / ".venv-aiogram" / "bin" / "python"
+BOTS: dict[str, list[str]] = {
+    "cxbot": [sys.executable, "-m", "bot", "run"],
+    "bare PTB": [sys.executable, str(HERE / "load" / "bare_ptb.py")],
+    "bare aiogram": [str(AIOGRAM_PYTHON), str(HERE / "load" / "bare_aiogram.py")],
+}
+START = {"cxbot": "/start load", "bare PTB": "/start", "bare aiogram": "/start"}
+"""What a person sends to get the first question of the load survey."""
+
+
+def surveys_folder(folder: Path) -> Path:
+    """A survey folder holding only the load survey (ten 0-10 questions)."""
+    surveys = folder / "surveys"
+    surveys.mkdir(parents=True, exist_ok=True)
+    (surveys / "load.toml").write_bytes((HERE / "load" / "survey.toml").read_bytes())
+    return surveys
+
+
+async def spawn(
+    name: str, api: BotApiStandIn, database: Path, surveys: Path
+) -> asyncio.subprocess.Process:
+    """Start a bot against the stand-in; returns once the process exists (not once it polls)."""
+    env = {
+        **os.environ,
+        "BOT_TOKEN": TOKEN,
+        "BOT_API_BASE_URL": api.base_url,
+        "DATABASE": str(database),
+        "SURVEYS_DIR": str(surveys),
+    }
+    return await asyncio.create_subprocess_exec(
+        *BOTS[name],
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int, field: str = "VmHWM") -> float:
+    """Peak (VmHWM) or current (VmRSS) resident memory of a process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
