@@ -20,11 +20,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.bots import BOTS, START, cpu_seconds, rss_mb, spawn, surveys_folder
-from tests.telegram.harness import TOKEN
+from tests.telegram.harness import TOKEN, Buttons, Respondent
 from tests.telegram.standin import BotApiStandIn
 
 QUESTIONS = 10
@@ -43,47 +44,20 @@ class Figures:
 
 
 async def user(api: BotApiStandIn, chat: int, start: str, latencies: list[float]) -> None:
-    heard = api.heard.setdefault(chat, asyncio.Event())
-    who = {"id": chat, "is_bot": False, "first_name": "U", "language_code": "en"}
-    command = start.split()[0]
-    newest_before = max(api.messages.get(chat, {0: {}}))  # a returning person's old messages
-    await api.push(
-        {
-            "message": {
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": chat, "type": "private"},
-                "from": who,
-                "text": start,
-                "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
-            }
-        }
-    )
-    while max(api.messages.get(chat, {0: {}})) == newest_before:
-        heard.clear()
-        await heard.wait()
-    for _ in range(QUESTIONS):
-        message = api.messages[chat][max(api.messages[chat])]
-        seen = message["text"]
-        data = message["reply_markup"]["inline_keyboard"][1][1]["callback_data"]  # "7"
-        query = api.new_query_id()
-        update_id = await api.push(
-            {
-                "callback_query": {
-                    "id": query,
-                    "from": who,
-                    "message": dict(message),
-                    "chat_instance": str(chat),
-                    "data": data,
-                }
-            }
-        )
-        while message["text"] == seen or not api.answered(query):
-            heard.clear()
-            await asyncio.wait_for(heard.wait(), 30)
+    """One person through the ten questions, always tapping 7; each tap's latency noted."""
+
+    def answered(update_id: int) -> None:
         handed_out = api.handed_out[update_id]
         replied = min(at for at in api.heard_at[chat][-8:] if at >= handed_out)
         latencies.append(replied - handed_out)
+
+    person = Respondent(api, chat)
+    await person.take(start, choose=seven, on_answered=answered, taps=QUESTIONS)
+    assert person.acknowledged == QUESTIONS
+
+
+def seven(buttons: Buttons) -> dict[str, Any]:
+    return next(b for b in buttons if b["text"] == "7")
 
 
 async def measure(name: str, users: int, folder: Path, profile: Path | None = None) -> Figures:

@@ -21,8 +21,9 @@ from telegram.ext import BaseRateLimiter
 log = logging.getLogger(__name__)
 
 JSONValue = bool | dict[str, Any] | list[dict[str, Any]]
-ATTEMPTS = 6
+ATTEMPTS = 8
 BACKOFF = (0.1, 0.3, 0.6, 1.0, 2.0)
+"""Seconds before each retry of a 5xx or network error (then 2 s): about 8 s in all."""
 LONGEST_WAIT = 5.0
 """Seconds of `retry_after` worth waiting inside a handler."""
 

@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,107 @@ def _answer_of(query_id: str) -> Callable[[Call], bool]:
         )
 
     return matches
+
+
+Buttons = list[dict[str, Any]]
+
+
+def first_button(buttons: Buttons) -> dict[str, Any]:
+    return buttons[0]
+
+
+class Respondent:
+    """Someone who only taps, one of many at once (a crowd, a load): sends the start command,
+    then taps a button on each new screen until a screen comes without buttons.
+
+    Unlike `Person`, who waits until the whole bot is quiet, a respondent waits only for their
+    own chat, so hundreds can answer together; and they keep waiting through a bot restart.
+    """
+
+    def __init__(self, api: BotApiStandIn, user_id: int, language_code: str = "en") -> None:
+        self.api = api
+        self.id = user_id
+        self.user = {"id": user_id, "is_bot": False, "first_name": "R"}
+        self.user["language_code"] = language_code
+        self.acknowledged = 0
+        """Taps after which the next screen was shown: answers the bot said it had taken."""
+        self._heard = api.heard.setdefault(user_id, asyncio.Event())
+
+    @property
+    def newest(self) -> dict[str, Any]:
+        chat = self.api.messages.get(self.id, {})
+        return chat[max(chat)] if chat else {}
+
+    async def take(
+        self,
+        start: str,
+        choose: Callable[[Buttons], dict[str, Any]] = first_button,
+        on_answered: Callable[[int], None] = lambda update_id: None,
+        taps: int | None = None,
+        patience: float | None = None,
+        within: float = 60.0,
+    ) -> str:
+        """The survey from `start` to its last screen (or `taps` taps); returns the text shown
+        then. `on_answered` gets each tap's update id once the next screen is shown.
+
+        With `patience`, a tap that shows nothing new within that many seconds is tapped again,
+        as a person does when the button only spins (a bot killed between fetching the tap
+        and handling it never sees it again: Telegram counts it as delivered)."""
+        before = self.newest.get("message_id")
+        command = start.split()[0]
+        await self.api.push(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": self.id, "type": "private"},
+                    "from": self.user,
+                    "text": start,
+                    "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+                }
+            }
+        )
+        await self._until(lambda: self.newest.get("message_id") != before, within)
+        while True:
+            message = dict(self.newest)  # the screen as tapped (later edits change the live one)
+            rows = message.get("reply_markup", {}).get("inline_keyboard", [])
+            if not rows or self.acknowledged == taps:
+                return str(message.get("text", ""))
+            data = choose([b for row in rows for b in row])["callback_data"]
+            async with asyncio.timeout(within):
+                update_id = await self._tap_until_taken(message, data, patience)
+            self.acknowledged += 1
+            on_answered(update_id)
+
+    async def _tap_until_taken(
+        self, message: dict[str, Any], data: str, patience: float | None
+    ) -> int:
+        """Tap (again, after `patience`) until the tap is answered and the screen moved on."""
+        while True:
+            query = self.api.new_query_id()
+            update_id = await self.api.push(
+                {
+                    "callback_query": {
+                        "id": query,
+                        "from": self.user,
+                        "message": dict(message),
+                        "chat_instance": str(self.id),
+                        "data": data,
+                    }
+                }
+            )
+            try:
+                await self._until(partial(self._moved_on, message["text"], query), patience)
+            except TimeoutError:
+                continue
+            return update_id
+
+    def _moved_on(self, shown: str, query: str) -> bool:
+        """The tap is answered and the screen shows something else: the answer was taken."""
+        return self.newest.get("text") != shown and self.api.answered(query)
+
+    async def _until(self, condition: Callable[[], bool], within: float | None) -> None:
+        async with asyncio.timeout(within):
+            while not condition():
+                self._heard.clear()
+                await self._heard.wait()

@@ -1,0 +1,72 @@
+"""Many people at once: 200 respondents answering together through a bot killed (SIGKILL)
+mid-way, and a crowd answering through a Bot API that misbehaves. What a person saw taken is
+kept, nothing is stored twice, and everyone gets to the end."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from tests.telegram.harness import BotProcess, Buttons, Respondent
+from tests.telegram.standin import BotApiStandIn
+
+SURVEY = "/start five-promises__desk-2"
+QUESTIONS = 6
+"""Five 0-10 questions and an optional comment (skipped)."""
+THANKS = "Thank you"
+PATIENCE = 5.0
+"""Seconds a person waits on a spinning button before tapping it again."""
+
+
+def rate_or_skip(buttons: Buttons) -> dict[str, Any]:
+    """A 9 on each rating, Skip on the comment."""
+    return next((b for b in buttons if b["text"] in ("9", "Skip")), buttons[0])
+
+
+def stored_answers(bot: BotProcess) -> dict[int, int]:
+    """Person -> answers stored in their responses, read as another program would."""
+    rows = bot.query(
+        "SELECT r.user_id, count(a.question_id) FROM responses r"
+        " LEFT JOIN answers a ON a.response_id = r.id GROUP BY r.user_id"
+    )
+    return {int(str(user)): int(str(count)) for user, count in rows}
+
+
+async def test_a_bot_killed_under_load_keeps_every_answer_it_showed_as_taken(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    crowd = [Respondent(api, 30_000 + n) for n in range(200)]
+    taking = [
+        asyncio.create_task(person.take(SURVEY, rate_or_skip, patience=PATIENCE))
+        for person in crowd
+    ]
+    await api.wait_for(lambda: sum(p.acknowledged for p in crowd) >= 400, within=60)
+
+    await bot.kill()
+    seen_taken = {person.id: person.acknowledged for person in crowd}
+    stored = stored_answers(bot)
+    lost = {
+        p: (seen, stored.get(p, 0)) for p, seen in seen_taken.items() if stored.get(p, 0) < seen
+    }
+    assert lost == {}, "answers the person saw taken are missing: (seen, stored)"
+    assert any(0 < seen < QUESTIONS for seen in seen_taken.values()), "killed mid-survey"
+
+    await bot.start()
+    endings = await asyncio.gather(*taking)
+    assert all(THANKS in ending for ending in endings)
+    per_person = bot.query(
+        "SELECT r.user_id, count(DISTINCT r.id), count(a.question_id), count(r.finished_at)"
+        " FROM responses r JOIN answers a ON a.response_id = r.id GROUP BY r.user_id"
+    )
+    assert sorted(per_person) == [(p.id, 1, QUESTIONS, QUESTIONS) for p in crowd]
+
+
+async def test_a_crowd_finishes_through_a_flaky_api_and_every_answer_is_stored_once(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    api.chaos = 0.2  # 429 with retry_after, 500, 502 or a slow answer, on a fifth of the calls
+    crowd = [Respondent(api, 40_000 + n) for n in range(50)]
+    endings = await asyncio.gather(*(person.take(SURVEY, rate_or_skip) for person in crowd))
+    assert all(THANKS in ending for ending in endings)
+    assert stored_answers(bot) == {person.id: QUESTIONS for person in crowd}
+    assert sum(not call.ok for call in api.calls) > 50, "the API did misbehave"
