@@ -21,7 +21,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    PrefixHandler,
     filters,
 )
 from telegram.ext import MessageHandler as TextHandler
@@ -136,7 +135,11 @@ class SurveyBot:
             self._storage = None
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
-        private = filters.ChatType.PRIVATE
+        # Only a new message is something said to the bot now. Edits of old messages, and
+        # messages to a business account or a guest bot, carry a message too, and every handler
+        # would otherwise take them (an edited old answer would answer the current question).
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        group = ~filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
         commands: dict[str, Handler] = {
             "start": self.on_start,
             "language": self.on_language,
@@ -146,17 +149,29 @@ class SurveyBot:
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
         for name, handler in commands.items():
             application.add_handler(CommandHandler(name, self._wrap(handler), private))
+
         # The same commands typed without Telegram's command entity (some clients and Bot API
-        # servers omit it): a respondent typing "/start" must still get the menu.
+        # servers omit it): a respondent typing "/start" must still get the menu. Not with
+        # PrefixHandler: it fails on a text of spaces only (it takes the first word of any text).
         for name, handler in commands.items():
-            application.add_handler(PrefixHandler("/", name, self._wrap(handler), private))
+            command = filters.Regex(rf"(?i)^\s*/{name}(?:\s|$)")
+            application.add_handler(
+                TextHandler(private & command, self._wrap(_with_typed_args(handler)))
+            )
+        # In a group, only this bot's commands (not another bot's, /help@other_bot) get a word
         application.add_handler(
-            TextHandler(~private & filters.COMMAND, self._wrap(self.on_group_command))
+            CommandHandler(list(commands), self._wrap(self.on_group_command), group)
         )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         unknown_command = filters.COMMAND | filters.Regex(r"^/\w")
         application.add_handler(TextHandler(private & unknown_command, self._wrap(self.on_unknown)))
         application.add_handler(TextHandler(private & filters.TEXT, self._wrap(self.on_text)))
+        unread = filters.UpdateType.EDITED_MESSAGE | (
+            filters.UpdateType.MESSAGE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+        )
+        application.add_handler(
+            TextHandler(filters.ChatType.PRIVATE & unread, self._wrap(self.on_unread))
+        )
         application.add_error_handler(self.on_error)
 
     def _wrap(self, handler: Handler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
@@ -638,6 +653,29 @@ class SurveyBot:
 
     async def on_error(self, update: object, context: Context) -> None:
         log.error("update failed: %s", context.error, exc_info=context.error)
+
+    async def on_unread(self, update: Update, context: Context, visit: Visit) -> None:
+        """An edited message, or one without text (a sticker, a photo, a voice message): not
+        taken as an answer, so nothing changes; the person is told why nothing happened."""
+        if update.edited_message is not None:
+            text = _(
+                "Edits are not taken into account: send a new message to answer,"
+                " or go back to change an earlier answer."
+            )
+        else:
+            text = _("I can only read text messages and taps on buttons.")
+        await context.bot.send_message(visit.chat_id, text)
+
+
+def _with_typed_args(handler: Handler) -> Handler:
+    """A command matched in plain text: its words after the command become `context.args`."""
+
+    async def with_args(update: Update, context: Context, visit: Visit) -> None:
+        message = update.effective_message
+        context.args = (message.text or "").split()[1:] if message else []
+        await handler(update, context, visit)
+
+    return with_args
 
 
 def _person(update: Update) -> int:
