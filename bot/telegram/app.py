@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 from telegram.ext import Application, ApplicationBuilder
+from telegram.warnings import PTBUserWarning
 
 from bot.config import Config
 from bot.survey.model import Survey
 from bot.telegram.handlers import SurveyBot
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.retries import Retries
+
+# SurveyBot._edit calls editMessageText raw (the edited message that comes back is not needed,
+# and parsing it was a third of a tap's edit); python-telegram-bot warns on every raw call of a
+# method it knows. Only that warning is silenced.
+warnings.filterwarnings(
+    "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
+)
 
 CONNECTIONS = 64
 """Bot API calls in flight at once: replies to people answering together, and pulses."""

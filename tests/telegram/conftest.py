@@ -25,4 +25,5 @@ async def bot(api: BotApiStandIn, tmp_path: Path) -> AsyncIterator[BotProcess]:
     await process.stop()
     log = process.log_text()
     assert "Traceback" not in log, log
+    assert "Warning: " not in log, log  # a Python warning (deprecations, misuse of the library)
     assert TOKEN not in log and TOKEN.split(":")[1] not in log, "the token must never be logged"

@@ -36,3 +36,28 @@ async def test_respondents_finish_through_a_flaky_api(api: BotApiStandIn, bot: B
     assert per_response == [("nps", 1, 2)] * 4 + [("cx-diagnostic", 1, 20)]
     assert sum(not call.ok for call in api.calls) > 10, "the API did misbehave"
     assert "Traceback" not in bot.log_text()
+
+
+async def test_an_api_failing_past_every_retry_is_one_log_line_and_the_next_message_works(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    person = Person(api, 18200, "en")
+    api.failures[person.id] = [(502, "Bad Gateway", None)] * 8  # every attempt at the answer
+    await api.push(
+        {
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": person.id, "type": "private"},
+                "from": person.user,
+                "text": "/help",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            }
+        }
+    )
+    await api.wait_for(lambda: not api.failures[person.id], within=30)
+    await api.wait_for(lambda: "the Bot API kept failing" in bot.log_text(), within=5)
+    assert "Traceback" not in bot.log_text()
+
+    await person.send("/start")
+    assert person.text == "Hello! Choose a questionnaire:"
