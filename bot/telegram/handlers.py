@@ -81,6 +81,16 @@ class Refused(Exception):
         self.reshow = reshow
 
 
+class Finished(Refused):
+    """A tap on a response already finished: perhaps the result was never shown (the bot was
+    stopped between storing the last answer and showing it), so the tapped message shows it."""
+
+    def __init__(self, survey: Survey, response: Response) -> None:
+        super().__init__(_("This survey is already finished. Send /start to take another one."))
+        self.survey = survey
+        self.response = response
+
+
 class SurveyBot:
     def __init__(self, config: Config, surveys: Mapping[str, Survey]) -> None:
         self.config = config
@@ -233,7 +243,7 @@ class SurveyBot:
         if response.respondent != key:  # someone else's response
             raise Refused(_("This button is not valid any more."))
         if response.finished:
-            raise Refused(_("This survey is already finished. Send /start to take another one."))
+            raise Finished(survey, response)
         if response.closed_at is not None or await self._expire(survey, response):
             raise Refused(_("This questionnaire has expired. Send /start to begin again."))
         return survey, response
@@ -482,7 +492,13 @@ class SurveyBot:
         tap: callback_data.Answer | callback_data.Back,
         tapped: int | None,
     ) -> None:
-        survey, response = await self._owned(visit, tap.response_id)
+        try:
+            survey, response = await self._owned(visit, tap.response_id)
+        except Finished as done:
+            if tapped is not None:
+                result = await self._screen(done.survey, done.response)
+                await self._edit(context, visit.chat_id, tapped, result)
+            raise
         question = current_question(survey, response.answers, response.cursor)
         assert question is not None, "an open response always has a question to show"
         try:

@@ -158,6 +158,30 @@ async def test_a_finished_survey_refuses_further_taps(api: BotApiStandIn, bot: B
     assert [value for _, value in stored(bot.database)] == ["8", None]
 
 
+async def test_a_tap_on_a_survey_finished_but_never_shown_finished_shows_its_result(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    """The last answer was committed, then the bot died before showing the result: the person
+    still sees the last question, taps again, and gets the result instead of a dead end."""
+    customer = Person(api, 3009, "en")
+    await customer.send("/start five-promises")
+    for _ in range(5):
+        await customer.tap("9")
+    assert "6/6" in customer.text
+    rid = response_id(bot.database)
+    bot.query(  # what the killed bot had committed
+        "INSERT INTO answers (response_id, question_id, value, answered_at)"
+        " VALUES (?, 'comment', NULL, '2026-01-01 10:00:00.000')",
+        rid,
+    )
+    bot.query("UPDATE responses SET finished_at = updated_at WHERE id = ?", rid)
+
+    notice = await customer.tap("Skip")
+    assert notice == "This survey is already finished. Send /start to take another one."
+    assert "Thank you" in customer.text
+    assert customer.buttons() == []
+
+
 async def test_a_bot_api_server_without_menus_or_markup_edits_still_runs_surveys(
     api: BotApiStandIn, tmp_path: Path
 ) -> None:
