@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bots import START, rss_mb, spawn, surveys_folder
-from bench.load.run import user
+from bench.load.run import Latencies, user
 from bot.storage.database import Storage
 from tests.telegram.harness import TOKEN
 from tests.telegram.standin import BotApiStandIn
@@ -62,7 +62,7 @@ async def measure(folder: Path, known: int, in_progress: int, sessions: int) -> 
     people = [1 + n % known for n in range(sessions)]  # with 100 known, each comes back often
     for first in range(0, sessions, AT_ONCE):
         batch = people[first : first + AT_ONCE]
-        await asyncio.gather(*(user(api, person, START["cxbot"], []) for person in batch))
+        await asyncio.gather(*(user(api, person, START["cxbot"], Latencies()) for person in batch))
     peak, final = rss_mb(process.pid, "VmHWM"), rss_mb(process.pid, "VmRSS")
     process.terminate()
     await process.wait()

@@ -283,24 +283,19 @@ class Respondent:
         """The survey from `start` to its last screen (or `taps` taps); returns the text shown
         then. `on_answered` gets each tap's update id once the next screen is shown.
 
-        With `patience`, a tap that shows nothing new within that many seconds is tapped again,
-        as a person does when the button only spins (a bot killed between fetching the tap
-        and handling it never sees it again: Telegram counts it as delivered)."""
+        With `patience`, a tap (or the start command) that shows nothing new within that many
+        seconds is sent again, as a person does when the button only spins (a bot killed
+        between fetching an update and handling it never sees it again: Telegram counts it as
+        delivered)."""
         before = self.newest.get("message_id")
-        command = start.split()[0]
-        await self.api.push(
-            {
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": {"id": self.id, "type": "private"},
-                    "from": self.user,
-                    "text": start,
-                    "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
-                }
-            }
-        )
-        await self._until(lambda: self.newest.get("message_id") != before, within)
+        async with asyncio.timeout(within):
+            while True:  # sent again after `patience`, like the taps
+                await self._send(start)
+                try:
+                    await self._until(lambda: self.newest.get("message_id") != before, patience)
+                except TimeoutError:
+                    continue
+                break
         while True:
             message = dict(self.newest)  # the screen as tapped (later edits change the live one)
             rows = message.get("reply_markup", {}).get("inline_keyboard", [])
@@ -311,6 +306,21 @@ class Respondent:
                 update_id = await self._tap_until_taken(message, data, patience)
             self.acknowledged += 1
             on_answered(update_id)
+
+    async def _send(self, text: str) -> None:
+        command = text.split()[0]
+        await self.api.push(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "chat": {"id": self.id, "type": "private"},
+                    "from": self.user,
+                    "text": text,
+                    "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
+                }
+            }
+        )
 
     async def _tap_until_taken(
         self, message: dict[str, Any], data: str, patience: float | None

@@ -81,8 +81,8 @@ class BotApiStandIn:
         self._changed = asyncio.Condition()
         self.heard: dict[int, asyncio.Event] = {}
         """Chat id -> set on every call about that chat (for load drivers waiting per chat)."""
-        self.heard_at: dict[int, list[float]] = {}
-        """Chat id (of those in `heard`) -> when each call about that chat arrived."""
+        self.heard_calls: dict[int, list[Call]] = {}
+        """Chat id (of those in `heard`) -> the calls about that chat, in order."""
         self.handed_out: dict[int, float] = {}
         """Update id -> when getUpdates handed it to the bot."""
         self.polls = 0
@@ -152,7 +152,7 @@ class BotApiStandIn:
             chat = self._query_chats.get(str(params["callback_query_id"]))
         if chat is not None and chat in self.heard:
             self.heard[chat].set()
-            self.heard_at.setdefault(chat, []).append(call.at)
+            self.heard_calls.setdefault(chat, []).append(call)
         if method != "getUpdates":
             async with self._changed:
                 self.calls.append(call)
