@@ -1,0 +1,153 @@
+"""The aiohttp request class under python-telegram-bot, against a real local HTTP server: what
+it sends, and how broken connections and slow answers come back (never with the URL, which
+holds the token)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+from aiohttp import web
+from telegram import Bot
+from telegram.error import NetworkError, TimedOut
+
+from bot.telegram.http import AiohttpRequest
+
+TOKEN = "123456789:AAE-secret-part"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
+    runners: list[web.AppRunner] = []
+
+    async def start(handler: Handler) -> str:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", handler)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def bot_at(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> AsyncIterator[Callable[[Handler], Awaitable[Bot]]]:
+    """A python-telegram-bot Bot on our request class, talking to a server with this handler."""
+    bots: list[Bot] = []
+
+    async def make(handler: Handler) -> Bot:
+        bot = Bot(
+            TOKEN,
+            base_url=f"{await serve(handler)}/bot",
+            request=AiohttpRequest(connections=4),
+            get_updates_request=AiohttpRequest(connections=1),
+        )
+        await bot.initialize()
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        await bot.shutdown()
+
+
+def sent(message_text: str = "ok") -> web.Response:
+    return web.json_response(
+        {
+            "ok": True,
+            "result": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 7, "type": "private"},
+                "text": message_text,
+            },
+        }
+    )
+
+
+async def handshake(request: web.Request) -> web.Response | None:
+    """getMe, which Bot.initialize calls first."""
+    if request.path.endswith("/getMe"):
+        return web.json_response({"ok": True, "result": ME})
+    return None
+
+
+ME = {"id": 1, "is_bot": True, "first_name": "cx", "username": "cx_bot"}
+
+
+async def test_fields_go_as_a_form_and_the_answer_is_parsed_by_the_library(
+    bot_at: Callable[[Handler], Awaitable[Bot]],
+) -> None:
+    seen: dict[str, str] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        seen.update({k: str(v) for k, v in (await request.post()).items()})
+        return sent("Привет")
+
+    bot = await bot_at(handler)
+    message = await bot.send_message(7, "Привет")
+    assert message.text == "Привет"
+    assert seen == {"chat_id": "7", "text": "Привет"}
+
+
+async def test_a_file_goes_as_multipart_with_its_name(
+    bot_at: Callable[[Handler], Awaitable[Bot]],
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def handler(request: web.Request) -> web.Response:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        form = await request.post()
+        upload = form["document"]
+        assert isinstance(upload, web.FileField)
+        seen.update(chat=form["chat_id"], name=upload.filename, content=upload.file.read())
+        return sent()
+
+    bot = await bot_at(handler)
+    await bot.send_document(7, b"a;b\n1;2\n", filename="nps.csv")
+    assert seen == {"chat": "7", "name": "nps.csv", "content": b"a;b\n1;2\n"}
+
+
+async def test_a_dropped_connection_is_a_network_error_without_the_token(
+    bot_at: Callable[[Handler], Awaitable[Bot]],
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        assert request.transport is not None
+        request.transport.close()
+        return web.Response()
+
+    bot = await bot_at(handler)
+    with pytest.raises(NetworkError) as raised:
+        await bot.send_message(7, "x")
+    assert not isinstance(raised.value, TimedOut)
+    assert "secret" not in str(raised.value) and raised.value.__cause__ is None
+
+
+async def test_an_answer_slower_than_the_read_timeout_is_timed_out(
+    bot_at: Callable[[Handler], Awaitable[Bot]],
+) -> None:
+    async def handler(request: web.Request) -> web.Response:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        await asyncio.sleep(2)
+        return sent()
+
+    bot = await bot_at(handler)
+    with pytest.raises(TimedOut):
+        await bot.send_message(7, "x", read_timeout=0.2)
