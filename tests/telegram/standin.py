@@ -70,6 +70,11 @@ class BotApiStandIn:
     def __init__(self, token: str) -> None:
         self.token = token
         self.calls: list[Call] = []
+        self.keep_calls = True
+        """False for long runs (a soak): `calls` stays empty and `heard_calls` keeps the newest
+        few per chat, so that memory does not grow with every call."""
+        self.failed = 0
+        """Calls answered with an error so far."""
         self.messages: dict[int, dict[int, JSON]] = {}
         """chat id -> message id -> the message as the user sees it now."""
         self._pending: list[JSON] = []
@@ -147,15 +152,21 @@ class BotApiStandIn:
         except ApiError as error:
             failure = error
         call.ok = failure is None
+        if failure is not None:
+            self.failed += 1
         chat = call.chat_id
         if chat is None and "callback_query_id" in params:
             chat = self._query_chats.get(str(params["callback_query_id"]))
         if chat is not None and chat in self.heard:
             self.heard[chat].set()
-            self.heard_calls.setdefault(chat, []).append(call)
+            recent = self.heard_calls.setdefault(chat, [])
+            recent.append(call)
+            if not self.keep_calls and len(recent) > 16:
+                del recent[:-16]
         if method != "getUpdates":
             async with self._changed:
-                self.calls.append(call)
+                if self.keep_calls:
+                    self.calls.append(call)
                 self._changed.notify_all()
         if failure is not None:
             body: JSON = {
