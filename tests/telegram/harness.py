@@ -8,6 +8,7 @@ the bot has answered, then reads the chat as they would see it.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import signal
 import sqlite3
@@ -162,23 +163,9 @@ class Person:
     async def send(self, text: str, *, entities: bool = True, group: int | None = None) -> None:
         """A text message (in a group chat if given); commands carry Telegram's bot_command
         entity unless told otherwise."""
-        chat = (
-            {"id": self.id, "type": "private", "first_name": self.user["first_name"]}
-            if group is None
-            else {"id": group, "type": "supergroup", "title": "Team"}
-        )
-        message: dict[str, Any] = {
-            "message_id": 10_000 + len(self.api.calls),
-            "date": int(time.time()),
-            "chat": chat,
-            "from": self.user,
-            "text": text,
-        }
-        if text.startswith("/") and entities:
-            command = text.split()[0]
-            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        chat = None if group is None else {"id": group, "type": "supergroup", "title": "Team"}
         before = len(self.api.calls)
-        await self.api.push({"message": message})
+        await self.api.push(text_update(self.user, text, chat, entities=entities))
         await self._answered(before, group or self.id)
 
     async def tap(self, label: str, message: dict[str, Any] | None = None) -> str | None:
@@ -194,17 +181,7 @@ class Person:
         message = self.last if message is None else message
         query_id = self.api.new_query_id()
         before = len(self.api.calls)
-        await self.api.push(
-            {
-                "callback_query": {
-                    "id": query_id,
-                    "from": self.user,
-                    "message": dict(message),
-                    "chat_instance": str(self.id),
-                    "data": data,
-                }
-            }
-        )
+        await self.api.push(tap_update(self.user, query_id, message, data))
         answered = _answer_of(query_id)
         # the bot answers the query last, once everything else for the tap is done
         await self.api.wait_for(lambda: any(answered(c) for c in self.api.calls[before:]))
@@ -229,6 +206,43 @@ class Person:
             await asyncio.sleep(QUIET)
             if len(self.api.calls) == count:
                 return
+
+
+def text_update(
+    user: dict[str, Any], text: str, chat: dict[str, Any] | None = None, *, entities: bool = True
+) -> dict[str, Any]:
+    """A text message from `user` (in their private chat unless `chat` is given); a command
+    carries Telegram's bot_command entity unless told otherwise."""
+    private = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
+    message: dict[str, Any] = {
+        "message_id": 10_000 + next(_message_ids),
+        "date": int(time.time()),
+        "chat": private if chat is None else chat,
+        "from": user,
+        "text": text,
+    }
+    if text.startswith("/") and entities:
+        command = text.split()[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+    return {"message": message}
+
+
+def tap_update(
+    user: dict[str, Any], query_id: str, message: dict[str, Any], data: str
+) -> dict[str, Any]:
+    """A tap by `user` on a button with this data under `message` (as they see it)."""
+    return {
+        "callback_query": {
+            "id": query_id,
+            "from": user,
+            "message": dict(message),
+            "chat_instance": str(user["id"]),
+            "data": data,
+        }
+    }
+
+
+_message_ids = itertools.count(1)
 
 
 def _answer_of(query_id: str) -> Callable[[Call], bool]:
@@ -290,7 +304,7 @@ class Respondent:
         before = self.newest.get("message_id")
         async with asyncio.timeout(within):
             while True:  # sent again after `patience`, like the taps
-                await self._send(start)
+                await self.api.push(text_update(self.user, start))
                 try:
                     await self._until(lambda: self.newest.get("message_id") != before, patience)
                 except TimeoutError:
@@ -307,38 +321,13 @@ class Respondent:
             self.acknowledged += 1
             on_answered(update_id)
 
-    async def _send(self, text: str) -> None:
-        command = text.split()[0]
-        await self.api.push(
-            {
-                "message": {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": {"id": self.id, "type": "private"},
-                    "from": self.user,
-                    "text": text,
-                    "entities": [{"type": "bot_command", "offset": 0, "length": len(command)}],
-                }
-            }
-        )
-
     async def _tap_until_taken(
         self, message: dict[str, Any], data: str, patience: float | None
     ) -> int:
         """Tap (again, after `patience`) until the tap is answered and the screen moved on."""
         while True:
             query = self.api.new_query_id()
-            update_id = await self.api.push(
-                {
-                    "callback_query": {
-                        "id": query,
-                        "from": self.user,
-                        "message": dict(message),
-                        "chat_instance": str(self.id),
-                        "data": data,
-                    }
-                }
-            )
+            update_id = await self.api.push(tap_update(self.user, query, message, data))
             try:
                 await self._until(partial(self._moved_on, message["text"], query), patience)
             except TimeoutError:
