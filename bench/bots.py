@@ -39,7 +39,7 @@ def surveys_folder(folder: Path) -> Path:
 async def spawn(
     name: str, api: BotApiStandIn, database: Path, surveys: Path
 ) -> asyncio.subprocess.Process:
-    """Start a bot against the stand-in; returns once the process exists (not once it polls)."""
+    """Start a bot against the stand-in; returns once it has asked for updates (it is up)."""
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
@@ -47,13 +47,16 @@ async def spawn(
         "DATABASE": str(database),
         "SURVEYS_DIR": str(surveys),
     }
-    return await asyncio.create_subprocess_exec(
+    polls = api.polls
+    process = await asyncio.create_subprocess_exec(
         *BOTS[name],
         cwd=REPO,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
+    await api.wait_for(lambda: api.polls > polls, within=60)
+    return process
 
 
 def cpu_seconds(pid: int) -> float:
