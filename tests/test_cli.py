@@ -176,7 +176,7 @@ BROKEN = {
     ),
     "a missing translation": (
         (', pt = "Porquê?" }', " }"),
-        "sections[0].questions[1].text.pt: Field required",
+        "sections[0].questions[1].text.pt: a required key is missing",
     ),
     "an unknown scale": (
         ('scale = "comment"', 'scale = "essay"'),
@@ -188,8 +188,7 @@ BROKEN = {
     ),
     "an unknown scale kind": (
         ('kind = "text"', 'kind = "slider"'),
-        "scales.comment: Input tag 'slider' found using 'kind' does not match any of the expected"
-        " tags: 'choice', 'numeric', 'text'",
+        "scales.comment.kind: Invalid value 'slider'; the kinds are choice, numeric, text",
     ),
 }
 

@@ -11,10 +11,11 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import get_args
 
-from pydantic import ValidationError
+import msgspec
 
-from bot.survey.model import Survey, cross_check
+from bot.survey.model import Scale, Survey, cross_check
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,54 @@ class SurveyFileError(Exception):
 
 
 _TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_SCHEMA_PLACE = re.compile(r" - at (?P<key>`key` in )?`\$\.?(?P<path>[^`]*)`$")
+_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
+_FIELD_REASONS = {"missing": "a required key is missing", "contains": "not a key of survey files"}
 
 
-def _place(loc: tuple[int | str, ...]) -> str:
-    """('sections', 2, 'questions', 0, 'text', 'pt') -> 'sections[2].questions[0].text.pt'."""
-    if len(loc) > 2 and loc[0] == "scales":
-        loc = loc[:2] + loc[3:]  # pydantic names the scale kind it tried; the file has no such key
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
-    return out or "(top level)"
+def _schema_problem(error: msgspec.ValidationError, within: str = "") -> tuple[str, str]:
+    """msgspec's "Expected `int` >= 0 - at `$.sections[0].min`" as (place, reason).
+
+    A missing or unknown key is placed at the key itself, as a person looks for it in the file.
+    """
+    message = str(error)
+    found = _SCHEMA_PLACE.search(message)
+    reason = message[: found.start()] if found else message
+    path = found["path"] if found else ""
+    place = ".".join(part for part in (within, path) if part).replace(".[", "[")
+    if found and found["key"]:
+        reason = f"a key: {reason}"
+    named = _FIELD.match(reason)
+    if named:
+        place = f"{place}.{named['name']}" if place else named["name"]
+        reason = _FIELD_REASONS[reason.split()[1]]
+    return place or "(top level)", reason
+
+
+_SCALE_KINDS = ", ".join(str(kind.__struct_config__.tag) for kind in get_args(Scale))
+
+
+def _scale_problems(data: object) -> list[tuple[str, str]]:
+    """Each scale on its own, since msgspec's errors do not name the key of a table."""
+    scales = data.get("scales") if isinstance(data, dict) else None
+    problems = []
+    for key, scale in scales.items() if isinstance(scales, dict) else ():
+        try:
+            msgspec.convert(scale, Scale)
+        except msgspec.ValidationError as error:
+            place, reason = _schema_problem(error, within=f"scales.{key}")
+            if place.endswith(".kind"):
+                reason = f"{reason}; the kinds are {_SCALE_KINDS}"
+            problems.append((place, reason))
+    return problems
 
 
 def load_survey(path: Path) -> Survey:
-    """One survey file, or SurveyFileError listing every problem found in it."""
+    """One survey file, or SurveyFileError with its problems.
+
+    Of the file's form, the first break is reported (every broken scale); of its references
+    (scales, conditions, scoring), every one.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -61,13 +96,10 @@ def load_survey(path: Path) -> Survey:
         reason = _TOML_PLACE.sub("", str(error)).strip()
         raise SurveyFileError([Problem(path, place, reason)]) from None
     try:
-        survey = Survey.model_validate(data)
-    except ValidationError as error:
-        problems = [
-            Problem(path, _place(tuple(e["loc"])), e["msg"].removeprefix("Value error, "))
-            for e in error.errors(include_url=False)
-        ]
-        raise SurveyFileError(problems) from None
+        survey = msgspec.convert(data, Survey)
+    except msgspec.ValidationError as error:
+        schema = _scale_problems(data) or [_schema_problem(error)]
+        raise SurveyFileError([Problem(path, place, reason) for place, reason in schema]) from None
     problems = [Problem(path, place, reason) for place, reason in cross_check(survey)]
     if survey.id != path.stem:
         problems.insert(
