@@ -7,17 +7,13 @@ import asyncio
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import setup_logging
-from bot.reports.chart import render_chart
-from bot.reports.export import export_csv
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
-from bot.reports.qr import qr_png
-from bot.reports.summary import Summary, build_summary
-from bot.reports.text import summary_text
 from bot.storage.database import Storage
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
@@ -25,6 +21,12 @@ from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, sur
 from bot.survey.model import LANGUAGES, ChoiceScale, NumericScale, Survey, TextScale
 from bot.survey.scoring import score
 from bot.survey.screens import answer_labels, question_screen, summary_screen
+
+if TYPE_CHECKING:
+    from bot.reports.summary import Summary
+
+# The report modules (charts, CSV, QR codes) are imported by the commands that use them: `run`
+# needs none of them until an admin asks, and starting fast is what a restart waits for.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -131,6 +133,8 @@ def preview(
 
 
 def link(config: Config, args: argparse.Namespace) -> int:
+    from bot.reports.qr import qr_png
+
     survey = _survey(config, args.survey)
     username = config.bot_username or asyncio.run(_bot_username(config))
     url = deep_link(username, Target(survey.id, args.segment))
@@ -142,6 +146,10 @@ def link(config: Config, args: argparse.Namespace) -> int:
 
 def summary(config: Config, args: argparse.Namespace) -> int:
     """The same summary /summary sends, for an admin on the server (file access is the key)."""
+    from bot.reports.chart import render_chart
+    from bot.reports.summary import build_summary
+    from bot.reports.text import summary_text
+
     survey = _survey(config, args.survey)
     period_arg, segment = args.period, args.segment
     if period_arg is not None and not looks_like_period(period_arg) and segment is None:
@@ -161,6 +169,8 @@ def summary(config: Config, args: argparse.Namespace) -> int:
 
 
 def export(config: Config, args: argparse.Namespace) -> int:
+    from bot.reports.export import export_csv
+
     survey = _survey(config, args.survey)
     period = parse_period(args.period)
 

@@ -1,5 +1,9 @@
 """Admin commands: /surveys, /summary, /export, /link. Only ids in ADMIN_IDS get an answer;
-anyone else gets exactly what an unknown command gets, so the commands do not even show."""
+anyone else gets exactly what an unknown command gets, so the commands do not even show.
+
+The report modules (charts, CSV, QR codes) are imported by the commands that use them: the bot
+starts without them, and most runs never need them.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,7 @@ from telegram.ext import ContextTypes
 from bot.config import Config
 from bot.i18n import _, format_decimal, format_number
 from bot.pulses.schedule import ScheduleError, first_run, next_run
-from bot.reports.chart import render_chart
-from bot.reports.export import export_csv
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
-from bot.reports.qr import qr_png
-from bot.reports.summary import build_summary
-from bot.reports.text import summary_text
 from bot.storage.database import Storage
 from bot.storage.times import stamp
 from bot.survey.links import LinkError, Target, deep_link
@@ -96,6 +95,10 @@ class AdminCommands:
         await context.bot.send_message(chat_id, "\n".join(lines))
 
     async def summary_command(self, context: Context, chat_id: int, args: list[str]) -> None:
+        from bot.reports.chart import render_chart
+        from bot.reports.summary import build_summary
+        from bot.reports.text import summary_text
+
         usage = _("Usage: /summary <survey> [7d|30d|90d|all|2026-10|2026-Q4] [segment]")
         survey = self._survey(args, usage)
         rest = args[1:]
@@ -114,6 +117,10 @@ class AdminCommands:
             await context.bot.send_photo(chat_id, picture, filename=f"{survey.id}.png")
 
     async def export_command(self, context: Context, chat_id: int, args: list[str]) -> None:
+        from bot.reports.export import export_csv
+        from bot.reports.summary import build_summary
+        from bot.reports.text import summary_text
+
         usage = _("Usage: /export <survey> [7d|30d|90d|all|2026-10|2026-Q4]")
         survey = self._survey(args, usage)
         if len(args) > 2:
@@ -130,6 +137,8 @@ class AdminCommands:
         )
 
     async def link_command(self, context: Context, chat_id: int, args: list[str]) -> None:
+        from bot.reports.qr import qr_png
+
         usage = _("Usage: /link <survey> [segment]")
         survey = self._survey(args, usage)
         if len(args) > 2:
