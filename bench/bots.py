@@ -8,6 +8,7 @@ I/O a tap needs, each with its framework's defaults (`bench/load/bare_*.py`).
 from __future__ import annotations
 
 import asyncio
+import compileall
 import os
 import sys
 from pathlib import Path
@@ -22,10 +23,25 @@ AIOGRAM_PYTHON = REPO / ".venv-aiogram" / "bin" / "python"
 BOTS: dict[str, list[str]] = {
     "cxbot": [sys.executable, "-m", "bot", "run"],
     "bare PTB": [sys.executable, str(HERE / "load" / "bare_ptb.py")],
+    "PTB+aiohttp": [sys.executable, str(HERE / "load" / "bare_ptb.py"), "--aiohttp"],
     "bare aiogram": [str(AIOGRAM_PYTHON), str(HERE / "load" / "bare_aiogram.py")],
 }
-START = {"cxbot": "/start load", "bare PTB": "/start", "bare aiogram": "/start"}
+START = {
+    "cxbot": "/start load",
+    "bare PTB": "/start",
+    "PTB+aiohttp": "/start",
+    "bare aiogram": "/start",
+}
 """What a person sends to get the first question of the load survey."""
+
+
+def compile_bytecode() -> None:
+    """cxbot's modules compiled, as in the image (pip compiles what it installs).
+
+    A checkout run with PYTHONDONTWRITEBYTECODE=1 would otherwise compile all of cxbot's
+    modules from source at every start (about 20 ms), and a bare bot only its one file.
+    """
+    compileall.compile_dir(REPO / "bot", quiet=1)
 
 
 def surveys_folder(folder: Path) -> Path:

@@ -1,12 +1,17 @@
 """The floor a framework sets: python-telegram-bot 22 with its defaults doing only the I/O a tap
 needs (answer the callback, one insert committed through aiosqlite, one edit of the message).
 
-    python bench/load/bare_ptb.py   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE from the environment)
+With --aiohttp it runs on cxbot's HTTP layer (`bot.telegram.http.AiohttpRequest`) and handles
+updates concurrently, as cxbot does: the floor of cxbot's own stack, so that cxbot against it is
+the cost of the survey logic alone.
+
+    python bench/load/bare_ptb.py [--aiohttp]   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE)
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import aiosqlite
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -48,14 +53,22 @@ async def post_shutdown(application: Application) -> None:  # type: ignore[type-
 
 def main() -> None:
     root = os.environ["BOT_API_BASE_URL"]
-    application = (
+    builder = (
         Application.builder()
         .token(os.environ["BOT_TOKEN"])
         .base_url(f"{root}/bot")
         .post_init(post_init)
         .post_shutdown(post_shutdown)
-        .build()
     )
+    if "--aiohttp" in sys.argv[1:]:
+        from bot.telegram.http import CONNECTIONS, AiohttpRequest
+
+        builder = (
+            builder.request(AiohttpRequest(connections=CONNECTIONS))
+            .get_updates_request(AiohttpRequest(connections=1))
+            .concurrent_updates(True)
+        )
+    application = builder.build()
     application.add_handler(CommandHandler("start", start))
     application.add_handler(CallbackQueryHandler(tap))
     application.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from bench.bots import BOTS, START, cpu_seconds, rss_mb, spawn, surveys_folder
+from bench.bots import BOTS, START, compile_bytecode, cpu_seconds, rss_mb, spawn, surveys_folder
 from tests.telegram.harness import TOKEN, Buttons, Respondent
 from tests.telegram.standin import BotApiStandIn
 
@@ -106,6 +106,7 @@ async def measure(name: str, users: int, folder: Path, profile: Path | None = No
 
 
 async def main(users: int, runs: int, names: list[str], profile: Path | None) -> None:
+    compile_bytecode()
     results: dict[str, list[Figures]] = {name: [] for name in names}
     with tempfile.TemporaryDirectory() as folder:
         for run in range(runs):

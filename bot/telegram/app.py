@@ -11,7 +11,7 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Config
 from bot.survey.model import Survey
 from bot.telegram.handlers import SurveyBot
-from bot.telegram.http import AiohttpRequest
+from bot.telegram.http import CONNECTIONS, AiohttpRequest
 from bot.telegram.retries import Retries
 
 # SurveyBot._edit calls editMessageText raw (the edited message that comes back is not needed,
@@ -20,9 +20,6 @@ from bot.telegram.retries import Retries
 warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
 )
-
-CONNECTIONS = 64
-"""Bot API calls in flight at once: replies to people answering together, and pulses."""
 
 
 def build_application(config: Config, surveys: Mapping[str, Survey]) -> Application:  # type: ignore[type-arg]

@@ -15,6 +15,8 @@ import aiohttp
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+CONNECTIONS = 64
+"""Bot API calls in flight at once: replies to people answering together, and pulses."""
 DEFAULT_TIMEOUT = 5.0
 """Seconds to connect, to wait for a free connection, or between bytes of an answer."""
 UPLOAD_TIMEOUT = 20.0
