@@ -35,7 +35,9 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .post_init(survey_bot.post_init)
         .post_shutdown(survey_bot.post_shutdown)
         .rate_limiter(Retries())
-        .concurrent_updates(True)  # one person at a time: SurveyBot.turns
+        # Updates handled at once, one per person at a time (SurveyBot.turns): as many as there
+        # are connections to answer them; more would only wait for a connection, holding memory.
+        .concurrent_updates(CONNECTIONS)
         .build()
     )
     survey_bot.register(application)
