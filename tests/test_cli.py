@@ -188,7 +188,7 @@ BROKEN = {
     ),
     "an unknown scale kind": (
         ('kind = "text"', 'kind = "slider"'),
-        "scales.comment.kind: Invalid value 'slider'; the kinds are choice, numeric, text",
+        "scales.comment.kind: 'slider' is not one of the kinds choice, numeric, text",
     ),
 }
 

@@ -2,7 +2,7 @@
 (answer the callback, one insert committed through aiosqlite, one edit of the message).
 
 It runs in its own virtualenv (`.venv-aiogram`, made by `./dev bench`), since aiogram pins
-versions of pydantic that cxbot does not use.
+versions of its dependencies (pydantic among them) of its own.
 
     .venv-aiogram/bin/python bench/load/bare_aiogram.py   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE)
 """

@@ -11,11 +11,12 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import get_args
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import msgspec
 
-from bot.survey.model import Scale, Survey, cross_check
+from bot.survey.model import Survey, cross_check
 
 
 @dataclass(frozen=True)
@@ -35,53 +36,95 @@ class SurveyFileError(Exception):
 
 
 _TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
-_SCHEMA_PLACE = re.compile(r" - at (?P<key>`key` in )?`\$\.?(?P<path>[^`]*)`$")
-_FIELD = re.compile(r"^Object (?:missing required|contains unknown) field `(?P<name>[^`]+)`$")
-_FIELD_REASONS = {"missing": "a required key is missing", "contains": "not a key of survey files"}
+_SCHEMA_PLACE = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
+
+Problems = list[tuple[str, str]]
+"""(place, reason) pairs."""
 
 
-def _schema_problem(error: msgspec.ValidationError, within: str = "") -> tuple[str, str]:
-    """msgspec's "Expected `int` >= 0 - at `$.sections[0].min`" as (place, reason).
+def _schema_problems(data: Any, kind: Any, place: str = "") -> Problems:
+    """Every break of the file's form under `place`.
 
-    A missing or unknown key is placed at the key itself, as a person looks for it in the file.
+    msgspec stops at the first error and does not name the key of a table, so on a failure the
+    parts are checked one by one: every missing translation of a new language shows at once.
     """
+    try:
+        msgspec.convert(data, kind)
+    except msgspec.ValidationError as error:
+        return _part_problems(data, kind, place) or [_schema_problem(error, place)]
+    return []
+
+
+def _part_problems(data: Any, kind: Any, place: str) -> Problems:
+    """The problems found in the parts of `data`, or none if only the whole is wrong."""
+    while get_origin(kind) is Annotated:  # the constraints of the whole are checked by the caller
+        kind = get_args(kind)[0]
+    if get_origin(kind) in (Union, UnionType):
+        return _union_problems(data, [k for k in get_args(kind) if k is not type(None)], place)
+    if get_origin(kind) is list and isinstance(data, list):
+        [item] = get_args(kind)
+        return [p for i, v in enumerate(data) for p in _schema_problems(v, item, f"{place}[{i}]")]
+    if get_origin(kind) is dict and isinstance(data, dict):
+        key, value = get_args(kind)
+        problems = []
+        for name, part in data.items():
+            here = _at(place, name)
+            problems += [(p, f"the key: {r}") for p, r in _schema_problems(name, key, here)]
+            problems += _schema_problems(part, value, here)
+        return problems
+    if _is_struct(kind) and isinstance(data, dict):
+        fields = {field.encode_name: field for field in msgspec.structs.fields(kind)}
+        known = {*fields, kind.__struct_config__.tag_field}
+        problems = [(_at(place, k), "not a key of survey files") for k in data if k not in known]
+        for name, field in fields.items():
+            if name in data:
+                problems += _schema_problems(data[name], field.type, _at(place, name))
+            elif field.required:
+                problems.append((_at(place, name), "a required key is missing"))
+        return problems
+    return []
+
+
+def _union_problems(data: Any, kinds: list[Any], place: str) -> Problems:
+    """One of several kinds: the one the data names with its tag (a scale's `kind`)."""
+    if len(kinds) == 1:
+        return _schema_problems(data, kinds[0], place)
+    tagged = [k for k in kinds if _is_struct(k) and k.__struct_config__.tag_field is not None]
+    if len(tagged) != len(kinds) or not isinstance(data, dict):
+        return []
+    field = str(tagged[0].__struct_config__.tag_field)
+    tags = {str(kind.__struct_config__.tag): kind for kind in tagged}
+    tag = data.get(field)
+    if tag is None:
+        return [(_at(place, field), "a required key is missing")]
+    if not isinstance(tag, str) or tag not in tags:
+        return [(_at(place, field), f"{tag!r} is not one of the kinds {', '.join(tags)}")]
+    return _schema_problems(data, tags[tag], place)
+
+
+def _is_struct(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, msgspec.Struct)
+
+
+def _at(place: str, key: str) -> str:
+    return f"{place}.{key}" if place else key
+
+
+def _schema_problem(error: msgspec.ValidationError, within: str) -> tuple[str, str]:
+    """msgspec's "Expected `int` >= 0 - at `$.min`" as (place, reason)."""
     message = str(error)
     found = _SCHEMA_PLACE.search(message)
-    reason = message[: found.start()] if found else message
-    path = found["path"] if found else ""
-    place = ".".join(part for part in (within, path) if part).replace(".[", "[")
-    if found and found["key"]:
-        reason = f"a key: {reason}"
-    named = _FIELD.match(reason)
-    if named:
-        place = f"{place}.{named['name']}" if place else named["name"]
-        reason = _FIELD_REASONS[reason.split()[1]]
-    return place or "(top level)", reason
-
-
-_SCALE_KINDS = ", ".join(str(kind.__struct_config__.tag) for kind in get_args(Scale))
-
-
-def _scale_problems(data: object) -> list[tuple[str, str]]:
-    """Each scale on its own, since msgspec's errors do not name the key of a table."""
-    scales = data.get("scales") if isinstance(data, dict) else None
-    problems = []
-    for key, scale in scales.items() if isinstance(scales, dict) else ():
-        try:
-            msgspec.convert(scale, Scale)
-        except msgspec.ValidationError as error:
-            place, reason = _schema_problem(error, within=f"scales.{key}")
-            if place.endswith(".kind"):
-                reason = f"{reason}; the kinds are {_SCALE_KINDS}"
-            problems.append((place, reason))
-    return problems
+    if found is None:
+        return within or "(top level)", message
+    place = _at(within, found["path"]).replace(".[", "[") if found["path"] else within
+    return place or "(top level)", message[: found.start()]
 
 
 def load_survey(path: Path) -> Survey:
     """One survey file, or SurveyFileError with its problems.
 
-    Of the file's form, the first break is reported (every broken scale); of its references
-    (scales, conditions, scoring), every one.
+    Every break of the file's form, or, in a file of the right form, every broken reference
+    (scales, conditions, scoring).
     """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -97,8 +140,8 @@ def load_survey(path: Path) -> Survey:
         raise SurveyFileError([Problem(path, place, reason)]) from None
     try:
         survey = msgspec.convert(data, Survey)
-    except msgspec.ValidationError as error:
-        schema = _scale_problems(data) or [_schema_problem(error)]
+    except msgspec.ValidationError:
+        schema = _schema_problems(data, Survey)
         raise SurveyFileError([Problem(path, place, reason) for place, reason in schema]) from None
     problems = [Problem(path, place, reason) for place, reason in cross_check(survey)]
     if survey.id != path.stem:

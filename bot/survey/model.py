@@ -2,7 +2,7 @@
 
 The msgspec structs are both the schema of `surveys/*.toml` and the engine's domain model, so a
 file that loads is a survey the flow and the scoring can run without further checks. msgspec
-rather than pydantic: the same strict checks, at a fifth of the start-up time and memory.
+rather than pydantic: the same strict checks with less start-up time and memory.
 """
 
 from __future__ import annotations

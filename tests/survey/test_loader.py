@@ -162,21 +162,38 @@ def test_an_unknown_scale_kind_is_refused_naming_the_scale(tmp_path: Path) -> No
     problem = only_problem(write(tmp_path, broken(NPS, 'kind = "numeric"', 'kind = "slider"')))
     assert (problem.place, problem.reason) == (
         "scales.likelihood.kind",
-        "Invalid value 'slider'; the kinds are choice, numeric, text",
+        "'slider' is not one of the kinds choice, numeric, text",
+    )
+
+
+def test_a_scale_kind_that_is_not_a_word_is_refused_at_the_kind(tmp_path: Path) -> None:
+    problem = only_problem(write(tmp_path, broken(NPS, 'kind = "numeric"', 'kind = ["numeric"]')))
+    assert (problem.place, problem.reason) == (
+        "scales.likelihood.kind",
+        "['numeric'] is not one of the kinds choice, numeric, text",
     )
 
 
 def test_a_scale_id_that_cannot_travel_in_buttons_is_refused(tmp_path: Path) -> None:
     text = broken(NPS, "[scales.likelihood]", "[scales.Likelihood]")
-    problem = only_problem(
-        write(tmp_path, text.replace('scale = "likelihood"', 'scale = "Likelihood"'))
-    )
-    assert problem.place == "scales"
-    assert problem.reason.startswith("a key: Expected `str` matching regex")
+    text = broken(text, 'scale = "likelihood"', 'scale = "Likelihood"')
+    problems = refusal(write(tmp_path, text))
+    assert [p.place for p in problems] == ["scales.Likelihood", "sections[0].questions[0].scale"]
+    assert problems[0].reason.startswith("the key: Expected `str` matching regex")
+
+
+def test_every_missing_translation_is_listed_at_once(tmp_path: Path) -> None:
+    # As after adding a language: seven texts (title, two options, two levels, two questions).
+    text = re.sub(r', pt = "[^"]*"', "", YES_SHARE)
+    problems = refusal(write(tmp_path, text))
+    assert len(problems) == 7
+    assert {p.reason for p in problems} == {"a required key is missing"}
+    assert "sections[0].questions[1].text.pt" in [p.place for p in problems]
+    assert all(p.place.endswith(".pt") for p in problems)
 
 
 def test_a_value_of_the_wrong_type_is_refused_at_its_key(tmp_path: Path) -> None:
-    problem = only_problem(write(tmp_path, 'id = ["tiny"]\n'))
+    problem = only_problem(write(tmp_path, broken(YES_SHARE, 'id = "tiny"', 'id = ["tiny"]')))
     assert (problem.place, problem.reason) == ("id", "Expected `str`, got `array`")
 
 
