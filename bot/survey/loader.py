@@ -6,6 +6,7 @@ is found by `cxbot validate` or at deploy time, never by a respondent.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -36,6 +37,7 @@ class SurveyFileError(Exception):
 
 
 _TOML_PLACE = re.compile(r"\s*\(at line (\d+), column (\d+)\)")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _SCHEMA_PLACE = re.compile(r" - at `\$\.?(?P<path>[^`]*)`$")
 
 Problems = list[tuple[str, str]]
@@ -107,6 +109,9 @@ def _is_struct(kind: Any) -> bool:
 
 
 def _at(place: str, key: str) -> str:
+    """The place of `key` inside `place`, in TOML's notation (a key that is not bare is quoted)."""
+    if not _BARE_KEY.fullmatch(key):
+        key = json.dumps(key, ensure_ascii=False)
     return f"{place}.{key}" if place else key
 
 
@@ -121,11 +126,7 @@ def _schema_problem(error: msgspec.ValidationError, within: str) -> tuple[str, s
 
 
 def load_survey(path: Path) -> Survey:
-    """One survey file, or SurveyFileError with its problems.
-
-    Every break of the file's form, or, in a file of the right form, every broken reference
-    (scales, conditions, scoring).
-    """
+    """One survey file, or SurveyFileError with its problems."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
@@ -138,6 +139,12 @@ def load_survey(path: Path) -> Survey:
         place = f"line {found[1]}, column {found[2]}" if found else "(syntax)"
         reason = _TOML_PLACE.sub("", str(error)).strip()
         raise SurveyFileError([Problem(path, place, reason)]) from None
+    return parse_survey(data, path)
+
+
+def parse_survey(data: dict[str, Any], path: Path) -> Survey:
+    """The survey in a file's parsed TOML, or SurveyFileError with every break of its form or,
+    in data of the right form, every broken reference (scales, conditions, scoring)."""
     try:
         survey = msgspec.convert(data, Survey)
     except msgspec.ValidationError:

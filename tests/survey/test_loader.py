@@ -141,6 +141,15 @@ def test_an_unknown_key_is_refused(tmp_path: Path) -> None:
     assert problem.reason == "not a key of survey files"
 
 
+def test_a_key_that_is_not_bare_is_placed_in_quotes(tmp_path: Path) -> None:
+    path = write(tmp_path, broken(YES_SHARE, 'id = "first"', 'id = "first"\n"" = 1\n"a b" = 2'))
+    problems = refusal(path)
+    assert [p.place for p in problems] == [
+        'sections[0].questions[0].""',
+        'sections[0].questions[0]."a b"',
+    ]
+
+
 def test_a_blank_translation_is_refused_at_its_text(tmp_path: Path) -> None:
     path = write(tmp_path, broken(YES_SHARE, 'pt = "Two"', 'pt = "  "'))
     problem = only_problem(path)
