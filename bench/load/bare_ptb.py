@@ -2,7 +2,7 @@
 needs (answer the callback, one insert committed through aiosqlite, one edit of the message).
 
 With --aiohttp it runs on cxbot's HTTP layer (`bot.telegram.http.AiohttpRequest`) and handles
-updates concurrently, as cxbot does: the floor of cxbot's own stack, so that cxbot against it is
+as many updates at once as it has connections, as cxbot does: the floor of cxbot's own stack, so that cxbot against it is
 the cost of the survey logic alone.
 
     python bench/load/bare_ptb.py [--aiohttp]   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE)
@@ -66,7 +66,7 @@ def main() -> None:
         builder = (
             builder.request(AiohttpRequest(connections=CONNECTIONS))
             .get_updates_request(AiohttpRequest(connections=1))
-            .concurrent_updates(True)
+            .concurrent_updates(CONNECTIONS)
         )
     application = builder.build()
     application.add_handler(CommandHandler("start", start))
