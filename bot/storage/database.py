@@ -11,14 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.pulses import PulseStore
-from bot.storage.reports import ReportQueries
 from bot.storage.times import to_the_hour, utcnow
 from bot.storage.writer import Writer
+
+if TYPE_CHECKING:
+    from bot.storage.reports import ReportQueries
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,10 @@ class Storage:
 
     @property
     def reports(self) -> ReportQueries:
-        """The read-only aggregates behind admin summaries and exports."""
+        """The read-only aggregates behind admin summaries and exports (imported when first
+        asked for, like the other report modules: the bot starts without them)."""
+        from bot.storage.reports import ReportQueries
+
         return ReportQueries(self._db)
 
     async def __aenter__(self) -> Storage:
