@@ -13,6 +13,7 @@ from bot.survey.model import Survey
 from bot.telegram.handlers import SurveyBot
 from bot.telegram.http import CONNECTIONS, AiohttpRequest
 from bot.telegram.retries import Retries
+from bot.telegram.turns import TakingTurns
 
 # SurveyBot._edit calls editMessageText raw (the edited message that comes back is not needed,
 # and parsing it was a third of a tap's edit); python-telegram-bot warns on every raw call of a
@@ -35,9 +36,9 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .post_init(survey_bot.post_init)
         .post_shutdown(survey_bot.post_shutdown)
         .rate_limiter(Retries())
-        # Updates handled at once, one per person at a time (SurveyBot.turns): as many as there
-        # are connections to answer them; more would only wait for a connection, holding memory.
-        .concurrent_updates(CONNECTIONS)
+        # as many updates handled at once as there are connections to answer them (more would
+        # only wait for a connection, holding memory), one at a time per person
+        .concurrent_updates(TakingTurns(CONNECTIONS))
         .build()
     )
     survey_bot.register(application)

@@ -52,7 +52,6 @@ from bot.telegram.keyboards import (
     resume_keyboard,
 )
 from bot.telegram.pulses import PulseRunner
-from bot.telegram.turns import Turns
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +97,6 @@ class SurveyBot:
         self._storage: Storage | None = None
         self._bot: Bot | None = None
         self._menus: asyncio.Task[None] | None = None
-        self.turns = Turns()
         self.pulses = PulseRunner(
             lambda: self.storage,
             self.deliver,
@@ -186,12 +184,11 @@ class SurveyBot:
 
     def _wrap(self, handler: Handler) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
         async def wrapped(update: Update, context: Context) -> None:
-            async with self.turns.of(_person(update)):
-                visit = await self._visit(update)
-                if visit is None:
-                    return
-                with use_language(visit.language):
-                    await handler(update, context, visit)
+            visit = await self._visit(update)
+            if visit is None:
+                return
+            with use_language(visit.language):
+                await handler(update, context, visit)
 
         return wrapped
 
@@ -432,21 +429,20 @@ class SurveyBot:
         query = update.callback_query
         assert query is not None
         notice: str | None = None
-        async with self.turns.of(_person(update)):
-            try:
-                visit = await self._visit(update)
-                if visit is None:
-                    return
-                with use_language(visit.language):
-                    try:
-                        await self._on_action(update, context, visit)
-                    except Refused as refusal:
-                        notice = refusal.notice
-            finally:
+        try:
+            visit = await self._visit(update)
+            if visit is None:
+                return
+            with use_language(visit.language):
                 try:
-                    await query.answer(notice)
-                except TelegramError as error:
-                    log.warning("callback query not answered: %s", error)
+                    await self._on_action(update, context, visit)
+                except Refused as refusal:
+                    notice = refusal.notice
+        finally:
+            try:
+                await query.answer(notice)
+            except TelegramError as error:
+                log.warning("callback query not answered: %s", error)
 
     async def _on_action(self, update: Update, context: Context, visit: Visit) -> None:
         query = update.callback_query
@@ -700,11 +696,6 @@ def _with_typed_args(handler: Handler) -> Handler:
         await handler(update, context, visit)
 
     return with_args
-
-
-def _person(update: Update) -> int:
-    """Whose turn an update takes: its sender (updates without one share turn 0)."""
-    return update.effective_user.id if update.effective_user else 0
 
 
 def _commands() -> list[BotCommand]:

@@ -1,5 +1,6 @@
 """Many people at once: 200 respondents answering together through a bot killed (SIGKILL)
-mid-way, and a crowd answering through a Bot API that misbehaves. What a person saw taken is
+mid-way, a crowd answering through a Bot API that misbehaves, and one person's burst of taps
+beside another person. What a person saw taken is
 kept, nothing is stored twice, and everyone gets to the end."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.telegram.harness import BotProcess, Buttons, Respondent
+from tests.telegram.harness import BotProcess, Buttons, Person, Respondent, tap_update
 from tests.telegram.standin import BotApiStandIn
 
 SURVEY = "/start five-promises__desk-2"
@@ -16,11 +17,17 @@ QUESTIONS = 6
 THANKS = "Thank you"
 PATIENCE = 5.0
 """Seconds a person waits on a spinning button before tapping it again."""
+BURST = 150
+"""Taps on one button at once: more than the bot handles at the same time (64)."""
 
 
 def rate_or_skip(buttons: Buttons) -> dict[str, Any]:
     """A 9 on each rating, Skip on the comment."""
     return next((b for b in buttons if b["text"] in ("9", "Skip")), buttons[0])
+
+
+def buttons_of(message: dict[str, Any]) -> Buttons:
+    return [b for row in message["reply_markup"]["inline_keyboard"] for b in row]
 
 
 def stored_answers(bot: BotProcess) -> dict[int, int]:
@@ -70,3 +77,22 @@ async def test_a_crowd_finishes_through_a_flaky_api_and_every_answer_is_stored_o
     assert all(THANKS in ending for ending in endings)
     assert stored_answers(bot) == {person.id: QUESTIONS for person in crowd}
     assert sum(not call.ok for call in api.calls) > 50, "the API did misbehave"
+
+
+async def test_a_person_hammering_a_button_does_not_hold_up_anyone_else(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    hammer, other = Person(api, 41_001), Person(api, 41_002)
+    for person in (hammer, other):
+        await person.send("/start nps")
+    tapped = hammer.last
+    nine = next(b for b in buttons_of(tapped) if b["text"] == "9")["callback_data"]
+    taps = [api.new_query_id() for _ in range(BURST)]
+    for query_id in taps:  # one 9, then taps on a question already answered
+        await api.push(tap_update(hammer.user, query_id, tapped, nine))
+
+    await other.tap("9")
+    answered_first = sum(api.answered(query_id) for query_id in taps)
+    assert answered_first < BURST // 3, "the other person waited for the burst"
+    await api.wait_for(lambda: all(api.answered(query_id) for query_id in taps), within=60)
+    assert bot.query("SELECT count(*) FROM answers") == [(2,)]

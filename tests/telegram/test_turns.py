@@ -1,10 +1,14 @@
-"""One update at a time per person, in arrival order; different people at the same time."""
+"""One update at a time per person, in arrival order; different people at the same time; a
+person's queued updates take no room from anyone else."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
-from bot.telegram.turns import Turns
+from telegram import Chat, Message, Update, User
+
+from bot.telegram.turns import TakingTurns, Turns
 
 
 async def test_one_persons_updates_run_one_after_another_in_order() -> None:
@@ -34,3 +38,30 @@ async def test_different_people_do_not_wait_for_each_other() -> None:
             inside.set()
 
     await asyncio.wait_for(asyncio.gather(slow(), quick()), 1)
+
+
+def update_from(user_id: int) -> Update:
+    chat = Chat(user_id, Chat.PRIVATE)
+    user = User(user_id, "Alex", is_bot=False)
+    return Update(user_id, message=Message(1, datetime.now(UTC), chat, from_user=user))
+
+
+async def test_a_persons_waiting_updates_take_no_room_from_others() -> None:
+    processor = TakingTurns(limit=2)
+    release, done = asyncio.Event(), []
+
+    async def busy() -> None:
+        await release.wait()
+
+    async def other() -> None:
+        done.append("other")
+
+    burst = [
+        asyncio.create_task(processor.process_update(update_from(1), busy())) for _ in range(5)
+    ]
+    await asyncio.sleep(0.01)
+    await asyncio.wait_for(processor.process_update(update_from(2), other()), 1)
+    assert done == ["other"], "person 2 got room while person 1's burst waited"
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*burst), 1)
+    assert len(processor.turns) == 0
