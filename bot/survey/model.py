@@ -25,7 +25,10 @@ Text = Annotated[str, Meta(min_length=1, max_length=1000)]
 
 
 class Strict(Struct, frozen=True, forbid_unknown_fields=True):
-    """A part of a survey file: unknown keys are typos, and a loaded survey never changes."""
+    """A part of a survey file: unknown keys are typos, and a loaded survey never changes.
+
+    Each part says `frozen=True` again: msgspec inherits it, type checkers do not.
+    """
 
 
 class Localized(Strict, frozen=True):
