@@ -167,19 +167,16 @@ def test_a_value_off_its_bounds_is_refused_naming_the_scale(tmp_path: Path) -> N
     assert (problem.place, problem.reason) == ("scales.likelihood.max", "Expected `int` <= 10")
 
 
-def test_an_unknown_scale_kind_is_refused_naming_the_scale(tmp_path: Path) -> None:
-    problem = only_problem(write(tmp_path, broken(NPS, 'kind = "numeric"', 'kind = "slider"')))
+@pytest.mark.parametrize(
+    ("kind", "shown"), [('"slider"', "'slider'"), ('["numeric"]', "['numeric']")]
+)
+def test_an_unknown_scale_kind_is_refused_naming_the_scale(
+    tmp_path: Path, kind: str, shown: str
+) -> None:
+    problem = only_problem(write(tmp_path, broken(NPS, 'kind = "numeric"', f"kind = {kind}")))
     assert (problem.place, problem.reason) == (
         "scales.likelihood.kind",
-        "'slider' is not one of the kinds choice, numeric, text",
-    )
-
-
-def test_a_scale_kind_that_is_not_a_word_is_refused_at_the_kind(tmp_path: Path) -> None:
-    problem = only_problem(write(tmp_path, broken(NPS, 'kind = "numeric"', 'kind = ["numeric"]')))
-    assert (problem.place, problem.reason) == (
-        "scales.likelihood.kind",
-        "['numeric'] is not one of the kinds choice, numeric, text",
+        f"{shown} is not one of the kinds choice, numeric, text",
     )
 
 
