@@ -1,8 +1,8 @@
 """The floor another framework sets: aiogram 3 with its defaults doing only the I/O a tap needs
 (answer the callback, one insert committed through aiosqlite, one edit of the message).
 
-It runs in its own virtualenv (`.venv-aiogram`, made by `./dev bench`), since aiogram pins
-versions of its dependencies (pydantic among them) of its own.
+It runs in its own virtualenv (`.venv-aiogram`, made by `./dev bench`), so that aiogram and what
+it brings (pydantic among them) stay out of cxbot's environment.
 
     .venv-aiogram/bin/python bench/load/bare_aiogram.py   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE)
 """

@@ -2,8 +2,8 @@
 needs (answer the callback, one insert committed through aiosqlite, one edit of the message).
 
 With --aiohttp it runs on cxbot's HTTP layer (`bot.telegram.http.AiohttpRequest`) and handles
-as many updates at once as it has connections, as cxbot does: the floor of cxbot's own stack, so that cxbot against it is
-the cost of the survey logic alone.
+as many updates at once as it has connections, as cxbot does: the floor of cxbot's own stack,
+so that cxbot against it is the cost of the survey logic alone.
 
     python bench/load/bare_ptb.py [--aiohttp]   (BOT_TOKEN, BOT_API_BASE_URL, DATABASE)
 """
