@@ -154,7 +154,7 @@ def summary(config: Config, args: argparse.Namespace) -> int:
     period_arg, segment = args.period, args.segment
     if period_arg is not None and not looks_like_period(period_arg) and segment is None:
         period_arg, segment = None, period_arg
-    period = parse_period(period_arg)
+    period = parse_period(period_arg, anonymous=survey.anonymous)
 
     async def build() -> Summary:
         async with await Storage.open(config.database) as storage:
@@ -172,7 +172,7 @@ def export(config: Config, args: argparse.Namespace) -> int:
     from bot.reports.export import export_csv
 
     survey = _survey(config, args.survey)
-    period = parse_period(args.period)
+    period = parse_period(args.period, anonymous=survey.anonymous)
 
     async def build() -> bytes | None:
         async with await Storage.open(config.database) as storage:

@@ -1,4 +1,5 @@
-"""The CSV an admin opens in Excel: one row per response, one column per question.
+"""The CSV an admin opens in Excel: one row per response, one column per question; for anonymous
+surveys, one row per shown group and its comments, never a row per response.
 
 UTF-8 with a byte-order mark, which is how Excel recognises UTF-8 (Cyrillic and accents intact);
 column names are the question ids, stable across versions of the survey file.
@@ -9,9 +10,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 
+from bot.reports.disclosure import Scope
+from bot.reports.figures import figures
 from bot.reports.periods import Period
-from bot.reports.summary import build_summary
+from bot.reports.summary import Released, load_released, quotes
 from bot.storage.reports import ExportRow, ReportQueries
 from bot.survey.model import Survey
 from bot.survey.rounding import half_up
@@ -38,29 +42,69 @@ def row_score(survey: Survey, row: ExportRow) -> str:
     return str(half_up(100 * result.share, 1))
 
 
-async def write_csv(
-    survey: Survey, rows: AsyncIterator[ExportRow], *, hidden_segments: frozenset[str] = frozenset()
-) -> bytes:
-    """The CSV; `hidden_segments` (groups under an anonymous survey's threshold) are left out,
-    and anonymous rows keep only the date of their times."""
+async def write_csv(survey: Survey, rows: AsyncIterator[ExportRow]) -> bytes:
+    """The CSV of a survey whose answers are not anonymous."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(columns(survey))
-    keep = 10 if survey.anonymous else None  # the date only, or the whole time
     async for row in rows:
-        if (row.segment or "") in hidden_segments:
-            continue
         writer.writerow(
             [
                 row.response_id,
                 _safe(row.segment or ""),
                 row.language,
-                row.started_at[:keep],
-                (row.finished_at or "")[:keep],
+                row.started_at,
+                row.finished_at or "",
                 row_score(survey, row),
                 *(_safe(_cell(row.answers, q.id)) for q in survey.questions),
             ]
         )
+    return _excel(buffer)
+
+
+ANONYMOUS_COLUMNS = [
+    *("row", "level", "group", "team", "responses", "score"),
+    *("promoters", "passives", "detractors", "comment"),
+]
+
+
+def anonymous_csv(released: Released, period: Period) -> bytes | None:
+    """An anonymous survey's CSV: a row per shown group of the period with its figures, then its
+    comments as in the summary (no row per response, nothing finer than a shown group); None
+    when nothing can be shown."""
+    survey, disclosure = released.survey, released.disclosure
+
+    def in_period(month: str) -> bool:
+        return period.start[:7] <= month < period.end[:7]
+
+    scope = Scope(in_period)
+    total = disclosure.histogram(scope)
+    if not figures(survey, total).n:
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(ANONYMOUS_COLUMNS)
+    groups = [("total", period.name, "", total)]
+    for node in disclosure.shown_inside(scope):
+        if node.level == "batch" and not node.name.startswith("wave"):
+            continue  # a month's answers of one segment: the same as the team's row
+        level = "wave" if node.level == "batch" else node.level
+        name = node.month if node.level == "team" and node.month else node.name
+        groups.append((level, name, node.team or "", disclosure.node_histogram(node)))
+    for level, name, team, hist in groups:
+        group = figures(survey, hist)
+        nps = group.nps
+        counts = [nps.promoters, nps.passives, nps.detractors] if nps else ["", "", ""]
+        score = "" if group.headline is None else half_up(group.headline, 1)
+        writer.writerow(["group", level, name, _safe(team), group.n, score, *counts, ""])
+    for quote in quotes(released, scope, limit=None):
+        writer.writerow(
+            ["comment", "", quote.when, _safe(quote.segment or ""), *[""] * 5, _safe(quote.text)]
+        )
+    return _excel(buffer)
+
+
+def _excel(buffer: io.StringIO) -> bytes:
     return "\ufeff".encode() + buffer.getvalue().encode("utf-8")
 
 
@@ -76,16 +120,11 @@ def _cell(answers: dict[str, str | None], question_id: str) -> str:
     return "(skipped)" if value is None else value
 
 
-async def export_csv(queries: ReportQueries, survey: Survey, period: Period) -> bytes | None:
-    """The survey's CSV for the period; None when an anonymous survey has too few responses.
-
-    For anonymous surveys, segments under the threshold are left out, as in the summary.
-    """
-    hidden: frozenset[str] = frozenset()
+async def export_csv(
+    queries: ReportQueries, survey: Survey, period: Period, *, now: datetime | None = None
+) -> bytes | None:
+    """The survey's CSV for the period; None when an anonymous survey has nothing to show."""
     if survey.anonymous:
-        summary = await build_summary(queries, survey, period)
-        if summary.hidden:
-            return None
-        hidden = frozenset(name for name, group in summary.segments if group is None)
+        return anonymous_csv(await load_released(queries, survey, now), period)
     rows = queries.export(survey.id, start=period.start, end=period.end)
-    return await write_csv(survey, rows, hidden_segments=hidden)
+    return await write_csv(survey, rows)

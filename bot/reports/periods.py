@@ -7,8 +7,10 @@ so they compare directly with `finished_at` in SQL.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+
+from bot.i18n import _
 
 _DAYS = re.compile(r"(\d{1,4})d")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -28,6 +30,8 @@ class Period:
     end: str
     trend_by: str
     """'week' or 'month': the step of the trend across this period."""
+    kind: str = field(default="all", compare=False)
+    """'days', 'month', 'quarter' or 'all': anonymous surveys take every kind but 'days'."""
 
 
 def _stamp(moment: datetime) -> str:
@@ -37,30 +41,44 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S.000")
 
 
-def parse_period(text: str | None, now: datetime | None = None) -> Period:
-    """The period named by `text` (None: all time), or PeriodError saying what is accepted."""
+def parse_period(
+    text: str | None, now: datetime | None = None, *, anonymous: bool = False
+) -> Period:
+    """The period named by `text` (None: all time), or PeriodError saying what is accepted.
+
+    Anonymous surveys take fixed calendar periods only: two windows of days that overlap but
+    for a day or an hour would show the answers given in between.
+    """
     now = (now or datetime.now(UTC)).astimezone(UTC)
     name = (text or "all").strip()
     if name == "all":
         return Period("all", EARLIEST, LATEST, "month")
     if m := _DAYS.fullmatch(name):
+        if anonymous:
+            raise PeriodError(
+                _(
+                    "{period}: answers to this survey are anonymous, so its results come by"
+                    " calendar month (2026-10), quarter (2026-Q4) or all time: windows of days"
+                    " that overlap could single out one answer."
+                ).format(period=name)
+            )
         days = int(m[1])
         if not 1 <= days <= 3660:
             raise PeriodError(f"{name}: between 1d and 3660d")
         start = now - timedelta(days=days)
-        return Period(name, _stamp(start), LATEST, "week" if days <= 120 else "month")
+        return Period(name, _stamp(start), LATEST, "week" if days <= 120 else "month", "days")
     if m := _MONTH.fullmatch(name):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
             raise PeriodError(f"{name}: no such month")
         start_dt = datetime(year, month, 1)
         end_dt = datetime(year + month // 12, month % 12 + 1, 1)
-        return Period(name, _stamp(start_dt), _stamp(end_dt), "week")
+        return Period(name, _stamp(start_dt), _stamp(end_dt), "week", "month")
     if m := _QUARTER.fullmatch(name):
         year, quarter = int(m[1]), int(m[2])
         start_dt = datetime(year, 3 * quarter - 2, 1)
         end_dt = datetime(year + quarter // 4, (3 * quarter) % 12 + 1, 1)
-        return Period(f"{year}-Q{quarter}", _stamp(start_dt), _stamp(end_dt), "week")
+        return Period(f"{year}-Q{quarter}", _stamp(start_dt), _stamp(end_dt), "week", "quarter")
     raise PeriodError(f"{name}: use 7d, 30d, 90d, all, a month (2026-10) or a quarter (2026-Q4)")
 
 

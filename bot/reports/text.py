@@ -36,16 +36,25 @@ def summary_text(summary: Summary) -> str:
     )
     lines = [f"{survey.title(language)}\n{scope}"]
     n = summary.overall.n
-    lines.append(
-        ngettext("{count} response", "{count} responses", n).format(count=format_number(n))
-    )
-    if summary.hidden:
+    if not summary.hidden:  # a hidden group shows no count
+        lines.append(
+            ngettext("{count} response", "{count} responses", n).format(count=format_number(n))
+        )
+    if survey.anonymous:
         lines.append(
             _(
                 "Answers are anonymous: results appear from {threshold} responses on,"
                 " so that no one can be recognised."
             ).format(threshold=summary.threshold)
+            + " "
+            + _(
+                "Figures count closed waves and past months only, and leave out groups too"
+                " small to show on their own."
+            )
         )
+    if summary.hidden:
+        if summary.waves:
+            lines.append("\n".join([_("By wave:"), *(_wave(survey, w) for w in summary.waves)]))
         return "\n\n".join(lines)
     if n == 0:
         lines.append(_("No responses in this period."))
@@ -72,7 +81,12 @@ def summary_text(summary: Summary) -> str:
         lines.append("\n".join([_("By wave:"), *(_wave(survey, w) for w in summary.waves)]))
     if summary.comments:
         quoted = [
-            f"«{c.text[:MAX_COMMENT]}» — {c.segment or no_segment}, {c.finished_at[:10]}"
+            f"«{c.text[:MAX_COMMENT]}» — "
+            + ", ".join(
+                [c.segment or no_segment, c.when]
+                if not survey.anonymous
+                else [part for part in (c.segment, c.when) if part]
+            )
             for c in summary.comments
         ]
         lines.append("\n".join([_("Latest comments:"), *quoted]))
@@ -80,14 +94,20 @@ def summary_text(summary: Summary) -> str:
 
 
 def _wave(survey: Survey, wave: WaveFigures) -> str:
-    rate = wave.response_rate
+    rate = "—" if wave.response_rate is None else format_percent(wave.response_rate)
+    names = {"wave": wave.wave.wave_id, "date": wave.wave.opened_at[:10], "team": wave.wave.team}
+    if survey.anonymous and wave.open:
+        return _(
+            "#{wave} {date} · {team}: open, response rate about {rate}; the score comes when"
+            " it closes"
+        ).format(rate=rate, **names)
+    if survey.anonymous and wave.figures is None:  # no count for a hidden group
+        return _("#{wave} {date} · {team}: score hidden (too few responses)").format(**names)
     head = _("#{wave} {date} · {team}: response rate {rate} ({finished}/{delivered})").format(
-        wave=wave.wave.wave_id,
-        date=wave.wave.opened_at[:10],
-        team=wave.wave.team,
-        rate="—" if rate is None else format_percent(rate),
+        rate=rate,
         finished=format_number(wave.wave.finished),
         delivered=format_number(wave.wave.delivered),
+        **names,
     )
     if wave.figures is None:
         return head + " · " + _("score hidden (too few responses)")

@@ -213,6 +213,14 @@ class PulseStore:
                 )
         return wave_id, count
 
+    async def close_early(self, wave_id: int) -> bool:
+        """Bring an open wave's end to now: the runner closes it at its next look."""
+        changed = await self._writer.execute(
+            "UPDATE waves SET closes_at = ? WHERE id = ? AND closed_at IS NULL AND closes_at > ?",
+            (utcnow(), wave_id, utcnow()),
+        )
+        return changed == 1
+
     async def open_waves(self, team: str) -> list[Wave]:
         rows = await self._rows(
             f"SELECT {_WAVE} FROM waves w WHERE w.team = ? AND w.closed_at IS NULL ORDER BY w.id",

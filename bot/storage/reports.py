@@ -43,8 +43,28 @@ class WaveCount:
     wave_id: int
     team: str
     opened_at: str
+    closed_at: str | None
     delivered: int
     finished: int
+
+
+@dataclass(frozen=True)
+class BatchCount:
+    wave_id: int | None
+    month: str
+    segment: str | None
+    question_id: str
+    value: str | None
+    count: int
+
+
+@dataclass(frozen=True)
+class BatchComment:
+    wave_id: int | None
+    month: str
+    segment: str | None
+    question_id: str
+    text: str
 
 
 @dataclass(frozen=True)
@@ -172,7 +192,7 @@ class ReportQueries:
         """Pulse waves opened in the period: how many members got them and how many finished."""
         sql = (
             """
-            SELECT w.id, w.team, w.opened_at,
+            SELECT w.id, w.team, w.opened_at, w.closed_at,
                    (SELECT count(*) FROM deliveries d
                     WHERE d.wave_id = w.id AND d.kind = 'wave' AND d.state = 'sent'),
                    (SELECT count(*) FROM responses r
@@ -201,6 +221,41 @@ class ReportQueries:
         """
         async with self._db.execute(sql, [survey_id, *wave_ids, question_id]) as cursor:
             return [Count(str(row[0]), *row[1:]) async for row in cursor]
+
+    async def released_counts(
+        self, survey_id: str, question_ids: Sequence[str]
+    ) -> list[BatchCount]:
+        """Anonymous surveys: answer counts per batch: per wave, or per month and segment for
+        answers given outside a wave. Every finished response is counted, released or not: the
+        disclosure control decides which batches are out."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7) AS month,
+                   coalesce(w.team, r.segment), a.question_id, a.value, count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            LEFT JOIN waves w ON w.id = r.wave_id
+            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks})
+            GROUP BY r.wave_id, month, coalesce(w.team, r.segment), a.question_id, a.value
+        """
+        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
+            return [BatchCount(*row) async for row in cursor]
+
+    async def released_comments(
+        self, survey_id: str, question_ids: Sequence[str]
+    ) -> list[BatchComment]:
+        """Anonymous surveys: every typed answer with the batch it belongs to."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7),
+                   coalesce(w.team, r.segment), a.question_id, a.value
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            LEFT JOIN waves w ON w.id = r.wave_id
+            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks}) AND a.value IS NOT NULL
+        """
+        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
+            return [BatchComment(*row) async for row in cursor]
 
     async def export(self, survey_id: str, *, start: str, end: str) -> AsyncIterator[ExportRow]:
         """Every finished response with its answers, one at a time (the CSV streams them)."""

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from telegram.ext import ContextTypes
 
 from bot.config import Config
-from bot.i18n import _, format_decimal, format_number
+from bot.i18n import _, format_decimal, format_number, ngettext
 from bot.pulses.schedule import ScheduleError, first_run, next_run
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
@@ -69,18 +69,35 @@ class AdminCommands:
         return self.surveys[args[0]]
 
     @staticmethod
-    def _period(text: str | None, usage: str) -> Period:
+    def _period(text: str | None, usage: str, survey: Survey) -> Period:
         try:
-            return parse_period(text)
+            return parse_period(text, anonymous=survey.anonymous)
         except PeriodError as error:
             raise Usage(f"{usage}\n{error}") from None
 
     # the commands
 
     async def surveys_command(self, context: Context, chat_id: int, args: list[str]) -> None:
-        activity = {a.survey_id: a for a in await self._storage().reports.activity()}
+        from bot.reports.disclosure import Scope
+        from bot.reports.figures import figures
+        from bot.reports.summary import load_released
+
+        reports = self._storage().reports
+        activity = {a.survey_id: a for a in await reports.activity()}
         lines = [_("Surveys:")]
         for survey_id in sorted(self.surveys):
+            survey = self.surveys[survey_id]
+            if survey.anonymous:  # what the summary shows, not answers arriving one by one
+                released = await load_released(reports, survey)
+                shown = figures(survey, released.disclosure.histogram(Scope())).n
+                lines.append(
+                    ngettext(
+                        "{id}: anonymous, {count} response in the groups that can be shown",
+                        "{id}: anonymous, {count} responses in the groups that can be shown",
+                        shown,
+                    ).format(id=survey_id, count=format_number(shown))
+                )
+                continue
             seen = activity.get(survey_id)
             finished, unfinished = (seen.finished, seen.unfinished) if seen else (0, 0)
             last = seen.last_finished_at[:16] if seen and seen.last_finished_at else "—"
@@ -107,7 +124,7 @@ class AdminCommands:
             period_arg = rest.pop(0)  # meant as a period but malformed: say so
         if len(rest) > 1:
             raise Usage(usage)
-        period = self._period(period_arg, usage)
+        period = self._period(period_arg, usage, survey)
         summary = await build_summary(
             self._storage().reports, survey, period, rest[0] if rest else None
         )
@@ -125,7 +142,7 @@ class AdminCommands:
         survey = self._survey(args, usage)
         if len(args) > 2:
             raise Usage(usage)
-        period = self._period(args[1] if len(args) > 1 else None, usage)
+        period = self._period(args[1] if len(args) > 1 else None, usage, survey)
         reports = self._storage().reports
         document = await export_csv(reports, survey, period)
         if document is None:  # anonymous, and too few responses: the summary says why
@@ -156,7 +173,8 @@ class AdminCommands:
             "/pulse now <survey> <team> [hours until the reminder]\n"
             "/pulse add <survey> <team> <weekly|2weeks|4weeks|monthly|quarterly> <HH:MM>"
             " <time zone> [hours until the reminder]\n"
-            "/pulse pause|resume|delete <id>"
+            "/pulse pause|resume|delete <id>\n"
+            "/pulse close <wave number>"
         )
         pulses = self._storage().pulses
         action = args[0] if args else "list"
@@ -203,6 +221,21 @@ class AdminCommands:
                 _("Pulse {id} scheduled: first wave {when} UTC.").format(
                     id=pulse_id, when=stamp(first)[:16]
                 ),
+            )
+            return
+        if action == "close" and len(args) == 2 and args[1].isdigit():
+            wave_id = int(args[1])
+            if not await pulses.close_early(wave_id):
+                await context.bot.send_message(
+                    chat_id, _("No open wave {wave}.").format(wave=wave_id)
+                )
+                return
+            self._wake()
+            await context.bot.send_message(
+                chat_id,
+                _(
+                    "Wave {wave} is closing now: its score shows in /summary once it has closed."
+                ).format(wave=wave_id),
             )
             return
         if action in ("pause", "resume", "delete") and len(args) == 2 and args[1].isdigit():

@@ -247,21 +247,3 @@ async def test_a_comment_excel_would_run_as_a_formula_is_kept_as_text(
     (line,) = await exported(nps, row({"recommend": "3", "why-detractor": "=HYPERLINK(1)"}))
     assert line["why-detractor"] == "'=HYPERLINK(1)"
     assert line["recommend"] == "3"
-
-
-async def test_anonymous_rows_keep_the_date_only_and_leave_out_small_groups(
-    catalogue: dict[str, Survey],
-) -> None:
-    enps = catalogue["enps"]
-    data = await write_csv(
-        enps,
-        stream(
-            row({"recommend": "9"}, response_id=1, segment="big"),
-            row({"recommend": "2"}, response_id=2, segment="tiny"),
-        ),
-        hidden_segments=frozenset({"tiny"}),
-    )
-    lines = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
-    assert [(r["segment"], r["started_at"], r["finished_at"]) for r in lines] == [
-        ("big", "2026-11-03", "2026-11-03")
-    ]

@@ -1,5 +1,5 @@
 """An admin's summary built from a real SQLite file: overall, trend, segments, levels, comments,
-the anonymity threshold, and the text the admin reads in their language."""
+and the text the admin reads in their language (anonymous surveys: test_disclosure.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,10 @@ import pytest
 from bot.i18n import use_language
 from bot.reports.figures import Figures
 from bot.reports.periods import parse_period
-from bot.reports.summary import Summary, build_summary
+from bot.reports.summary import Quote, Summary, build_summary
 from bot.reports.text import summary_text
 from bot.storage import database
 from bot.storage.database import Response, Storage
-from bot.storage.reports import Comment
 from bot.survey.model import Survey
 
 
@@ -330,8 +329,7 @@ async def test_the_latest_five_comments_are_shown_newest_first(
     )
     summary = await summarise(storage, nps, "2026-11")
     assert summary.comments == [
-        Comment(f"2026-11-0{day} 09:00:00.000", "desk-a", "why-promoter", f"comment {day}")
-        for day in (7, 6, 5, 4, 3)
+        Quote(f"comment {day}", "desk-a", f"2026-11-0{day}") for day in (7, 6, 5, 4, 3)
     ]
 
 
@@ -342,91 +340,6 @@ async def test_comments_follow_the_segment_filter(
     await people.finish(nps, rating(9, "kind"), at="2026-11-04 09:00:00.000", segment="desk-b")
     summary = await summarise(storage, nps, "2026-11", "desk-a")
     assert [c.text for c in summary.comments] == ["slow"]
-
-
-# the anonymity threshold (eNPS: anonymous, results from 5 responses)
-
-
-async def test_an_anonymous_survey_with_four_responses_shows_nothing_but_the_count(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for value in (10, 9, 3, 7):
-        await people.finish(
-            enps, rating(value, "a comment"), at="2026-11-03 10:00:00.000", segment="team-a"
-        )
-    summary = await summarise(storage, enps, "2026-11")
-    assert summary.hidden
-    assert summary.overall.n == 4
-    assert (summary.trend, summary.segments, summary.comments) == ([], [], [])
-
-
-async def test_an_anonymous_survey_with_five_responses_is_shown(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for value in (10, 9, 3, 7, 10):
-        await people.finish(
-            enps, rating(value, "a comment"), at="2026-11-03 10:20:00.000", segment="team-a"
-        )
-    summary = await summarise(storage, enps, "2026-11")
-    assert not summary.hidden
-    # 3 promoters, 1 passive, 1 detractor of 5: +40
-    assert headlines(summary.trend) == [("2026-W44", pytest.approx(40.0), 5)]
-    assert headlines(summary.segments) == [("team-a", pytest.approx(40.0), 5)]
-    assert len(summary.comments) == 5
-    # anonymous times are kept to the hour only
-    assert {c.finished_at for c in summary.comments} == {"2026-11-03 10:00:00.000"}
-
-
-async def test_a_segment_under_the_threshold_is_hidden_inside_a_shown_survey(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for _ in range(5):
-        await people.finish(enps, rating(9), at="2026-11-03 10:00:00.000", segment="team-a")
-    await people.finish(enps, rating(0), at="2026-11-03 10:00:00.000", segment="team-b")
-    summary = await summarise(storage, enps, "2026-11")
-    assert not summary.hidden
-    assert headlines(summary.segments) == [
-        ("team-a", pytest.approx(100.0), 5),
-        ("team-b", None, -1),
-    ]
-
-
-async def test_a_hidden_segment_is_listed_last_whatever_it_scored(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for _ in range(5):
-        await people.finish(enps, rating(0), at="2026-11-03 10:00:00.000", segment="team-b")
-    await people.finish(enps, rating(10), at="2026-11-03 10:00:00.000", segment="team-a")
-    summary = await summarise(storage, enps, "2026-11")
-    # team-a's one 10 would rank first (+100 against -100): its place would give it away
-    assert headlines(summary.segments) == [
-        ("team-b", pytest.approx(-100.0), 5),
-        ("team-a", None, -1),
-    ]
-
-
-async def test_a_week_under_the_threshold_is_hidden_in_the_trend(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for _ in range(5):
-        await people.finish(enps, rating(9), at="2026-11-03 10:00:00.000")
-    await people.finish(enps, rating(0), at="2026-11-10 10:00:00.000")
-    summary = await summarise(storage, enps, "2026-11")
-    assert headlines(summary.trend) == [
-        ("2026-W44", pytest.approx(100.0), 5),
-        ("2026-W45", None, -1),
-    ]
-
-
-async def test_filtering_an_anonymous_survey_to_a_small_segment_hides_it(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for _ in range(5):
-        await people.finish(enps, rating(9), at="2026-11-03 10:00:00.000", segment="team-a")
-    await people.finish(enps, rating(0, "alone"), at="2026-11-03 10:00:00.000", segment="team-b")
-    summary = await summarise(storage, enps, "2026-11", "team-b")
-    assert summary.hidden
-    assert summary.comments == []
 
 
 # the text the admin reads
@@ -529,25 +442,6 @@ async def test_responses_without_a_segment_are_named_in_french(
     with use_language("fr"):
         text = summary_text(summary)
     assert "(no segment)" not in text
-
-
-async def test_a_hidden_summary_gives_the_count_and_the_threshold_only(
-    storage: Storage, people: People, enps: Survey
-) -> None:
-    for value in (10, 0, 0, 0):
-        await people.finish(enps, rating(value, "a comment"), at="2026-11-03 10:00:00.000")
-    summary = await summarise(storage, enps, "2026-11")
-    with use_language("en"):
-        text = summary_text(summary)
-    assert text == (
-        "Would you recommend us as an employer?\n"
-        "enps · 2026-11\n"
-        "\n"
-        "4 responses\n"
-        "\n"
-        "Answers are anonymous: results appear from 5 responses on,"
-        " so that no one can be recognised."
-    )
 
 
 async def test_a_self_assessment_summary_gives_sections_levels_and_dont_know(

@@ -208,6 +208,16 @@ class Person:
                 return
 
 
+async def close_wave(admin: Person, bot: BotProcess, wave: int) -> None:
+    """The admin closes a wave early (`/pulse close`), and the pulse runner has closed it."""
+    await admin.send(f"/pulse close {wave}")
+    assert admin.text.startswith(f"Wave {wave} is closing now"), admin.text
+    deadline = time.monotonic() + 10
+    while not bot.query("SELECT 1 FROM waves WHERE id = ? AND closed_at IS NOT NULL", wave):
+        assert time.monotonic() < deadline, "the wave did not close"
+        await asyncio.sleep(0.05)
+
+
 def text_update(
     user: dict[str, Any], text: str, chat: dict[str, Any] | None = None, *, entities: bool = True
 ) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave
 from tests.telegram.standin import BotApiStandIn
 
 UNKNOWN = "Sorry, I do not know this command. /help lists what I can do."
@@ -110,6 +110,10 @@ async def test_an_anonymous_group_below_the_threshold_shows_nothing(
         await employee.tap("9" if offset % 2 else "3")
         await employee.send(f"reason number {offset}")
     await admin.send("/summary enps")
+    assert "#1" in admin.text and "open, response rate about 100%" in admin.text
+    assert "NPS" not in admin.text and "reason number" not in admin.text, "not while it is open"
+    await close_wave(admin, bot, 1)
+    await admin.send("/summary enps")
     summary = admin.text
     if group == 4:
         assert "Answers are anonymous: results appear from 5 responses on" in summary
@@ -119,7 +123,7 @@ async def test_an_anonymous_group_below_the_threshold_shows_nothing(
         assert admin.text == summary
     else:
         # 2 promoters, 3 detractors of 5: (2 - 3) / 5 = -20
-        assert "NPS: -20" in summary and "«reason number 4»" in summary
+        assert "NPS: -20" in summary and "«reason number 4» — team-a, 20" in summary
         await admin.receive("photo")
         await admin.send("/export enps")
         assert "document" in await admin.receive("document")

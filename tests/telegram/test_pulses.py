@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave
 from tests.telegram.standin import BotApiStandIn
 
 PULSE = "Time for your team's pulse."
@@ -167,6 +167,7 @@ async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
             await person.api.wait_for(lambda p=person, w=wave: pulses_sent_to(api, p.id) >= w)  # type: ignore[misc]
             await person.tap(rating)
             await person.tap("Skip")
+        await close_wave(admin, bot, wave)
     await admin.send("/summary enps")
     # wave 1: 5 of 6 answered, 3 promoters and 2 detractors: +20;
     # wave 2: 6 of 6, 5 promoters and 1 detractor: (5 - 1) / 6 = +67, 47 points up
