@@ -261,3 +261,13 @@ def test_link_writes_a_qr_code_that_decodes_to_the_link(tmp_path: Path) -> None:
 def test_a_bad_period_is_refused_with_what_is_accepted() -> None:
     result = cxbot("summary", "nps", "2026-13")
     assert result.returncode == 1 and "2026-13: no such month" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["summary", "export"])
+def test_an_anonymous_survey_refuses_a_window_of_days_on_the_command_line_too(
+    command: str, tmp_path: Path
+) -> None:
+    result = cxbot(command, "enps", "30d", DATABASE=str(tmp_path / "x.sqlite3"))
+    assert result.returncode == 1
+    assert "30d: answers to this survey are anonymous" in result.stderr
+    assert not (tmp_path / "x.sqlite3").exists(), "refused before anything is opened"
