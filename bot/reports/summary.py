@@ -20,7 +20,7 @@ from bot.reports.disclosure import (
     quarter_of,
 )
 from bot.reports.figures import Figures, Histogram, figures, histogram, question_ids, ranked, split
-from bot.reports.periods import Period
+from bot.reports.periods import EARLIEST, LATEST, Period
 from bot.storage.reports import ReportQueries, WaveCount
 from bot.storage.times import stamp
 from bot.survey.model import Survey, TextScale
@@ -91,7 +91,7 @@ async def build_summary(
 ) -> Summary:
     if survey.anonymous:
         released = await load_released(queries, survey, now)
-        return await _anonymous_summary(queries, released, period, segment)
+        return _anonymous_summary(released, period, segment)
     counted = question_ids(survey)
     counts = await queries.breakdown(
         survey.id,
@@ -201,8 +201,6 @@ async def load_released(
     queries: ReportQueries, survey: Survey, now: datetime | None = None
 ) -> Released:
     """Every released batch of the survey and the shown groups decided over them."""
-    from bot.reports.periods import EARLIEST, LATEST
-
     moment = stamp(now or datetime.now(UTC))
     waves = await queries.waves(survey.id, start=EARLIEST, end=LATEST, segment=None)
     closed = {w.wave_id: w for w in waves if w.closed_at is not None and w.closed_at <= moment}
@@ -260,9 +258,7 @@ def _within(months: Sequence[str]) -> Scope:
     return Scope(lambda month: month in chosen)
 
 
-async def _anonymous_summary(
-    queries: ReportQueries, released: Released, period: Period, segment: str | None
-) -> Summary:
+def _anonymous_summary(released: Released, period: Period, segment: str | None) -> Summary:
     survey, disclosure = released.survey, released.disclosure
 
     def in_period(month: str) -> bool:
