@@ -80,6 +80,33 @@ class PulseStore:
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    # invites
+
+    async def invite_secret(self, survey_id: str, team: str) -> str | None:
+        """The secret the team's invite link must carry; None: the team has no link."""
+        rows = await self._rows(
+            "SELECT secret FROM invites WHERE survey_id = ? AND team = ?", (survey_id, team)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def set_invite_secret(
+        self, survey_id: str, team: str, secret: str, *, replace: bool
+    ) -> str:
+        """The team's secret as stored: `secret` if the team had none or `replace` (earlier
+        links then join nothing), else the one it has, so /link shows the same link again."""
+        row = await self._writer.returning(
+            """
+            INSERT INTO invites (survey_id, team, secret, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (survey_id, team) DO UPDATE SET
+                secret = CASE WHEN ? THEN excluded.secret ELSE secret END,
+                created_at = CASE WHEN ? THEN excluded.created_at ELSE created_at END
+            RETURNING secret
+            """,
+            (survey_id, team, secret, utcnow(), int(replace), int(replace)),
+        )
+        assert row is not None
+        return str(row[0])
+
     # audiences
 
     async def join(self, team: str, user_id: int) -> None:

@@ -18,7 +18,15 @@ from bot.pulses.schedule import ScheduleError, first_run, next_run
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
 from bot.storage.times import stamp
-from bot.survey.links import LinkError, Target, deep_link
+from bot.survey.links import (
+    Invite,
+    LinkError,
+    Target,
+    check_team,
+    deep_link,
+    invite_link,
+    new_secret,
+)
 from bot.survey.model import Survey
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -139,8 +147,15 @@ class AdminCommands:
     async def link_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         from bot.reports.qr import qr_png
 
-        usage = _("Usage: /link <survey> [segment]")
+        usage = _(
+            "Usage: /link <survey> [segment]\n"
+            "/link <pulse survey> <team> [new]: the team's invite link; new replaces it, and"
+            " earlier links no longer let anyone join"
+        )
         survey = self._survey(args, usage)
+        if survey.repeat == "wave":
+            await self._invite_link(context, chat_id, survey, args[1:], usage)
+            return
         if len(args) > 2:
             raise Usage(usage)
         try:
@@ -148,6 +163,38 @@ class AdminCommands:
         except LinkError as error:
             raise Usage(f"{usage}\n{error}") from None
         await context.bot.send_message(chat_id, link)
+        await context.bot.send_photo(chat_id, qr_png(link), caption=link, filename="qr.png")
+
+    async def _invite_link(
+        self, context: Context, chat_id: int, survey: Survey, args: list[str], usage: str
+    ) -> None:
+        """A pulse survey's link joins one team, and only with the team's secret: made on the
+        first /link, shown again after, replaced with `new`."""
+        from bot.reports.qr import qr_png
+
+        if not 1 <= len(args) <= 2 or args[1:] not in ([], ["new"]):
+            raise Usage(usage)
+        team, replace = args[0], len(args) == 2
+        try:
+            check_team(survey.id, team)
+        except LinkError as error:
+            raise Usage(f"{usage}\n{error}") from None
+        secret = await self._storage().pulses.set_invite_secret(
+            survey.id, team, new_secret(), replace=replace
+        )
+        link = invite_link(context.bot.username, Invite(survey.id, team, secret))
+        note = (
+            _(
+                "A new invite link for {team}: earlier links no longer let anyone join. Those who"
+                " joined stay in the team."
+            )
+            if replace
+            else _(
+                "The invite link for {team}: whoever opens it joins the team's pulse surveys, so"
+                " share it with the team only. /link {survey} {team} new replaces it."
+            )
+        ).format(team=team, survey=survey.id)
+        await context.bot.send_message(chat_id, f"{link}\n\n{note}")
         await context.bot.send_photo(chat_id, qr_png(link), caption=link, filename="qr.png")
 
     async def pulse_command(self, context: Context, chat_id: int, args: list[str]) -> None:

@@ -38,7 +38,7 @@ from bot.survey.flow import (
     previous_question,
     progress,
 )
-from bot.survey.links import decode_payload
+from bot.survey.links import Invite, decode_payload, invite_accepted, invite_of
 from bot.survey.model import LANGUAGES, PlacedQuestion, Survey, TextScale
 from bot.survey.respondents import respondent
 from bot.survey.scoring import score
@@ -277,7 +277,7 @@ class SurveyBot:
             target = decode_payload(context.args[0])
             survey = self.surveys.get(target.survey_id) if target else None
             if target is not None and survey is not None and survey.repeat == "wave":
-                await self._join(context, visit, survey, target.segment or "all")
+                await self._join(context, visit, survey, invite_of(target))
                 return
             if target is not None and survey is not None:
                 await self._begin(context, visit, survey, target.segment, by_link=True)
@@ -303,9 +303,26 @@ class SurveyBot:
         )
         await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
 
-    async def _join(self, context: Context, visit: Visit, survey: Survey, team: str) -> None:
-        """An invite link: the employee joins the team's audience; an open wave reaches them."""
+    async def _join(
+        self, context: Context, visit: Visit, survey: Survey, invite: Invite | None
+    ) -> None:
+        """An invite link: the employee joins the team's audience; an open wave reaches them.
+
+        Only a link with the team's current secret joins. A wrong secret, a replaced one and a
+        team that has no link get the same words, so that no one can find out which teams exist.
+        """
         pulses = self.storage.pulses
+        stored = await pulses.invite_secret(survey.id, invite.team) if invite else None
+        if invite is None or not invite_accepted(invite, stored):
+            await context.bot.send_message(
+                visit.chat_id,
+                _(
+                    "This invite link is not valid, perhaps because it has been replaced by a"
+                    " new one. Ask for your team's current link."
+                ),
+            )
+            return
+        team = invite.team
         await pulses.join(team, visit.user_id)
         await context.bot.send_message(
             visit.chat_id,

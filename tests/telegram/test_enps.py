@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.harness import ADMIN, BotProcess, Person, invite
 from tests.telegram.standin import BotApiStandIn
 
 EMPLOYEE = 987654321
@@ -19,7 +19,7 @@ def every_value(database: Path, table: str) -> list[str]:
 
 async def joined(api: BotApiStandIn, user_id: int, team: str, language: str = "en") -> Person:
     employee = Person(api, user_id, language)
-    await employee.send(f"/start enps__{team}")
+    await employee.send(await invite(Person(api, ADMIN, "en"), team))
     return employee
 
 

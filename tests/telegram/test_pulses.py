@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.harness import ADMIN, BotProcess, Person, invite
 from tests.telegram.standin import BotApiStandIn
 
 PULSE = "Time for your team's pulse."
@@ -15,8 +15,9 @@ REMINDER = "A reminder: your team's pulse is still open"
 
 async def members(api: BotApiStandIn, first_id: int, count: int, team: str) -> list[Person]:
     people = [Person(api, first_id + n, "en") for n in range(count)]
+    link = await invite(Person(api, ADMIN, "en"), team)
     for person in people:
-        await person.send(f"/start enps__{team}")
+        await person.send(link)
     return people
 
 
@@ -63,7 +64,7 @@ async def test_stop_is_honoured_before_the_next_wave(api: BotApiStandIn, bot: Bo
     assert admin.text == "Wave 1 of enps is going out to 0 members of sales."
     await asyncio.sleep(1)
     assert pulses_sent_to(api, leaver.id) == 0
-    await leaver.send("/start enps__sales")  # the invite link again: back in
+    await leaver.send(await invite(admin, "sales"))  # the invite link again: back in
     await admin.send("/pulse now enps sales")
     assert admin.text == "Wave 2 of enps is going out to 1 members of sales."
     await leaver.expect(PULSE)
