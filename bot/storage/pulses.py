@@ -109,15 +109,26 @@ class PulseStore:
 
     # audiences
 
-    async def join(self, team: str, user_id: int) -> None:
-        """Join (or rejoin after /stop or a block): from now on in the team's audience."""
-        await self._writer.execute(
-            """
-            INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, ?)
-            ON CONFLICT (team, user_id) DO UPDATE SET left_at = NULL, inactive_at = NULL
-            """,
-            (team, user_id, utcnow()),
-        )
+    async def join(self, team: str, user_id: int, *, most: int) -> bool:
+        """Join (or rejoin after /stop or a block): from now on in the team's audience. False,
+        changing nothing, when the person is already in `most` other teams (counted and joined
+        in one transaction, so two links opened at once cannot both pass the count)."""
+        async with self._writer.transaction():
+            async with self._db.execute(
+                "SELECT count(*) FROM members WHERE user_id = ? AND left_at IS NULL AND team != ?",
+                (user_id, team),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= most:
+                return False
+            await self._db.execute(
+                """
+                INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, ?)
+                ON CONFLICT (team, user_id) DO UPDATE SET left_at = NULL, inactive_at = NULL
+                """,
+                (team, user_id, utcnow()),
+            )
+        return True
 
     async def leave_all(self, user_id: int) -> int:
         """/stop: out of every audience at once; deliveries not yet sent are dropped."""

@@ -26,7 +26,8 @@ from telegram.ext import (
 from telegram.ext import MessageHandler as TextHandler
 
 from bot.config import Config
-from bot.i18n import _, format_number, language_name, resolve_language, use_language
+from bot.i18n import _, format_number, language_name, ngettext, resolve_language, use_language
+from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, Storage
 from bot.storage.pulses import Delivery, Wave
 from bot.survey.flow import (
@@ -323,7 +324,18 @@ class SurveyBot:
             )
             return
         team = invite.team
-        await pulses.join(team, visit.user_id)
+        if not await pulses.join(team, visit.user_id, most=MAX_TEAMS):
+            await context.bot.send_message(
+                visit.chat_id,
+                ngettext(
+                    "You are already in the pulse surveys of {count} team, the most one person"
+                    " can join, so this link changed nothing.",
+                    "You are already in the pulse surveys of {count} teams, the most one person"
+                    " can join, so this link changed nothing.",
+                    MAX_TEAMS,
+                ).format(count=MAX_TEAMS),
+            )
+            return
         await context.bot.send_message(
             visit.chat_id,
             _(

@@ -43,3 +43,22 @@ async def test_secrets_are_per_survey_and_team(pulses: PulseStore) -> None:
         await pulses.invite_secret(survey, team)
         for survey, team in [("enps", "sales"), ("enps", "ops"), ("other", "sales")]
     ] == ["s1", "s2", "s3"]
+
+
+async def test_a_person_joins_up_to_the_most_teams_and_no_more(
+    storage: Storage, pulses: PulseStore
+) -> None:
+    await storage.touch_user(7, "en")
+    assert [await pulses.join(f"t{n}", 7, most=3) for n in range(3)] == [True] * 3
+    assert await pulses.join("t3", 7, most=3) is False
+    assert await pulses.audience_sizes() == {f"t{n}": (1, 0) for n in range(3)}, "no change"
+    assert await pulses.join("t1", 7, most=3) is True, "a team they are in: still fine"
+
+
+async def test_after_stop_the_teams_left_do_not_count(storage: Storage, pulses: PulseStore) -> None:
+    await storage.touch_user(7, "en")
+    for n in range(3):
+        await pulses.join(f"t{n}", 7, most=3)
+    assert await pulses.leave_all(7) == 3
+    assert await pulses.join("t3", 7, most=3) is True
+    assert (await pulses.audience_sizes())["t3"] == (1, 0)

@@ -15,6 +15,7 @@ NOT_VALID = (
 )
 JOINED = "You have joined the pulse of "
 PULSE = "Time for your team's pulse."
+TOO_MANY = "You are already in the pulse surveys of 20 teams, the most one person can join, so"
 
 
 def member_count(bot: BotProcess, team: str) -> int:
@@ -91,3 +92,21 @@ async def test_a_wrong_or_replaced_secret_joins_nothing_and_the_new_link_joins(
     await admin.send("/pulse now enps ops")
     assert admin.text == "Wave 1 of enps is going out to 2 members of ops.", "members stay"
     assert member_count(bot, "ops") == 2
+
+
+async def test_a_person_can_be_in_20_teams_and_not_a_21st(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    admin = Person(api, ADMIN, "en")
+    joiner = Person(api, 24000, "en")
+    links = [await invite(admin, f"t{n}") for n in range(21)]
+    for n, link in enumerate(links[:20]):
+        await joiner.send(link)
+        assert joiner.text.startswith(f"{JOINED}t{n}."), joiner.text
+    await joiner.send(links[20])
+    assert joiner.text.startswith(TOO_MANY), joiner.text
+    assert member_count(bot, "t20") == 0
+    await joiner.send(links[3])  # a team they are already in: still fine
+    assert joiner.text.startswith(JOINED + "t3.")
+    ((teams,),) = bot.query("SELECT count(*) FROM members WHERE user_id = ?", joiner.id)
+    assert teams == 20
