@@ -13,8 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from telegram.ext import ContextTypes
 
 from bot.config import Config
-from bot.i18n import _, format_decimal, format_number
+from bot.i18n import _, format_decimal, format_number, ngettext
 from bot.pulses.schedule import ScheduleError, first_run, next_run
+from bot.reports.pages import paginate
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
 from bot.storage.times import stamp
@@ -199,7 +200,7 @@ class AdminCommands:
 
     async def pulse_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         usage = _(
-            "Usage: /pulse — list\n"
+            "Usage: /pulse [list <page>] — audiences and schedules, page by page\n"
             "/pulse now <survey> <team> [hours until the reminder]\n"
             "/pulse add <survey> <team> <weekly|2weeks|4weeks|monthly|quarterly> <HH:MM>"
             " <time zone> [hours until the reminder]\n"
@@ -207,8 +208,11 @@ class AdminCommands:
         )
         pulses = self._storage().pulses
         action = args[0] if args else "list"
-        if action == "list" and len(args) <= 1:
-            await context.bot.send_message(chat_id, await self._pulse_list())
+        if action == "list" and len(args) <= 2:
+            page = args[1] if len(args) == 2 else "1"
+            if not page.isdigit() or int(page) < 1:
+                raise Usage(usage)
+            await context.bot.send_message(chat_id, await self._pulse_list(int(page)))
             return
         if action == "now" and len(args) in (3, 4):
             survey = self._wave_survey(args[1], usage)
@@ -266,19 +270,22 @@ class AdminCommands:
             return
         raise Usage(usage)
 
-    async def _pulse_list(self) -> str:
+    async def _pulse_list(self, page: int) -> str:
+        """One page of the audiences and schedules: however many teams there are, each page is
+        a message Telegram accepts, and its last line says how to get the next."""
         pulses = self._storage().pulses
-        lines = [_("Audiences (active / left):")]
-        for team, (active, gone) in sorted((await pulses.audience_sizes()).items()):
-            lines.append(f"{team}: {active} / {gone}")
-        lines.append(_("Pulses:"))
+        audiences = [
+            f"{team}: {active} / {gone}"
+            for team, (active, gone) in sorted((await pulses.audience_sizes()).items())
+        ]
+        schedules = []
         for pulse in await pulses.pulses():
             state = (
                 _("paused")
                 if pulse.paused
                 else _("next {when} UTC").format(when=pulse.next_at[:16])
             )
-            lines.append(
+            schedules.append(
                 f"{pulse.id}. {pulse.survey_id} → {pulse.team}: {pulse.cadence} {pulse.local_time}"
                 f" {pulse.time_zone}, "
                 + _("reminder after {hours} h").format(
@@ -286,6 +293,22 @@ class AdminCommands:
                 )
                 + f" ({state})"
             )
+        pages = paginate([(_("Audiences (active / left):"), audiences), (_("Pulses:"), schedules)])
+        total = len(pages)
+        if page > total:
+            return ngettext(
+                "No page {page}: the list has {total} page.",
+                "No page {page}: the list has {total} pages.",
+                total,
+            ).format(page=page, total=total)
+        lines = pages[page - 1]
+        if total > 1:
+            footer = (
+                _("Page {page} of {total}. Next page: /pulse list {next}")
+                if page < total
+                else _("Page {page} of {total}.")
+            )
+            lines = [*lines, "", footer.format(page=page, total=total, next=page + 1)]
         return "\n".join(lines)
 
     def _wave_survey(self, survey_id: str, usage: str) -> Survey:

@@ -110,3 +110,47 @@ async def test_a_person_can_be_in_20_teams_and_not_a_21st(
     assert joiner.text.startswith(JOINED + "t3.")
     ((teams,),) = bot.query("SELECT count(*) FROM members WHERE user_id = ?", joiner.id)
     assert teams == 20
+
+
+async def test_the_pulse_list_of_160_teams_comes_in_pages_that_telegram_accepts(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse")  # the bot is up and the schema in place
+    teams = [f"team-{n:03d}-".ljust(44, "x") for n in range(160)]
+    # 160 teams of 8 members each, every one with a schedule: written as another program
+    # would, since joining them all through the chat would take minutes
+    for user in range(8):
+        bot.query("INSERT INTO users (id, created_at) VALUES (?, '2026-01-01')", 25000 + user)
+    for n, team in enumerate(teams):
+        for user in range(8):
+            bot.query(
+                "INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, '2026-01-01')",
+                team,
+                25000 + user,
+            )
+        bot.query(
+            "INSERT INTO pulses (survey_id, team, cadence, local_time, time_zone, reminder_hours,"
+            " open_hours, next_at, paused) VALUES ('enps', ?, 'quarterly', '09:30',"
+            " 'America/Argentina/Buenos_Aires', 72, 168, '2999-01-01 00:00:00.000', ?)",
+            team,
+            n % 2,
+        )
+
+    await admin.send("/pulse")
+    first = admin.text
+    match = re.search(r"Page 1 of (\d+)\. Next page: /pulse list 2$", first)
+    assert match, first[-200:]
+    pages = [first]
+    for number in range(2, int(match[1]) + 1):
+        await admin.send(f"/pulse list {number}")
+        pages.append(admin.text)
+    assert len(pages) > 1
+    assert all(len(page) <= 4096 for page in pages)
+    assert pages[-1].endswith(f"Page {len(pages)} of {len(pages)}.")
+    everything = "\n".join(pages)
+    for team in teams:
+        assert f"{team}: 8 / 0" in everything
+        assert f"enps → {team}: quarterly 09:30" in everything
+    await admin.send(f"/pulse list {len(pages) + 1}")
+    assert admin.text == f"No page {len(pages) + 1}: the list has {len(pages)} pages."

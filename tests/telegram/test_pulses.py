@@ -155,6 +155,11 @@ async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess)
     assert admin.text.endswith("hourly: one of weekly, 2weeks, 4weeks, monthly, quarterly")
     await admin.send("/pulse now nps legal")
     assert admin.text.endswith("nps is not a pulse survey.")
+    await admin.send("/pulse list two")
+    assert admin.text.startswith("Usage: /pulse [list <page>]")
+    await admin.send("/pulse list 1")
+    assert "1. enps → legal: monthly" not in admin.text, "deleted"
+    assert "Page" not in admin.text, "one page: no page line"
 
 
 async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
