@@ -338,10 +338,17 @@ class SurveyBot:
             return
         await context.bot.send_message(
             visit.chat_id,
-            _(
-                "You have joined the pulse of {team}. I will ask you a short question from time"
-                " to time; your answers are anonymous. /stop ends it at any time."
-            ).format(team=team),
+            ngettext(
+                "You have joined the pulse surveys of {team}. From time to time I will ask you a"
+                " short question. Your answers are stored without your Telegram account, and"
+                " results are shown only for groups of at least {threshold} response. /stop"
+                " ends it at any time.",
+                "You have joined the pulse surveys of {team}. From time to time I will ask you a"
+                " short question. Your answers are stored without your Telegram account, and"
+                " results are shown only for groups of at least {threshold} responses. /stop"
+                " ends it at any time.",
+                survey.anonymity_threshold,
+            ).format(team=team, threshold=format_number(survey.anonymity_threshold)),
         )
         for wave in await pulses.open_waves(team):
             if wave.survey_id == survey.id and await pulses.add_delivery(wave.id, visit.user_id):

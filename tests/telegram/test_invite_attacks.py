@@ -13,7 +13,7 @@ NOT_VALID = (
     "This invite link is not valid, perhaps because it has been replaced by a new one."
     " Ask for your team's current link."
 )
-JOINED = "You have joined the pulse of "
+JOINED = "You have joined the pulse surveys of "
 PULSE = "Time for your team's pulse."
 TOO_MANY = "You are already in the pulse surveys of 20 teams, the most one person can join, so"
 

@@ -36,7 +36,7 @@ async def test_a_wave_reaches_the_team_and_reminds_only_those_who_did_not_finish
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
     done, halfway, silent = await members(api, 11000, 3, "ops")
-    assert done.text.startswith("You have joined the pulse of ops.")
+    assert done.text.startswith("You have joined the pulse surveys of ops.")
     admin = Person(api, ADMIN, "en")
     await admin.send("/pulse now enps ops 0.001")  # the reminder after 3.6 seconds
     assert admin.text == "Wave 1 of enps is going out to 3 members of ops."
