@@ -336,20 +336,7 @@ class SurveyBot:
                 ).format(count=MAX_TEAMS),
             )
             return
-        await context.bot.send_message(
-            visit.chat_id,
-            ngettext(
-                "You have joined the pulse surveys of {team}. From time to time I will ask you a"
-                " short question. Your answers are stored without your Telegram account, and"
-                " results are shown only for groups of at least {threshold} response. /stop"
-                " ends it at any time.",
-                "You have joined the pulse surveys of {team}. From time to time I will ask you a"
-                " short question. Your answers are stored without your Telegram account, and"
-                " results are shown only for groups of at least {threshold} responses. /stop"
-                " ends it at any time.",
-                survey.anonymity_threshold,
-            ).format(team=team, threshold=format_number(survey.anonymity_threshold)),
-        )
+        await context.bot.send_message(visit.chat_id, _joined(survey, team))
         for wave in await pulses.open_waves(team):
             if wave.survey_id == survey.id and await pulses.add_delivery(wave.id, visit.user_id):
                 self.pulses.kick()
@@ -721,6 +708,26 @@ class SurveyBot:
         else:
             text = _("I can only read text messages and taps on buttons.")
         await context.bot.send_message(visit.chat_id, text)
+
+
+def _joined(survey: Survey, team: str) -> str:
+    """The answer to a valid invite. What it says of anonymity is true only of an anonymous
+    survey, so a pulse survey that keeps names says nothing about it."""
+    if not survey.anonymous:
+        return _(
+            "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+            " question. /stop ends it at any time."
+        ).format(team=team)
+    threshold = survey.anonymity_threshold
+    return ngettext(
+        "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+        " question. Your answers are stored without your Telegram account, and results are shown"
+        " only for groups of at least {threshold} response. /stop ends it at any time.",
+        "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+        " question. Your answers are stored without your Telegram account, and results are shown"
+        " only for groups of at least {threshold} responses. /stop ends it at any time.",
+        threshold,
+    ).format(team=team, threshold=format_number(threshold))
 
 
 def _with_typed_args(handler: Handler) -> Handler:

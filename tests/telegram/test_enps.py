@@ -81,6 +81,13 @@ async def test_what_employees_are_told_names_the_surveys_own_threshold(
         shipped.replace("anonymous = true\n", "anonymous = true\nanonymity_threshold = 7\n"),
         encoding="utf-8",
     )
+    # a pulse survey that keeps names: nothing may be said about anonymity
+    (surveys / "named-pulse.toml").write_text(
+        shipped.replace('id = "enps"', 'id = "named-pulse"').replace(
+            "anonymous = true", "anonymous = false"
+        ),
+        encoding="utf-8",
+    )
     bot = BotProcess(api, tmp_path, SURVEYS_DIR=str(surveys))
     await bot.start()
     try:
@@ -93,6 +100,12 @@ async def test_what_employees_are_told_names_the_surveys_own_threshold(
         assert "results are shown only for groups of at least 7 responses" in english.text
         assert "Вы присоединились к пульс-опросам команды sales." in russian.text
         assert "только по группам от 7 ответов" in russian.text
+        named = Person(api, EMPLOYEE + 2, "en")
+        await named.send(await invite(admin, "sales", "named-pulse"))
+        assert named.text == (
+            "You have joined the pulse surveys of sales. From time to time I will ask you a short"
+            " question. /stop ends it at any time."
+        )
 
         await admin.send("/pulse now enps sales")
         first = await english.expect(PULSE)
