@@ -136,6 +136,13 @@ def link(config: Config, args: argparse.Namespace) -> int:
     from bot.reports.qr import qr_png
 
     survey = _survey(config, args.survey)
+    if survey.repeat == "wave":
+        # an invite carries the team's secret, which the running bot keeps; printing it here
+        # would mean reading (and perhaps writing) the live database from the command line
+        raise LinkError(
+            f"{survey.id} is a pulse survey: its invite links carry each team's secret;"
+            f" send /link {survey.id} <team> to the bot in Telegram"
+        )
     username = config.bot_username or asyncio.run(_bot_username(config))
     url = deep_link(username, Target(survey.id, args.segment))
     print(url)

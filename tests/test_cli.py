@@ -102,6 +102,13 @@ def test_link_refuses_a_segment_that_cannot_fit_a_start_payload() -> None:
     assert result.returncode == 1 and "may only carry" in result.stderr
 
 
+def test_link_refuses_a_pulse_survey_whose_invites_carry_a_secret() -> None:
+    result = cxbot("link", "enps", "--segment", "sales", BOT_USERNAME="my_cx_bot")
+    assert result.returncode == 1 and result.stdout == ""
+    assert "enps is a pulse survey" in result.stderr
+    assert "send /link enps <team> to the bot" in result.stderr
+
+
 async def test_link_asks_the_bot_api_for_the_username_when_not_given() -> None:
     api = BotApiStandIn(TOKEN)
     await api.start()

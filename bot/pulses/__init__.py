@@ -1,1 +1,6 @@
 """eNPS pulses: when waves go out (schedule.py); the sending is in telegram/pulses.py."""
+
+MAX_TEAMS = 20
+"""The most teams one person can be in at once. Real people belong to a few; a bound keeps one
+account (with links it should not have) from reaching many audiences, and every list of
+audiences short."""

@@ -93,4 +93,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX deliveries_to_send ON deliveries(state, wave_id);
     ALTER TABLE responses ADD COLUMN wave_id INTEGER REFERENCES waves(id);
     """,
+    # 4: the secret in each team's invite link to a pulse survey (a team name alone joins nothing)
+    """
+    CREATE TABLE invites (
+        survey_id TEXT NOT NULL,
+        team TEXT NOT NULL,
+        secret TEXT NOT NULL,                 -- in the link; replaced: earlier links join nothing
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (survey_id, team)
+    ) WITHOUT ROWID;
+    """,
 )

@@ -80,17 +80,55 @@ class PulseStore:
         async with self._db.execute(sql, params) as cursor:
             return list(await cursor.fetchall())
 
+    # invites
+
+    async def invite_secret(self, survey_id: str, team: str) -> str | None:
+        """The secret the team's invite link must carry; None: the team has no link."""
+        rows = await self._rows(
+            "SELECT secret FROM invites WHERE survey_id = ? AND team = ?", (survey_id, team)
+        )
+        return str(rows[0][0]) if rows else None
+
+    async def set_invite_secret(
+        self, survey_id: str, team: str, secret: str, *, replace: bool
+    ) -> str:
+        """The team's secret as stored: `secret` if the team had none or `replace` (earlier
+        links then join nothing), else the one it has, so /link shows the same link again."""
+        row = await self._writer.returning(
+            """
+            INSERT INTO invites (survey_id, team, secret, created_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (survey_id, team) DO UPDATE SET
+                secret = CASE WHEN ? THEN excluded.secret ELSE secret END,
+                created_at = CASE WHEN ? THEN excluded.created_at ELSE created_at END
+            RETURNING secret
+            """,
+            (survey_id, team, secret, utcnow(), int(replace), int(replace)),
+        )
+        assert row is not None
+        return str(row[0])
+
     # audiences
 
-    async def join(self, team: str, user_id: int) -> None:
-        """Join (or rejoin after /stop or a block): from now on in the team's audience."""
-        await self._writer.execute(
-            """
-            INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, ?)
-            ON CONFLICT (team, user_id) DO UPDATE SET left_at = NULL, inactive_at = NULL
-            """,
-            (team, user_id, utcnow()),
-        )
+    async def join(self, team: str, user_id: int, *, most: int) -> bool:
+        """Join (or rejoin after /stop or a block): from now on in the team's audience. False,
+        changing nothing, when the person is already in `most` other teams (counted and joined
+        in one transaction, so two links opened at once cannot both pass the count)."""
+        async with self._writer.transaction():
+            async with self._db.execute(
+                "SELECT count(*) FROM members WHERE user_id = ? AND left_at IS NULL AND team != ?",
+                (user_id, team),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is not None and int(row[0]) >= most:
+                return False
+            await self._db.execute(
+                """
+                INSERT INTO members (team, user_id, joined_at) VALUES (?, ?, ?)
+                ON CONFLICT (team, user_id) DO UPDATE SET left_at = NULL, inactive_at = NULL
+                """,
+                (team, user_id, utcnow()),
+            )
+        return True
 
     async def leave_all(self, user_id: int) -> int:
         """/stop: out of every audience at once; deliveries not yet sent are dropped."""

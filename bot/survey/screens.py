@@ -94,7 +94,7 @@ def summary_screen(survey: Survey, result: Result, previous: Result | None = Non
     if isinstance(result, NpsResult):
         lines = [_nps_thanks(result)]
         if survey.anonymous:
-            lines.append(_anonymity_line())
+            lines.append(_anonymity_line(survey))
     elif isinstance(result, RatingResult):
         lines = [_("Thank you for your rating! It helps us improve every contact.")]
     elif isinstance(result, IndexResult):
@@ -111,11 +111,20 @@ def labelled(label: str, value: str) -> str:
     return _("{label}: {value}").format(label=label, value=value)
 
 
-def _anonymity_line() -> str:
-    return _(
-        "Your answer is anonymous: it is stored without your Telegram account, and results are"
-        " shown only for groups of at least 5 people."
-    )
+def _anonymity_line(survey: Survey) -> str:
+    """What anonymity means here, and only what the product keeps: no Telegram account next to
+    the answer, results only for groups of the survey's own threshold, and comments shown as
+    written. It does not say that nobody ever sees an answer: admins read the comments."""
+    threshold = survey.anonymity_threshold
+    return ngettext(
+        "Your answer is anonymous: it is stored without your Telegram account. Admins see"
+        " results only for groups of at least {threshold} response, never with names; comments"
+        " may be shown to them as written, without names.",
+        "Your answer is anonymous: it is stored without your Telegram account. Admins see"
+        " results only for groups of at least {threshold} responses, never with names; comments"
+        " may be shown to them as written, without names.",
+        threshold,
+    ).format(threshold=format_number(threshold))
 
 
 def _index_lines(result: IndexResult, previous: IndexResult | None) -> list[str]:

@@ -15,10 +15,19 @@ from telegram.ext import ContextTypes
 from bot.config import Config
 from bot.i18n import _, format_decimal, format_number, ngettext
 from bot.pulses.schedule import ScheduleError, first_run, next_run
+from bot.reports.pages import paginate
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
 from bot.storage.times import stamp
-from bot.survey.links import LinkError, Target, deep_link
+from bot.survey.links import (
+    Invite,
+    LinkError,
+    Target,
+    check_team,
+    deep_link,
+    invite_link,
+    new_secret,
+)
 from bot.survey.model import Survey
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -156,8 +165,15 @@ class AdminCommands:
     async def link_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         from bot.reports.qr import qr_png
 
-        usage = _("Usage: /link <survey> [segment]")
+        usage = _(
+            "Usage: /link <survey> [segment]\n"
+            "/link <pulse survey> <team> [new]: the team's invite link; new replaces it, and"
+            " earlier links no longer let anyone join"
+        )
         survey = self._survey(args, usage)
+        if survey.repeat == "wave":
+            await self._invite_link(context, chat_id, survey, args[1:], usage)
+            return
         if len(args) > 2:
             raise Usage(usage)
         try:
@@ -167,9 +183,41 @@ class AdminCommands:
         await context.bot.send_message(chat_id, link)
         await context.bot.send_photo(chat_id, qr_png(link), caption=link, filename="qr.png")
 
+    async def _invite_link(
+        self, context: Context, chat_id: int, survey: Survey, args: list[str], usage: str
+    ) -> None:
+        """A pulse survey's link joins one team, and only with the team's secret: made on the
+        first /link, shown again after, replaced with `new`."""
+        from bot.reports.qr import qr_png
+
+        if not 1 <= len(args) <= 2 or args[1:] not in ([], ["new"]):
+            raise Usage(usage)
+        team, replace = args[0], len(args) == 2
+        try:
+            check_team(survey.id, team)
+        except LinkError as error:
+            raise Usage(f"{usage}\n{error}") from None
+        secret = await self._storage().pulses.set_invite_secret(
+            survey.id, team, new_secret(), replace=replace
+        )
+        link = invite_link(context.bot.username, Invite(survey.id, team, secret))
+        note = (
+            _(
+                "A new invite link for {team}: earlier links no longer let anyone join. Those who"
+                " joined stay in the team."
+            )
+            if replace
+            else _(
+                "The invite link for {team}: whoever opens it joins the team's pulse surveys, so"
+                " share it with the team only. /link {survey} {team} new replaces it."
+            )
+        ).format(team=team, survey=survey.id)
+        await context.bot.send_message(chat_id, f"{link}\n\n{note}")
+        await context.bot.send_photo(chat_id, qr_png(link), caption=link, filename="qr.png")
+
     async def pulse_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         usage = _(
-            "Usage: /pulse — list\n"
+            "Usage: /pulse [list <page>] — audiences and schedules, page by page\n"
             "/pulse now <survey> <team> [hours until the reminder]\n"
             "/pulse add <survey> <team> <weekly|2weeks|4weeks|monthly|quarterly> <HH:MM>"
             " <time zone> [hours until the reminder]\n"
@@ -178,8 +226,11 @@ class AdminCommands:
         )
         pulses = self._storage().pulses
         action = args[0] if args else "list"
-        if action == "list" and len(args) <= 1:
-            await context.bot.send_message(chat_id, await self._pulse_list())
+        if action == "list" and len(args) <= 2:
+            page = args[1] if len(args) == 2 else "1"
+            if not page.isdigit() or int(page) < 1:
+                raise Usage(usage)
+            await context.bot.send_message(chat_id, await self._pulse_list(int(page)))
             return
         if action == "now" and len(args) in (3, 4):
             survey = self._wave_survey(args[1], usage)
@@ -252,19 +303,22 @@ class AdminCommands:
             return
         raise Usage(usage)
 
-    async def _pulse_list(self) -> str:
+    async def _pulse_list(self, page: int) -> str:
+        """One page of the audiences and schedules: however many teams there are, each page is
+        a message Telegram accepts, and its last line says how to get the next."""
         pulses = self._storage().pulses
-        lines = [_("Audiences (active / left):")]
-        for team, (active, gone) in sorted((await pulses.audience_sizes()).items()):
-            lines.append(f"{team}: {active} / {gone}")
-        lines.append(_("Pulses:"))
+        audiences = [
+            f"{team}: {active} / {gone}"
+            for team, (active, gone) in sorted((await pulses.audience_sizes()).items())
+        ]
+        schedules = []
         for pulse in await pulses.pulses():
             state = (
                 _("paused")
                 if pulse.paused
                 else _("next {when} UTC").format(when=pulse.next_at[:16])
             )
-            lines.append(
+            schedules.append(
                 f"{pulse.id}. {pulse.survey_id} → {pulse.team}: {pulse.cadence} {pulse.local_time}"
                 f" {pulse.time_zone}, "
                 + _("reminder after {hours} h").format(
@@ -272,6 +326,22 @@ class AdminCommands:
                 )
                 + f" ({state})"
             )
+        pages = paginate([(_("Audiences (active / left):"), audiences), (_("Pulses:"), schedules)])
+        total = len(pages)
+        if page > total:
+            return ngettext(
+                "No page {page}: the list has {total} page.",
+                "No page {page}: the list has {total} pages.",
+                total,
+            ).format(page=page, total=total)
+        lines = pages[page - 1]
+        if total > 1:
+            footer = (
+                _("Page {page} of {total}. Next page: /pulse list {next}")
+                if page < total
+                else _("Page {page} of {total}.")
+            )
+            lines = [*lines, "", footer.format(page=page, total=total, next=page + 1)]
         return "\n".join(lines)
 
     def _wave_survey(self, survey_id: str, usage: str) -> Survey:

@@ -26,7 +26,8 @@ from telegram.ext import (
 from telegram.ext import MessageHandler as TextHandler
 
 from bot.config import Config
-from bot.i18n import _, format_number, language_name, resolve_language, use_language
+from bot.i18n import _, format_number, language_name, ngettext, resolve_language, use_language
+from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, Storage
 from bot.storage.pulses import Delivery, Wave
 from bot.survey.flow import (
@@ -38,7 +39,7 @@ from bot.survey.flow import (
     previous_question,
     progress,
 )
-from bot.survey.links import decode_payload
+from bot.survey.links import Invite, decode_payload, invite_accepted, invite_of
 from bot.survey.model import LANGUAGES, PlacedQuestion, Survey, TextScale
 from bot.survey.respondents import respondent
 from bot.survey.scoring import score
@@ -277,7 +278,7 @@ class SurveyBot:
             target = decode_payload(context.args[0])
             survey = self.surveys.get(target.survey_id) if target else None
             if target is not None and survey is not None and survey.repeat == "wave":
-                await self._join(context, visit, survey, target.segment or "all")
+                await self._join(context, visit, survey, invite_of(target))
                 return
             if target is not None and survey is not None:
                 await self._begin(context, visit, survey, target.segment, by_link=True)
@@ -303,17 +304,39 @@ class SurveyBot:
         )
         await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
 
-    async def _join(self, context: Context, visit: Visit, survey: Survey, team: str) -> None:
-        """An invite link: the employee joins the team's audience; an open wave reaches them."""
+    async def _join(
+        self, context: Context, visit: Visit, survey: Survey, invite: Invite | None
+    ) -> None:
+        """An invite link: the employee joins the team's audience; an open wave reaches them.
+
+        Only a link with the team's current secret joins. A wrong secret, a replaced one and a
+        team that has no link get the same words, so that no one can find out which teams exist.
+        """
         pulses = self.storage.pulses
-        await pulses.join(team, visit.user_id)
-        await context.bot.send_message(
-            visit.chat_id,
-            _(
-                "You have joined the pulse of {team}. I will ask you a short question from time"
-                " to time; your answers are anonymous. /stop ends it at any time."
-            ).format(team=team),
-        )
+        stored = await pulses.invite_secret(survey.id, invite.team) if invite else None
+        if invite is None or not invite_accepted(invite, stored):
+            await context.bot.send_message(
+                visit.chat_id,
+                _(
+                    "This invite link is not valid, perhaps because it has been replaced by a"
+                    " new one. Ask for your team's current link."
+                ),
+            )
+            return
+        team = invite.team
+        if not await pulses.join(team, visit.user_id, most=MAX_TEAMS):
+            await context.bot.send_message(
+                visit.chat_id,
+                ngettext(
+                    "You are already in the pulse surveys of {count} team, the most one person"
+                    " can join, so this link changed nothing.",
+                    "You are already in the pulse surveys of {count} teams, the most one person"
+                    " can join, so this link changed nothing.",
+                    MAX_TEAMS,
+                ).format(count=MAX_TEAMS),
+            )
+            return
+        await context.bot.send_message(visit.chat_id, _joined(survey, team))
         for wave in await pulses.open_waves(team):
             if wave.survey_id == survey.id and await pulses.add_delivery(wave.id, visit.user_id):
                 self.pulses.kick()
@@ -685,6 +708,26 @@ class SurveyBot:
         else:
             text = _("I can only read text messages and taps on buttons.")
         await context.bot.send_message(visit.chat_id, text)
+
+
+def _joined(survey: Survey, team: str) -> str:
+    """The answer to a valid invite. What it says of anonymity is true only of an anonymous
+    survey, so a pulse survey that keeps names says nothing about it."""
+    if not survey.anonymous:
+        return _(
+            "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+            " question. /stop ends it at any time."
+        ).format(team=team)
+    threshold = survey.anonymity_threshold
+    return ngettext(
+        "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+        " question. Your answers are stored without your Telegram account, and results are shown"
+        " only for groups of at least {threshold} response. /stop ends it at any time.",
+        "You have joined the pulse surveys of {team}. From time to time I will ask you a short"
+        " question. Your answers are stored without your Telegram account, and results are shown"
+        " only for groups of at least {threshold} responses. /stop ends it at any time.",
+        threshold,
+    ).format(team=team, threshold=format_number(threshold))
 
 
 def _with_typed_args(handler: Handler) -> Handler:

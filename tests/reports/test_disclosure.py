@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.i18n import use_language
+from bot.pulses import MAX_TEAMS
 from bot.reports.disclosure import Batch, Disclosure, Node, Scope, month_end
 from bot.reports.export import export_csv
 from bot.reports.figures import Figures, NpsFigures, figures
@@ -344,7 +345,7 @@ class Company:
         members = [next(self.people) for _ in range(len(answers) + 1)]
         for member in members:
             await self.storage.touch_user(member, "en")
-            await self.storage.pulses.join(team, member)
+            await self.storage.pulses.join(team, member, most=MAX_TEAMS)
         wave, _sent = await self.storage.pulses.open_wave(
             survey_id="enps", team=team, reminder_hours=48, open_hours=168
         )
@@ -491,7 +492,7 @@ async def test_an_open_wave_shows_a_rounded_rate_and_no_score_and_polling_shows_
     wave = await company.wave("sales", "2026-10-05", [])
     for member in range(6):
         await company.storage.touch_user(2000 + member, "en")
-        await company.storage.pulses.join("sales", 2000 + member)
+        await company.storage.pulses.join("sales", 2000 + member, most=MAX_TEAMS)
         await company.storage.pulses.add_delivery(wave, 2000 + member)
     for delivery in await company.storage.pulses.to_send(100):
         await company.storage.pulses.set_state(delivery, "sent")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from bot.i18n import use_language
@@ -122,3 +123,38 @@ def test_nps_thanks_differ_by_category(nps: Survey) -> None:
         assert f"Your rating: {rating} out of 10." in screen
         others = [t for c, (_, t) in expected.items() if c != category]
         assert not any(other in screen for other in others)
+
+
+@pytest.fixture(scope="module")
+def enps() -> Survey:
+    return load_catalogue(SURVEYS)["enps"]
+
+
+@pytest.mark.parametrize(
+    ("language", "threshold"),
+    [
+        ("en", "at least 7 responses"),
+        ("ru", "от 7 ответов"),
+        ("fr", "au moins 7 réponses"),
+        ("pt", "pelo menos, 7 respostas"),
+    ],
+)
+def test_the_anonymity_line_names_the_surveys_own_threshold(
+    enps: Survey, language: str, threshold: str
+) -> None:
+    survey = msgspec.structs.replace(enps, anonymity_threshold=7)
+    with use_language(language):
+        text = summary_screen(survey, score(survey, {"recommend": "9", "why-promoter": None}))
+    assert threshold in text
+    assert "5" not in text.replace("Telegram", "")
+
+
+@pytest.mark.parametrize("language", ["en", "ru", "fr", "pt"])
+def test_the_enps_intro_states_no_number_and_no_promise_the_product_cannot_keep(
+    enps: Survey, language: str
+) -> None:
+    intro = given(enps.intro)(language)
+    assert not any(character.isdigit() for character in intro), "the bot's lines state N"
+    for promise in ("nobody sees", "никто не видит", "personne ne voit", "ninguém vê"):
+        assert promise not in intro.lower()
+    assert "Telegram" in intro, "says what is true: stored without the Telegram account"

@@ -96,6 +96,15 @@ class BotProcess:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
 
 
+async def invite(admin: Person, team: str, survey: str = "enps", *, rotate: bool = False) -> str:
+    """The start command behind a team's invite link, obtained as an admin does: `/link` in the
+    chat (`new` replaces the link). What an employee sends when they open the link."""
+    await admin.send(f"/link {survey} {team}" + (" new" if rotate else ""))
+    link = admin.text.split()[0]
+    assert link.startswith("https://t.me/") and "?start=" in link, admin.text
+    return "/start " + link.split("?start=", 1)[1]
+
+
 class Person:
     def __init__(
         self,

@@ -9,7 +9,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave
+from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
 UNKNOWN = "Sorry, I do not know this command. /help lists what I can do."
@@ -101,9 +101,10 @@ async def test_an_anonymous_group_below_the_threshold_shows_nothing(
     api: BotApiStandIn, bot: BotProcess, group: int
 ) -> None:
     employees = [Person(api, 700 + offset, "en") for offset in range(group)]
-    for employee in employees:
-        await employee.send("/start enps__team-a")
     admin = Person(api, ADMIN, "en")
+    link = await invite(admin, "team-a")
+    for employee in employees:
+        await employee.send(link)
     await admin.send("/pulse now enps team-a")
     for offset, employee in enumerate(employees):
         await employee.expect("Time for your team's pulse.")

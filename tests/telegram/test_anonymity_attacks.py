@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import io
 
-from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave
+from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
 PULSE = "Time for your team's pulse."
 
 
 async def team(api: BotApiStandIn, first_id: int, size: int, name: str) -> list[Person]:
+    """Employees who opened the team's invite link."""
+    start = await invite(Person(api, ADMIN, "en"), name)
     people = [Person(api, first_id + n, "en") for n in range(size)]
     for person in people:
-        await person.send(f"/start enps__{name}")
+        await person.send(start)
     return people
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.survey.loader import load_catalogue
 from bot.survey.model import LANGUAGES, Survey, TextScale
-from tests.telegram.harness import ADMIN, REPO, BotProcess, Person
+from tests.telegram.harness import ADMIN, REPO, BotProcess, Person, invite
 from tests.telegram.standin import BotApiStandIn
 
 CATALOGUE = load_catalogue(REPO / "surveys")
@@ -40,10 +40,13 @@ def test_the_catalogue_has_every_survey_of_the_design() -> None:
 async def take_to_the_end(person: Person, survey: Survey, language: str) -> None:
     """Always the first answer button; 'ok' where a typed answer is asked. A pulse survey is
     joined by its invite link and comes with the wave an admin sends."""
-    await person.send(f"/start {survey.id}")
     if survey.repeat == "wave":
-        await Person(person.api, ADMIN, "en").send(f"/pulse now {survey.id} all")
+        admin = Person(person.api, ADMIN, "en")
+        await person.send(await invite(admin, "all", survey.id))
+        await admin.send(f"/pulse now {survey.id} all")
         await person.expect(survey.title(language))
+    else:
+        await person.send(f"/start {survey.id}")
     for _ in range(len(survey.questions)):
         asked = [q for q in survey.questions if q.question.text(language) in person.text]
         if not asked:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from tests.telegram.harness import ADMIN, BotProcess, Person
+from tests.telegram.harness import ADMIN, REPO, BotProcess, Person, invite
 from tests.telegram.standin import BotApiStandIn
 
 EMPLOYEE = 987654321
@@ -19,7 +19,7 @@ def every_value(database: Path, table: str) -> list[str]:
 
 async def joined(api: BotApiStandIn, user_id: int, team: str, language: str = "en") -> Person:
     employee = Person(api, user_id, language)
-    await employee.send(f"/start enps__{team}")
+    await employee.send(await invite(Person(api, ADMIN, "en"), team))
     return employee
 
 
@@ -27,10 +27,10 @@ async def test_an_employee_answers_anonymously_and_is_told_how(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
     employee = await joined(api, EMPLOYEE, "sales", "ru")
-    assert employee.text.startswith("Вы присоединились к пульсу команды sales.")
+    assert employee.text.startswith("Вы присоединились к пульс-опросам команды sales.")
     await Person(api, ADMIN, "en").send("/pulse now enps sales")
     screen = await employee.expect("Пора пройти пульс вашей команды.")
-    assert "Ответы анонимны" in screen
+    assert "Ответы хранятся без привязки к вашему аккаунту Telegram" in screen
     await employee.tap("5")
     assert "Что вас разочаровало?" in employee.text
     await employee.send("Мало обратной связи от руководителя")
@@ -69,3 +69,52 @@ async def test_an_anonymous_pulse_can_still_be_continued(
     colleague = Person(api, EMPLOYEE + 1, "en")
     await colleague.send("/start")
     assert colleague.text == "Hello! Choose a questionnaire:", "another person sees nothing"
+
+
+async def test_what_employees_are_told_names_the_surveys_own_threshold(
+    api: BotApiStandIn, tmp_path: Path
+) -> None:
+    surveys = tmp_path / "surveys"
+    surveys.mkdir()
+    shipped = (REPO / "surveys" / "enps.toml").read_text(encoding="utf-8")
+    (surveys / "enps.toml").write_text(
+        shipped.replace("anonymous = true\n", "anonymous = true\nanonymity_threshold = 7\n"),
+        encoding="utf-8",
+    )
+    # a pulse survey that keeps names: nothing may be said about anonymity
+    (surveys / "named-pulse.toml").write_text(
+        shipped.replace('id = "enps"', 'id = "named-pulse"').replace(
+            "anonymous = true", "anonymous = false"
+        ),
+        encoding="utf-8",
+    )
+    bot = BotProcess(api, tmp_path, SURVEYS_DIR=str(surveys))
+    await bot.start()
+    try:
+        admin = Person(api, ADMIN, "en")
+        english, russian = Person(api, EMPLOYEE, "en"), Person(api, EMPLOYEE + 1, "ru")
+        link = await invite(admin, "sales")
+        for employee in (english, russian):
+            await employee.send(link)
+        assert english.text.startswith("You have joined the pulse surveys of sales.")
+        assert "results are shown only for groups of at least 7 responses" in english.text
+        assert "Вы присоединились к пульс-опросам команды sales." in russian.text
+        assert "только по группам от 7 ответов" in russian.text
+        named = Person(api, EMPLOYEE + 2, "en")
+        await named.send(await invite(admin, "sales", "named-pulse"))
+        assert named.text == (
+            "You have joined the pulse surveys of sales. From time to time I will ask you a short"
+            " question. /stop ends it at any time."
+        )
+
+        await admin.send("/pulse now enps sales")
+        first = await english.expect(PULSE)
+        assert "stored without your Telegram account" in first
+        assert "nobody sees" not in first and " 5 " not in first
+        await english.tap("9")
+        await english.tap("Skip")
+        assert "Admins see results only for groups of at least 7 responses" in english.text
+        assert "comments may be shown to them as written, without names" in english.text
+    finally:
+        await bot.stop()
+    assert "Traceback" not in bot.log_text()

@@ -6,7 +6,7 @@ import asyncio
 from collections import Counter
 from pathlib import Path
 
-from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave
+from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
 PULSE = "Time for your team's pulse."
@@ -15,8 +15,9 @@ REMINDER = "A reminder: your team's pulse is still open"
 
 async def members(api: BotApiStandIn, first_id: int, count: int, team: str) -> list[Person]:
     people = [Person(api, first_id + n, "en") for n in range(count)]
+    link = await invite(Person(api, ADMIN, "en"), team)
     for person in people:
-        await person.send(f"/start enps__{team}")
+        await person.send(link)
     return people
 
 
@@ -35,7 +36,7 @@ async def test_a_wave_reaches_the_team_and_reminds_only_those_who_did_not_finish
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
     done, halfway, silent = await members(api, 11000, 3, "ops")
-    assert done.text.startswith("You have joined the pulse of ops.")
+    assert done.text.startswith("You have joined the pulse surveys of ops.")
     admin = Person(api, ADMIN, "en")
     await admin.send("/pulse now enps ops 0.001")  # the reminder after 3.6 seconds
     assert admin.text == "Wave 1 of enps is going out to 3 members of ops."
@@ -63,7 +64,7 @@ async def test_stop_is_honoured_before_the_next_wave(api: BotApiStandIn, bot: Bo
     assert admin.text == "Wave 1 of enps is going out to 0 members of sales."
     await asyncio.sleep(1)
     assert pulses_sent_to(api, leaver.id) == 0
-    await leaver.send("/start enps__sales")  # the invite link again: back in
+    await leaver.send(await invite(admin, "sales"))  # the invite link again: back in
     await admin.send("/pulse now enps sales")
     assert admin.text == "Wave 2 of enps is going out to 1 members of sales."
     await leaver.expect(PULSE)
@@ -154,6 +155,11 @@ async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess)
     assert admin.text.endswith("hourly: one of weekly, 2weeks, 4weeks, monthly, quarterly")
     await admin.send("/pulse now nps legal")
     assert admin.text.endswith("nps is not a pulse survey.")
+    await admin.send("/pulse list two")
+    assert admin.text.startswith("Usage: /pulse [list <page>]")
+    await admin.send("/pulse list 1")
+    assert "1. enps → legal: monthly" not in admin.text, "deleted"
+    assert "Page" not in admin.text, "one page: no page line"
 
 
 async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
