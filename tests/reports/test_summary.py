@@ -85,7 +85,7 @@ class People:
         segment: str | None = None,
         user: int | None = None,
     ) -> Response:
-        """A response finished at `at` (anonymous ones keep the hour only)."""
+        """A response finished at `at` (anonymous ones keep the day only)."""
         response = await self.start(survey, at=at, segment=segment, user=user)
         last = len(answers) - 1
         for index, (question, value) in enumerate(answers.items()):
@@ -373,8 +373,8 @@ async def test_an_anonymous_survey_with_five_responses_is_shown(
     assert headlines(summary.trend) == [("2026-W44", pytest.approx(40.0), 5)]
     assert headlines(summary.segments) == [("team-a", pytest.approx(40.0), 5)]
     assert len(summary.comments) == 5
-    # anonymous times are kept to the hour only
-    assert {c.finished_at for c in summary.comments} == {"2026-11-03 10:00:00.000"}
+    # anonymous times are kept to the day only
+    assert {c.finished_at for c in summary.comments} == {"2026-11-03 00:00:00.000"}
 
 
 async def test_a_segment_under_the_threshold_is_hidden_inside_a_shown_survey(
