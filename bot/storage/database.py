@@ -153,6 +153,12 @@ class Storage:
     async def close(self) -> None:
         await self._db.close()
 
+    async def checkpoint(self) -> None:
+        """Move the write-ahead log into the file and empty it: the log keeps every page as
+        each transaction left it, so until then it holds what was since deleted or scrubbed,
+        and which rows were written together (a participation and the response it started)."""
+        await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
     @property
     def pulses(self) -> PulseStore:
         """Audiences, schedules, waves and deliveries."""
@@ -194,8 +200,7 @@ class Storage:
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
         if 0 < version < len(MIGRATIONS):
-            # the pages as they were before a scrub stay in the write-ahead log until a checkpoint
-            await self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            await self.checkpoint()  # the pages as they were before a scrub leave the log
 
     # users
 
