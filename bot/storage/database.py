@@ -6,8 +6,10 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -63,6 +65,10 @@ class Response:
     def open(self) -> bool:
         return self.finished_at is None and self.closed_at is None
 
+
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
 
 _RESPONSE_KEYS = [
     *("id", "survey_id", "respondent", "user_id", "segment", "language", "started_at"),
@@ -137,7 +143,7 @@ class Storage:
         connection.row_factory = aiosqlite.Row
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute("PRAGMA busy_timeout = 10000")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA foreign_keys = ON")
         # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on disk,
         # not left in free pages for whoever reads the file
@@ -157,7 +163,16 @@ class Storage:
         """Move the write-ahead log into the file and empty it: the log keeps every page as
         each transaction left it, so until then it holds what was since deleted or scrubbed,
         and which rows were written together (a participation and the response it started)."""
-        await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        async with self._writer.alone() as db:
+            # a reader in another process (a backup, the CLI) would make the checkpoint wait,
+            # and every write with it: then it is left to the next call
+            await db.execute("PRAGMA busy_timeout = 0")
+            try:
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as error:
+                log.info("checkpoint left for later: %s", error)
+            finally:
+                await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @property
     def pulses(self) -> PulseStore:

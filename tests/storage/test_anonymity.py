@@ -7,6 +7,7 @@ counts when the wave closes; and the migration that scrubs rows written before a
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -384,3 +385,18 @@ async def test_the_migration_leaves_no_old_value_in_the_file(path: Path) -> None
     raw = file_bytes(path)
     for gone in (b"0123456789abcdef0123456789abcdef", b"fedcba9876543210", b"a:aaaa"):
         assert gone not in raw, gone
+
+
+async def test_a_reader_elsewhere_does_not_hold_up_the_checkpoint(
+    storage: Storage, path: Path
+) -> None:
+    await anonymous(storage)
+    with closing(sqlite3.connect(path, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM responses").fetchall()  # holds a snapshot
+        await anonymous(storage)
+        await asyncio.wait_for(storage.checkpoint(), 2)  # left for later, not waited for
+        reader.execute("COMMIT")
+    await anonymous(storage)  # writes go on, with the usual patience
+    await storage.checkpoint()
+    assert (path.parent / f"{path.name}-wal").stat().st_size == 0
