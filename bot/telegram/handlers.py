@@ -458,20 +458,18 @@ class SurveyBot:
         """Typed text as the answer to the current question, if it asks for text."""
         nonce = typing.nonce if typing else None
         question = current_question(survey, response.answers, response.cursor)
-        question = current_question(survey, response.answers, response.cursor)
         assert question is not None, "an open response always has a question to show"
         if not isinstance(question.scale, TextScale):
             await context.bot.send_message(
                 visit.chat_id, _("Please answer with the buttons under the question.")
             )
-            await self._send_current(context, visit, survey, response, nonce=nonce)
-            return
-        try:
-            response = await self._store_answer(survey, response, question, text, visit)
-        except Refused as refusal:
-            await context.bot.send_message(visit.chat_id, refusal.notice)
-            return
-        if typing is not None:  # the message it was typed under loses its buttons
+        else:
+            try:
+                response = await self._store_answer(survey, response, question, text, visit)
+            except Refused as refusal:
+                await context.bot.send_message(visit.chat_id, refusal.notice)
+                return
+        if typing is not None:  # an anonymous response's message is not stored: dropped here
             await self._drop_keyboard(context, visit.chat_id, typing.message_id)
         await self._send_current(context, visit, survey, response, nonce=nonce)
 

@@ -252,10 +252,11 @@ async def test_a_closed_wave_leaves_no_trace_of_its_deliveries_in_the_files(
     team = Team(storage, [11, 12, 13])
     wave_id = await team.wave()
     await team.first_answer(wave_id, 12, finished=True)
-    times = [t for (t,) in query(path, "SELECT updated_at FROM deliveries")]
-    assert all(t.encode() in file_bytes(path) for t in times)
-    with closing(sqlite3.connect(path)) as db, db:
+    with closing(sqlite3.connect(path)) as db, db:  # times found nowhere else in the file
+        db.execute("UPDATE deliveries SET updated_at = '1999-12-31 23:59:' || user_id || '.123'")
         db.execute("UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
+    times = [t for (t,) in query(path, "SELECT updated_at FROM deliveries")]
+    assert len(times) == 3 and all(t.encode() in file_bytes(path) for t in times)
     await storage.pulses.close_due_waves("2026-01-01 00:00:00.000")
     await storage.checkpoint()
     raw = file_bytes(path)
