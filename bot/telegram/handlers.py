@@ -2,7 +2,9 @@
 
 Each handler: find who is speaking and in which language, ask the engine what the update means
 for their stored state, commit, then render. Nothing about a respondent's progress is kept in
-memory, so a restart or a second device continues from the database.
+memory, so a restart or a second device continues from the database. One exception: which
+anonymous response typed text answers, since nothing stored may lead from a person to their
+anonymous response; after a restart a tap in its message (carrying its nonce) leads there again.
 """
 
 from __future__ import annotations
@@ -273,6 +275,8 @@ class SurveyBot:
         if survey.expires_after_hours is None or response.wave_id is not None:
             return False
         last = datetime.fromisoformat(response.updated_at).replace(tzinfo=UTC)
+        if response.anonymous:  # only the day is kept: the latest it can have been
+            last += timedelta(days=1)
         if datetime.now(UTC) - last <= timedelta(hours=survey.expires_after_hours):
             return False
         await self.storage.close_response(response.id, "expired")
