@@ -25,8 +25,6 @@ class Config:
     surveys_dir: Path
     default_language: str
     bot_username: str | None
-    anonymity_secret: str | None
-    """Key of the hash that stands for the respondent in anonymous surveys."""
     pulse_rate: float = 28.0
     """Pulse messages per second in all: under Telegram's ~30 broadcast limit."""
     pulse_tick: float = 30.0
@@ -50,20 +48,11 @@ class Config:
             surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "surveys"),
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
-            anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,
             pulse_rate=_positive(env, "PULSE_RATE", 28.0),
             pulse_tick=_positive(env, "PULSE_TICK_SECONDS", 30.0),
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
         )
-
-    @property
-    def respondent_secret(self) -> str:
-        """ANONYMITY_SECRET, else the bot token: either way a secret kept out of the database.
-
-        Changing it only means unfinished anonymous responses cannot be continued.
-        """
-        return self.anonymity_secret or self.require_token()
 
     def require_token(self) -> str:
         if not self.token:

@@ -223,10 +223,11 @@ async def answered_nps(database: Path, ratings: list[int]) -> None:
     """Finished nps responses, written through the bot's own storage."""
     async with await Storage.open(database) as storage:
         for user, rating in enumerate(ratings, start=1):
+            await storage.touch_user(user, "en")
             response = await storage.start_response(
                 survey_id="nps",
                 respondent=f"u:{user}",
-                user_id=None,
+                user_id=user,
                 segment="desk-1",
                 language="en",
             )

@@ -6,18 +6,21 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 
 from __future__ import annotations
 
+import logging
 import os
+import secrets
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.pulses import PulseStore
-from bot.storage.times import to_the_hour, utcnow
+from bot.storage.times import to_the_day, to_the_hour, utcnow
 from bot.storage.writer import Writer
 
 if TYPE_CHECKING:
@@ -46,7 +49,13 @@ class Response:
     cursor: str | None
     message_id: int | None
     wave_id: int | None
+    nonce_hash: str | None = None
+    """Anonymous responses: sha256 of the nonce their buttons carry, the proof of ownership."""
     answers: dict[str, str | None] = field(default_factory=dict)
+
+    @property
+    def anonymous(self) -> bool:
+        return self.user_id is None
 
     @property
     def finished(self) -> bool:
@@ -57,12 +66,65 @@ class Response:
         return self.finished_at is None and self.closed_at is None
 
 
+log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 10_000
+
 _RESPONSE_KEYS = [
     *("id", "survey_id", "respondent", "user_id", "segment", "language", "started_at"),
-    *("updated_at", "finished_at", "closed_at", "cursor", "message_id", "wave_id"),
+    *("updated_at", "finished_at", "closed_at", "cursor", "message_id", "wave_id", "nonce_hash"),
 ]
 _RESPONSE_COLUMNS = ", ".join(_RESPONSE_KEYS)
 _RESPONSE_COLUMNS_OF_R = ", ".join(f"r.{key}" for key in _RESPONSE_KEYS)
+ANONYMOUS_IDS = range(2**40, 2**52)
+"""Anonymous response ids are drawn at random here; ordinary ones count up from 2**52 (the
+migration raised the sequence), so neither reveals when an anonymous response was created. All
+stay below 2**53, which a JavaScript number holds exactly."""
+ANONYMOUS = "anonymous"
+"""The `respondent` of every anonymous response: nothing that stands for the person."""
+
+WaveRefusal = Literal["not invited", "closed", "started", "finished"]
+
+
+async def _insert_response(
+    db: aiosqlite.Connection,
+    *,
+    survey_id: str,
+    respondent: str,
+    user_id: int | None,
+    segment: str | None,
+    language: str,
+    wave_id: int | None,
+    nonce_hash: str | None,
+) -> Response:
+    """A new response; `user_id` None makes it anonymous: a random id, no language, the day only."""
+    anonymous = user_id is None
+    now = to_the_day(utcnow()) if anonymous else utcnow()
+    values = {
+        "survey_id": survey_id,
+        "respondent": ANONYMOUS if anonymous else respondent,
+        "user_id": user_id,
+        "anonymous": anonymous,
+        "segment": segment,
+        "language": "" if anonymous else language,
+        "started_at": now,
+        "updated_at": now,
+        "wave_id": wave_id,
+        "nonce_hash": nonce_hash if anonymous else None,
+    }
+    while True:
+        row_id = ANONYMOUS_IDS.start + secrets.randbelow(len(ANONYMOUS_IDS)) if anonymous else None
+        async with db.execute(
+            f"""
+            INSERT INTO responses (id, {", ".join(values)})
+            VALUES (:id, {", ".join(f":{key}" for key in values)})
+            ON CONFLICT (id) DO NOTHING RETURNING {_RESPONSE_COLUMNS}
+            """,
+            {"id": row_id, **values},
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None:  # None: the random id was taken; draw again
+            return Response(**dict(row))
 
 
 class Storage:
@@ -81,8 +143,11 @@ class Storage:
         connection.row_factory = aiosqlite.Row
         await connection.execute("PRAGMA journal_mode = WAL")
         await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute("PRAGMA busy_timeout = 10000")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         await connection.execute("PRAGMA foreign_keys = ON")
+        # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on disk,
+        # not left in free pages for whoever reads the file
+        await connection.execute("PRAGMA secure_delete = ON")
         storage = cls(connection)
         try:
             await storage._migrate()
@@ -93,6 +158,21 @@ class Storage:
 
     async def close(self) -> None:
         await self._db.close()
+
+    async def checkpoint(self) -> None:
+        """Move the write-ahead log into the file and empty it: the log keeps every page as
+        each transaction left it, so until then it holds what was since deleted or scrubbed,
+        and which rows were written together (a participation and the response it started)."""
+        async with self._writer.alone() as db:
+            # a reader in another process (a backup, the CLI) would make the checkpoint wait,
+            # and every write with it: then it is left to the next call
+            await db.execute("PRAGMA busy_timeout = 0")
+            try:
+                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.OperationalError as error:
+                log.info("checkpoint left for later: %s", error)
+            finally:
+                await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
 
     @property
     def pulses(self) -> PulseStore:
@@ -134,6 +214,8 @@ class Storage:
             await self._db.executescript(
                 f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
             )
+        if 0 < version < len(MIGRATIONS):
+            await self.checkpoint()  # the pages as they were before a scrub leave the log
 
     # users
 
@@ -179,21 +261,92 @@ class Storage:
         segment: str | None,
         language: str,
         wave_id: int | None = None,
+        nonce_hash: str | None = None,
     ) -> Response:
-        """A new response; `user_id` None makes it anonymous (and its times coarse)."""
-        anonymous = user_id is None
-        now = to_the_hour(utcnow()) if anonymous else utcnow()
-        row = await self._writer.returning(
-            f"""
-            INSERT INTO responses
-                (survey_id, respondent, user_id, anonymous, segment, language, started_at,
-                 updated_at, wave_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_RESPONSE_COLUMNS}
-            """,
-            (survey_id, respondent, user_id, anonymous, segment, language, now, now, wave_id),
+        """A new response; `user_id` None makes it anonymous (see `_insert_response`)."""
+        async with self._writer.transaction() as db:
+            return await _insert_response(
+                db,
+                survey_id=survey_id,
+                respondent=respondent,
+                user_id=user_id,
+                segment=segment,
+                language=language,
+                wave_id=wave_id,
+                nonce_hash=nonce_hash,
+            )
+
+    async def start_in_wave(
+        self,
+        *,
+        wave_id: int,
+        user_id: int,
+        survey_id: str,
+        anonymous: bool,
+        language: str,
+        question_id: str,
+        value: str | None,
+        cursor: str | None,
+        finished: bool,
+        nonce_hash: str | None,
+    ) -> Response | WaveRefusal:
+        """A member's first answer to a wave: the response is created only now, with it.
+
+        One transaction checks that the wave was delivered to this member and is open and that
+        they have not started it, marks their participation, creates the response and stores
+        the answer, so that two taps (or two devices) cannot give two responses.
+        """
+        now = utcnow()
+        async with self._writer.transaction() as db:
+            async with db.execute(
+                """
+                SELECT w.team, w.closed_at IS NULL AND w.closes_at > ?,
+                       EXISTS (SELECT 1 FROM deliveries d WHERE d.wave_id = w.id
+                               AND d.user_id = ? AND d.kind = 'wave'
+                               AND d.state IN ('sending', 'sent')),
+                       (SELECT p.finished FROM participations p
+                        WHERE p.wave_id = w.id AND p.user_id = ?)
+                FROM waves w WHERE w.id = ? AND w.survey_id = ?
+                """,
+                (now, user_id, user_id, wave_id, survey_id),
+            ) as found:
+                row = await found.fetchone()
+            if row is None or not row[2]:
+                return "not invited"
+            if row[3] is not None:
+                return "finished" if row[3] else "started"
+            if not row[1]:
+                return "closed"
+            await db.execute(
+                "INSERT INTO participations (wave_id, user_id, finished) VALUES (?, ?, ?)",
+                (wave_id, user_id, finished),
+            )
+            response = await _insert_response(
+                db,
+                survey_id=survey_id,
+                respondent=f"u:{user_id}",
+                user_id=None if anonymous else user_id,
+                segment=row[0],
+                language=language,
+                wave_id=wave_id,
+                nonce_hash=nonce_hash,
+            )
+            stamp = response.started_at
+            await db.execute(
+                "INSERT INTO answers (response_id, question_id, value, answered_at)"
+                " VALUES (?, ?, ?, ?)",
+                (response.id, question_id, value, stamp),
+            )
+            await db.execute(
+                "UPDATE responses SET cursor = ?, finished_at = ? WHERE id = ?",
+                (cursor, stamp if finished else None, response.id),
+            )
+        return replace(
+            response,
+            cursor=cursor,
+            finished_at=stamp if finished else None,
+            answers={question_id: value},
         )
-        assert row is not None
-        return Response(**dict(row))
 
     async def response(self, response_id: int) -> Response | None:
         """The response with its answers, or None (one query: this runs on every tap)."""
@@ -245,6 +398,7 @@ class Storage:
         cursor: str | None,
         finished: bool,
         replaces_previous: bool = False,
+        participant: int | None = None,
     ) -> Response:
         """Store (or, after Back, replace) one answer with where the respondent goes next, and
         return the response as it now stands.
@@ -252,9 +406,10 @@ class Storage:
         One transaction: the answer, the cursor, the end of the response and, for surveys that
         keep one current response per person, the older responses it replaces; shared with
         the other answers arriving at the same moment (one commit for all). The same call twice
-        changes nothing the second time.
+        changes nothing the second time. A wave response's last answer also marks the
+        `participant`'s participation finished, in the same transaction.
         """
-        now = utcnow() if response.user_id is not None else to_the_hour(utcnow())
+        now = to_the_day(utcnow()) if response.anonymous else utcnow()
 
         async def write(db: aiosqlite.Connection) -> bool:
             answer = await db.execute(
@@ -281,6 +436,11 @@ class Storage:
                 },
             )
             changed = answer.rowcount > 0 or moved.rowcount > 0
+            if finished and response.wave_id is not None and participant is not None:
+                await db.execute(
+                    "UPDATE participations SET finished = 1 WHERE wave_id = ? AND user_id = ?",
+                    (response.wave_id, participant),
+                )
             if changed and finished and replaces_previous:
                 await db.execute(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
@@ -307,14 +467,17 @@ class Storage:
 
     async def close_response(self, response_id: int, reason: str) -> None:
         """Leave an unfinished response for good (expired, started over); its answers stay."""
+        now = utcnow()
         await self._writer.execute(
-            "UPDATE responses SET closed_at = ?, closed_reason = ?"
+            "UPDATE responses SET closed_at = CASE WHEN anonymous THEN ? ELSE ? END, closed_reason = ?"
             " WHERE id = ? AND finished_at IS NULL AND closed_at IS NULL",
-            (to_the_hour(utcnow()), reason, response_id),
+            (to_the_day(now), to_the_hour(now), reason, response_id),
         )
 
     async def set_message(self, response_id: int, message_id: int) -> None:
-        """Remember which message shows the survey, so taps elsewhere are known to be stale."""
+        """Remember which message shows the survey, so taps elsewhere are known to be stale
+        (never for an anonymous response: a message id is the person's chat's counter)."""
         await self._writer.execute(
-            "UPDATE responses SET message_id = ? WHERE id = ?", (message_id, response_id)
+            "UPDATE responses SET message_id = ? WHERE id = ? AND NOT anonymous",
+            (message_id, response_id),
         )

@@ -103,4 +103,78 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (survey_id, team)
     ) WITHOUT ROWID;
     """,
+    # 5: nothing stored links an anonymous answer to a person. Anonymous responses get random
+    # ids in [2**40, 2**52) (ordinary ones continue above 2**52, so their ids say nothing of
+    # when an anonymous one came), carry no language, message or hash of the person, and keep
+    # no time finer than the day; a hash of the nonce in their buttons proves ownership.
+    # Participation in a wave (started, finished) is kept apart from answers, without time or
+    # insertion order, and a closed wave keeps only counts of its deliveries, reminders and
+    # participation. Waves still open with anonymous responses are closed: those responses
+    # were keyed by a hash of the person and cannot be continued without it.
+    """
+    PRAGMA defer_foreign_keys = ON;
+    ALTER TABLE responses ADD COLUMN nonce_hash TEXT;  -- sha256 of an anonymous response's nonce
+    CREATE TABLE participations (
+        wave_id INTEGER NOT NULL REFERENCES waves(id),
+        user_id INTEGER NOT NULL,
+        finished INTEGER NOT NULL DEFAULT 0,  -- a row at all: started
+        PRIMARY KEY (wave_id, user_id)
+    ) WITHOUT ROWID;
+    ALTER TABLE waves ADD COLUMN delivered INTEGER;  -- counts, set when the wave closes and its
+    ALTER TABLE waves ADD COLUMN reminded INTEGER;   -- delivery and participation rows go
+    ALTER TABLE waves ADD COLUMN started INTEGER;
+    ALTER TABLE waves ADD COLUMN finished INTEGER;
+
+    UPDATE waves SET closed_at = strftime('%Y-%m-%d %H:%M:%f', 'now')
+    WHERE closed_at IS NULL
+      AND id IN (SELECT wave_id FROM responses WHERE anonymous = 1 AND wave_id IS NOT NULL);
+    UPDATE responses SET closed_at = strftime('%Y-%m-%d 00:00:00.000', 'now'),
+                         closed_reason = 'wave closed'
+    WHERE finished_at IS NULL AND closed_at IS NULL
+      AND wave_id IN (SELECT id FROM waves WHERE closed_at IS NOT NULL);
+    UPDATE waves SET
+        delivered = (SELECT count(*) FROM deliveries d
+                     WHERE d.wave_id = waves.id AND d.kind = 'wave' AND d.state = 'sent'),
+        reminded = (SELECT count(*) FROM deliveries d
+                    WHERE d.wave_id = waves.id AND d.kind = 'reminder' AND d.state = 'sent'),
+        started = (SELECT count(DISTINCT a.response_id) FROM responses r
+                   JOIN answers a ON a.response_id = r.id WHERE r.wave_id = waves.id),
+        finished = (SELECT count(*) FROM responses r
+                    WHERE r.wave_id = waves.id AND r.finished_at IS NOT NULL)
+    WHERE closed_at IS NOT NULL;
+    DELETE FROM deliveries WHERE wave_id IN (SELECT id FROM waves WHERE closed_at IS NOT NULL);
+
+    CREATE TEMP TABLE moved (old INTEGER PRIMARY KEY, new INTEGER NOT NULL UNIQUE);
+    INSERT OR IGNORE INTO moved (old, new)
+        SELECT id, 1099511627776 + abs(random() % 4502500115742720)
+        FROM responses WHERE anonymous = 1;
+    INSERT OR IGNORE INTO moved (old, new)  -- again for the rare draw that collided
+        SELECT id, 1099511627776 + abs(random() % 4502500115742720)
+        FROM responses WHERE anonymous = 1 AND id NOT IN (SELECT old FROM moved);
+    INSERT INTO moved (old, new)  -- a third collision fails the step: retried at the next start
+        SELECT id, 1099511627776 + abs(random() % 4502500115742720)
+        FROM responses WHERE anonymous = 1 AND id NOT IN (SELECT old FROM moved);
+    UPDATE answers SET
+        response_id = (SELECT new FROM moved WHERE old = answers.response_id),
+        answered_at = substr(answered_at, 1, 10) || ' 00:00:00.000'
+    WHERE response_id IN (SELECT old FROM moved);
+    UPDATE responses SET replaced_by = (SELECT new FROM moved WHERE old = responses.replaced_by)
+    WHERE replaced_by IN (SELECT old FROM moved);
+    UPDATE responses SET
+        id = (SELECT new FROM moved WHERE old = responses.id),
+        respondent = 'anonymous',
+        language = '',
+        message_id = NULL,
+        started_at = substr(started_at, 1, 10) || ' 00:00:00.000',
+        updated_at = substr(updated_at, 1, 10) || ' 00:00:00.000',
+        finished_at = substr(finished_at, 1, 10) || ' 00:00:00.000',
+        closed_at = substr(closed_at, 1, 10) || ' 00:00:00.000'
+    WHERE id IN (SELECT old FROM moved);
+    DROP TABLE moved;
+
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'responses', 0 WHERE NOT EXISTS
+            (SELECT 1 FROM sqlite_sequence WHERE name = 'responses');
+    UPDATE sqlite_sequence SET seq = max(seq, 4503599627370496) WHERE name = 'responses';
+    """,
 )

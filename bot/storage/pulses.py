@@ -3,6 +3,11 @@
 Every delivery has a state in the database. The sender marks it `sending` (committed) before the
 message goes out and `sent` after, so a restart re-sends only what was `sending` at the crash:
 at most as many messages as were in flight.
+
+Who took part in a wave (started, finished) is kept in `participations`, apart from the answers:
+it decides reminders and "one response per wave per person", and holds nothing that points at a
+response. Once a wave closes, its deliveries and participations are reduced to counts on the
+wave and deleted.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.times import after, utcnow
+from bot.storage.times import after, to_the_day, utcnow
 from bot.storage.writer import Writer
 
 
@@ -282,12 +287,42 @@ class PulseStore:
         )
         return [Wave(*row) for row in rows]
 
-    async def delivered(self, wave_id: int) -> list[int]:
+    async def wave(self, wave_id: int) -> Wave | None:
+        rows = await self._rows(f"SELECT {_WAVE} FROM waves w WHERE w.id = ?", (wave_id,))
+        return next((Wave(*row) for row in rows), None)
+
+    async def not_finished(self, wave_id: int) -> list[int]:
+        """Members the wave reached who have not finished it: the ones a reminder is for."""
         rows = await self._rows(
-            "SELECT user_id FROM deliveries WHERE wave_id = ? AND kind = 'wave' AND state = 'sent'",
+            """
+            SELECT d.user_id FROM deliveries d
+            WHERE d.wave_id = ? AND d.kind = 'wave' AND d.state = 'sent'
+              AND NOT EXISTS (SELECT 1 FROM participations p WHERE p.wave_id = d.wave_id
+                              AND p.user_id = d.user_id AND p.finished)
+            """,
             (wave_id,),
         )
         return [int(row[0]) for row in rows]
+
+    async def participation(self, wave_id: int, user_id: int) -> bool | None:
+        """None: the member has not started the wave; else whether they finished it."""
+        rows = await self._rows(
+            "SELECT finished FROM participations WHERE wave_id = ? AND user_id = ?",
+            (wave_id, user_id),
+        )
+        return next((bool(row[0]) for row in rows), None)
+
+    async def unfinished_waves(self, user_id: int) -> list[Wave]:
+        """Open waves the member started and has not finished (their answers go on in the
+        wave's message: nothing here says which response is theirs)."""
+        rows = await self._rows(
+            f"""
+            SELECT {_WAVE} FROM participations p JOIN waves w ON w.id = p.wave_id
+            WHERE p.user_id = ? AND NOT p.finished AND w.closed_at IS NULL ORDER BY w.id
+            """,
+            (user_id,),
+        )
+        return [Wave(*row) for row in rows]
 
     async def add_reminders(self, wave_id: int, user_ids: Sequence[int]) -> None:
         """The reminder deliveries and the wave marked reminded, together: reminded once."""
@@ -301,7 +336,9 @@ class PulseStore:
             await self._db.execute("UPDATE waves SET reminded_at = ? WHERE id = ?", (now, wave_id))
 
     async def close_due_waves(self, now: str) -> list[int]:
-        """Waves past their end: nothing more is sent, unfinished responses are closed."""
+        """Waves past their end: nothing more is sent, unfinished responses are closed, and who
+        was sent what and who took part become counts on the wave (the rows are deleted: kept,
+        they would tell early answerers from late ones and name everyone who answered)."""
         rows = await self._rows(
             "SELECT id FROM waves WHERE closed_at IS NULL AND closes_at <= ?", (now,)
         )
@@ -309,30 +346,41 @@ class PulseStore:
         for wave_id in ids:
             async with self._writer.transaction():
                 await self._db.execute(
-                    "UPDATE waves SET closed_at = ? WHERE id = ?", (utcnow(), wave_id)
+                    """
+                    UPDATE waves SET closed_at = :now,
+                        delivered = (SELECT count(*) FROM deliveries
+                                     WHERE wave_id = :id AND kind = 'wave' AND state = 'sent'),
+                        reminded = (SELECT count(*) FROM deliveries
+                                    WHERE wave_id = :id AND kind = 'reminder' AND state = 'sent'),
+                        started = (SELECT count(*) FROM participations WHERE wave_id = :id),
+                        finished = (SELECT count(*) FROM participations
+                                    WHERE wave_id = :id AND finished)
+                    WHERE id = :id
+                    """,
+                    {"now": utcnow(), "id": wave_id},
                 )
+                await self._db.execute("DELETE FROM deliveries WHERE wave_id = ?", (wave_id,))
+                await self._db.execute("DELETE FROM participations WHERE wave_id = ?", (wave_id,))
                 await self._db.execute(
-                    "UPDATE deliveries SET state = 'dropped', updated_at = ?"
-                    " WHERE wave_id = ? AND state IN ('pending', 'sending')",
-                    (utcnow(), wave_id),
-                )
-                await self._db.execute(
-                    "UPDATE responses SET closed_at = ?, closed_reason = 'wave closed'"
+                    "UPDATE responses SET closed_at = CASE WHEN anonymous THEN ? ELSE ? END,"
+                    " closed_reason = 'wave closed'"
                     " WHERE wave_id = ? AND finished_at IS NULL AND closed_at IS NULL",
-                    (utcnow(), wave_id),
+                    (to_the_day(utcnow()), utcnow(), wave_id),
                 )
         return ids
 
     # deliveries
 
     async def to_send(self, limit: int) -> list[Delivery]:
-        """Deliveries to make, oldest wave first; `sending` ones were in flight at a crash."""
+        """Deliveries to make, oldest wave first, members in random order (an order by user id
+        or by joining would be one more thing to match answers against); `sending` ones were
+        in flight at a crash."""
         rows = await self._rows(
             f"""
             SELECT {_WAVE}, d.user_id, d.kind, d.attempts
             FROM deliveries d JOIN waves w ON w.id = d.wave_id
             WHERE d.state IN ('pending', 'sending') AND w.closed_at IS NULL
-            ORDER BY d.wave_id, d.kind DESC, d.user_id LIMIT ?
+            ORDER BY d.wave_id, d.kind DESC, random() LIMIT ?
             """,
             (limit,),
         )
@@ -344,19 +392,3 @@ class PulseStore:
             " WHERE wave_id = ? AND user_id = ? AND kind = ?",
             (state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id, delivery.kind),
         )
-
-    async def finished_respondents(self, wave_id: int) -> set[str]:
-        rows = await self._rows(
-            "SELECT respondent FROM responses WHERE wave_id = ? AND finished_at IS NOT NULL",
-            (wave_id,),
-        )
-        return {str(row[0]) for row in rows}
-
-    async def user_waves(self, user_id: int) -> list[tuple[int, str]]:
-        """(wave id, survey id) of the open waves delivered to this member."""
-        rows = await self._rows(
-            "SELECT DISTINCT w.id, w.survey_id FROM deliveries d JOIN waves w ON w.id = d.wave_id"
-            " WHERE d.user_id = ? AND w.closed_at IS NULL",
-            (user_id,),
-        )
-        return [(int(row[0]), str(row[1])) for row in rows]

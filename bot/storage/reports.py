@@ -189,12 +189,13 @@ class ReportQueries:
     async def waves(
         self, survey_id: str, *, start: str, end: str, segment: str | None
     ) -> list[WaveCount]:
-        """Pulse waves opened in the period: how many members got them and how many finished."""
+        """Pulse waves opened in the period: how many members got them (counted on the wave
+        once it closed, from its deliveries before) and how many finished."""
         sql = (
             """
             SELECT w.id, w.team, w.opened_at, w.closed_at,
-                   (SELECT count(*) FROM deliveries d
-                    WHERE d.wave_id = w.id AND d.kind = 'wave' AND d.state = 'sent'),
+                   coalesce(w.delivered, (SELECT count(*) FROM deliveries d
+                    WHERE d.wave_id = w.id AND d.kind = 'wave' AND d.state = 'sent')),
                    (SELECT count(*) FROM responses r
                     WHERE r.wave_id = w.id AND r.finished_at IS NOT NULL)
             FROM waves w

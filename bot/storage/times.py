@@ -19,5 +19,10 @@ def after(hours: float) -> str:
 
 
 def to_the_hour(timestamp: str) -> str:
-    """What an anonymous response keeps of a time: nothing finer than the hour."""
+    """Nothing finer than the hour (when a user was first seen, when a response was closed)."""
     return timestamp[:13] + ":00:00.000"
+
+
+def to_the_day(timestamp: str) -> str:
+    """What an anonymous response keeps of a time: the day, shared by everyone answering it."""
+    return timestamp[:10] + " 00:00:00.000"

@@ -82,6 +82,13 @@ class Writer:
                 raise
             await self.db.execute("COMMIT")
 
+    @asynccontextmanager
+    async def alone(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection with no transaction open and no other write meanwhile (for what
+        cannot run inside a transaction, such as a checkpoint)."""
+        async with self._lock:
+            yield self.db
+
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
         """One write statement on its own; returns the rows it changed."""
         async with self._lock:

@@ -2,13 +2,18 @@
 
 Each handler: find who is speaking and in which language, ask the engine what the update means
 for their stored state, commit, then render. Nothing about a respondent's progress is kept in
-memory, so a restart or a second device continues from the database.
+memory, so a restart or a second device continues from the database. One exception: which
+anonymous response typed text answers, since nothing stored may lead from a person to their
+anonymous response; after a restart a tap in its message (carrying its nonce) leads there again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -51,6 +56,7 @@ from bot.telegram.keyboards import (
     menu_keyboard,
     question_keyboard,
     resume_keyboard,
+    wave_keyboard,
 )
 from bot.telegram.pulses import PulseRunner
 
@@ -70,6 +76,30 @@ class Visit:
 
 Handler = Callable[[Update, Context, Visit], Awaitable[None]]
 Screen = tuple[str, InlineKeyboardMarkup | None]
+
+
+@dataclass(frozen=True)
+class Typing:
+    """An anonymous response whose text question is on screen: where typed text goes.
+
+    Kept in memory only (nothing stored may tie a person to an anonymous response): after a
+    restart the person taps in the survey's message again, which proves with its nonce whose
+    response it is."""
+
+    response_id: int
+    nonce: str
+    message_id: int | None
+
+
+def new_nonce() -> tuple[str, str]:
+    """A nonce for an anonymous response's buttons, and the hash of it that is stored."""
+    nonce = secrets.token_urlsafe(9)
+    return nonce, nonce_hash(nonce)
+
+
+def nonce_hash(nonce: str) -> str:
+    # 72 random bits: no key is needed for the hash to give nothing back
+    return hashlib.sha256(nonce.encode()).hexdigest()
 
 
 class Refused(Exception):
@@ -98,6 +128,7 @@ class SurveyBot:
         self._storage: Storage | None = None
         self._bot: Bot | None = None
         self._menus: asyncio.Task[None] | None = None
+        self._typing: dict[int, Typing] = {}
         self.pulses = PulseRunner(
             lambda: self.storage,
             self.deliver,
@@ -214,32 +245,25 @@ class SurveyBot:
 
     # who owns what
 
-    def _respondent(self, survey: Survey, visit: Visit) -> str:
-        return respondent(survey, visit.user_id, self.config.respondent_secret)
+    async def _owned(
+        self, visit: Visit, response_id: int, nonce: str | None = None
+    ) -> tuple[Survey, Response]:
+        """The person's own response still open, with its survey; else Refused.
 
-    async def _respondents(self, visit: Visit) -> list[str]:
-        """Every identity the person may have a response under: theirs, one per anonymous
-        survey, and one per open pulse wave sent to them (keyed hashes, computed, never stored
-        next to their id)."""
-        anonymous = [s for s in self.surveys.values() if s.anonymous]
-        waves = [
-            respondent(self.surveys[survey_id], visit.user_id, self.config.respondent_secret, wave)
-            for wave, survey_id in await self.storage.pulses.user_waves(visit.user_id)
-            if survey_id in self.surveys
-        ]
-        return [f"u:{visit.user_id}", *(self._respondent(s, visit) for s in anonymous), *waves]
-
-    async def _owned(self, visit: Visit, response_id: int) -> tuple[Survey, Response]:
-        """The person's own response still open, with its survey; else Refused."""
+        An anonymous response is theirs only if the tap carries the nonce of its buttons:
+        nothing stored says whose it is."""
         response = await self.storage.response(response_id)
         if response is None:
+            raise Refused(_("This button is not valid any more."))
+        if response.anonymous:
+            proof = nonce_hash(nonce) if nonce is not None else ""
+            if not response.nonce_hash or not hmac.compare_digest(proof, response.nonce_hash):
+                raise Refused(_("This button is not valid any more."))
+        elif response.respondent != respondent(visit.user_id):  # someone else's response
             raise Refused(_("This button is not valid any more."))
         survey = self.surveys.get(response.survey_id)
         if survey is None:
             raise Refused(_("This survey is closed."))
-        key = respondent(survey, visit.user_id, self.config.respondent_secret, response.wave_id)
-        if response.respondent != key:  # someone else's response
-            raise Refused(_("This button is not valid any more."))
         if response.finished:
             raise Finished(survey, response)
         if response.closed_at is not None or await self._expire(survey, response):
@@ -247,22 +271,27 @@ class SurveyBot:
         return survey, response
 
     async def _expire(self, survey: Survey, response: Response) -> bool:
-        """Close an unfinished response left alone longer than the survey allows."""
-        if survey.expires_after_hours is None:
+        """Close an unfinished response left alone longer than the survey allows (a wave's
+        responses end with the wave)."""
+        if survey.expires_after_hours is None or response.wave_id is not None:
             return False
         last = datetime.fromisoformat(response.updated_at).replace(tzinfo=UTC)
+        if response.anonymous:  # only the day is kept: the latest it can have been
+            last += timedelta(days=1)
         if datetime.now(UTC) - last <= timedelta(hours=survey.expires_after_hours):
             return False
         await self.storage.close_response(response.id, "expired")
         return True
 
     async def _open_response(self, visit: Visit, survey: Survey | None = None) -> Response | None:
-        """The person's unfinished response (of one survey, if given) that has not expired."""
-        respondents = (
-            [self._respondent(survey, visit)] if survey else await self._respondents(visit)
-        )
+        """The person's unfinished response (of one survey, if given) that has not expired.
+        Never an anonymous one: nothing stored leads from the person to it."""
+        if survey is not None and survey.anonymous:
+            return None
         while True:
-            response = await self.storage.open_response(respondents, survey.id if survey else None)
+            response = await self.storage.open_response(
+                [respondent(visit.user_id)], survey.id if survey else None
+            )
             if response is None:
                 return None
             owner = self.surveys.get(response.survey_id)
@@ -286,9 +315,12 @@ class SurveyBot:
             text = _("This link does not lead to a survey we know. Here are the ones you can take:")
             await context.bot.send_message(visit.chat_id, text, reply_markup=self._menu())
             return
+        pulse = await self._pulse_note(visit)
         unfinished = await self._open_response(visit)
         if unfinished is None:
             text = _("Hello! Choose a questionnaire:")
+            if pulse is not None:
+                text = f"{pulse}\n\n{text}"
             await context.bot.send_message(visit.chat_id, text, reply_markup=self._menu())
             return
         survey = self.surveys[unfinished.survey_id]
@@ -299,10 +331,19 @@ class SurveyBot:
             "You have an unfinished questionnaire: {title} ({position}/{total})."
             " Continue, start over, or choose another one:"
         ).format(title=survey.title(visit.language), position=step.position, total=step.total)
+        if pulse is not None:
+            text = f"{pulse}\n\n{text}"
         markup = InlineKeyboardMarkup(
             [*resume_keyboard(unfinished.id).inline_keyboard, *self._menu().inline_keyboard]
         )
         await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
+
+    async def _pulse_note(self, visit: Visit) -> str | None:
+        """A pulse the person started and has not finished: it goes on in its own message
+        (which holds the proof that the response is theirs), so it is only pointed at."""
+        if not await self.storage.pulses.unfinished_waves(visit.user_id):
+            return None
+        return _("Your team's pulse is still open: continue in its message above.")
 
     async def _join(
         self, context: Context, visit: Visit, survey: Survey, invite: Invite | None
@@ -353,52 +394,40 @@ class SurveyBot:
     # pulses
 
     async def deliver(self, delivery: Delivery) -> bool:
-        """A wave's first question, or a reminder, to one member; False: nothing to send."""
+        """A wave's first question, or a reminder, to one member; False: nothing to send.
+
+        No response exists before the member's first tap: the first question's buttons name
+        the wave, and the tap creates the response (see `_on_wave_answer`)."""
         wave, bot = delivery.wave, self._bot
         survey = self.surveys.get(wave.survey_id)
         user = await self.storage.user(delivery.user_id)
         if survey is None or user is None or bot is None:
             return False
-        key = respondent(survey, user.id, self.config.respondent_secret, wave.id)
-        response = await self.storage.open_response([key], survey.id)
+        finished = await self.storage.pulses.participation(wave.id, user.id)
         language = user.language or resolve_language(
             user.telegram_language, self.config.default_language
         )
         with use_language(language):
+            if finished or (finished is not None and delivery.kind == "wave"):
+                return False
+            if finished is not None:  # started: their message holds the rest
+                text = _(
+                    "A reminder: your team's pulse is still open: you can finish it in its"
+                    " message above."
+                )
+                await bot.send_message(user.id, text)
+                return True
             if delivery.kind == "reminder":
-                if response is None:
-                    return False
                 note = _("A reminder: your team's pulse is still open, and it takes a minute.")
             else:
-                if response is None:
-                    if await self.storage.last_finished(key, survey.id) is not None:
-                        return False
-                    response = await self.storage.start_response(
-                        survey_id=survey.id,
-                        respondent=key,
-                        user_id=None if survey.anonymous else user.id,
-                        segment=wave.team,
-                        language=language,
-                        wave_id=wave.id,
-                    )
                 note = _("Time for your team's pulse.")
-            text, markup = await self._screen(survey, response)
-            sent = await bot.send_message(user.id, f"{note}\n\n{text}", reply_markup=markup)
-        await self.storage.set_message(response.id, sent.message_id)
+            text, markup = self._wave_screen(survey, wave.id)
+            await bot.send_message(user.id, f"{note}\n\n{text}", reply_markup=markup)
         return True
 
     async def non_finishers(self, wave: Wave) -> list[int]:
         """Members the wave reached who have not finished it: the ones a reminder is for."""
-        survey = self.surveys.get(wave.survey_id)
-        if survey is None:
-            return []
-        pulses, secret = self.storage.pulses, self.config.respondent_secret
-        finished = await pulses.finished_respondents(wave.id)
-        return [
-            user_id
-            for user_id in await pulses.delivered(wave.id)
-            if respondent(survey, user_id, secret, wave.id) not in finished
-        ]
+        return await self.storage.pulses.not_finished(wave.id)
 
     async def on_language(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(
@@ -425,25 +454,51 @@ class SurveyBot:
     async def on_text(self, update: Update, context: Context, visit: Visit) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
+        typing = self._typing.get(visit.user_id)
+        if typing is not None:
+            try:
+                survey, anonymous = await self._owned(visit, typing.response_id, typing.nonce)
+            except Refused:
+                self._typing.pop(visit.user_id, None)
+            else:
+                await self._take_text(context, visit, survey, anonymous, message.text, typing)
+                return
         response = await self._open_response(visit)
         if response is None:
-            await context.bot.send_message(visit.chat_id, _("To take a survey, send /start."))
+            pulse = await self._pulse_note(visit)
+            await context.bot.send_message(
+                visit.chat_id, pulse or _("To take a survey, send /start.")
+            )
             return
         survey = self.surveys[response.survey_id]
+        await self._take_text(context, visit, survey, response, message.text, None)
+
+    async def _take_text(
+        self,
+        context: Context,
+        visit: Visit,
+        survey: Survey,
+        response: Response,
+        text: str,
+        typing: Typing | None,
+    ) -> None:
+        """Typed text as the answer to the current question, if it asks for text."""
+        nonce = typing.nonce if typing else None
         question = current_question(survey, response.answers, response.cursor)
         assert question is not None, "an open response always has a question to show"
         if not isinstance(question.scale, TextScale):
             await context.bot.send_message(
                 visit.chat_id, _("Please answer with the buttons under the question.")
             )
-            await self._send_current(context, visit, survey, response)
-            return
-        try:
-            response = await self._store_answer(survey, response, question, message.text)
-        except Refused as refusal:
-            await context.bot.send_message(visit.chat_id, refusal.notice)
-            return
-        await self._send_current(context, visit, survey, response)
+        else:
+            try:
+                response = await self._store_answer(survey, response, question, text, visit)
+            except Refused as refusal:
+                await context.bot.send_message(visit.chat_id, refusal.notice)
+                return
+        if typing is not None:  # an anonymous response's message is not stored: dropped here
+            await self._drop_keyboard(context, visit.chat_id, typing.message_id)
+        await self._send_current(context, visit, survey, response, nonce=nonce)
 
     # buttons
 
@@ -473,7 +528,7 @@ class SurveyBot:
         action = callback_data.decode(query.data)
         tapped = query.message.message_id if query.message else None
         match action:
-            case callback_data.StartSurvey(survey_id=survey_id) if survey_id in self.surveys:
+            case callback_data.StartSurvey(survey_id=survey_id) if self._listed(survey_id):
                 await self._begin(context, visit, self.surveys[survey_id], None, by_link=False)
             case callback_data.ChooseLanguage(language=language) if language in LANGUAGES:
                 await self.storage.set_language(visit.user_id, language)
@@ -484,7 +539,7 @@ class SurveyBot:
                     if tapped is not None:
                         await self._edit(context, visit.chat_id, tapped, (text, None))
             case callback_data.Resume(response_id=response_id, restart=restart):
-                survey, response = await self._owned(visit, response_id)
+                survey, response = await self._owned(visit, response_id)  # never anonymous
                 if restart:
                     await self.storage.close_response(response.id, "restarted")
                     response = await self.storage.start_response(
@@ -501,8 +556,75 @@ class SurveyBot:
                     await self._send_current(context, visit, survey, response, note)
             case callback_data.Answer() | callback_data.Back() as tap:
                 await self._on_tap(context, visit, tap, tapped)
+            case callback_data.WaveAnswer() as tap:
+                await self._on_wave_answer(context, visit, tap, tapped)
             case _:
                 raise Refused(_("This button is not valid any more."))
+
+    def _listed(self, survey_id: str) -> bool:
+        """A survey the menu offers: public, and not a pulse (answered only from a wave)."""
+        survey = self.surveys.get(survey_id)
+        return survey is not None and survey.public and survey.repeat != "wave"
+
+    async def _on_wave_answer(
+        self, context: Context, visit: Visit, tap: callback_data.WaveAnswer, tapped: int | None
+    ) -> None:
+        """The first answer to a wave: creates the response, if the wave was delivered to this
+        person, is open, and they have not started it yet (all checked in one transaction)."""
+        wave = await self.storage.pulses.wave(tap.wave_id)
+        survey = self.surveys.get(wave.survey_id) if wave else None
+        if wave is None or survey is None or survey.repeat != "wave":
+            raise Refused(_("This button is not valid any more."))
+        question = current_question(survey, {}, None)
+        if question is None or question.index != tap.question_index:
+            raise Refused(_("This button is not valid any more."))
+        value = _checked(question, tap.value)
+        answers = {question.id: value}
+        cursor = cursor_after(survey, answers, question)
+        nonce, digest = new_nonce() if survey.anonymous else (None, None)
+        outcome = await self.storage.start_in_wave(
+            wave_id=wave.id,
+            user_id=visit.user_id,
+            survey_id=survey.id,
+            anonymous=survey.anonymous,
+            language=visit.language,
+            question_id=question.id,
+            value=value,
+            cursor=cursor,
+            finished=cursor is None and next_question(survey, answers) is None,
+            nonce_hash=digest,
+        )
+        if outcome == "finished":
+            raise Refused(_("This survey is already finished. Send /start to take another one."))
+        if outcome == "closed":
+            raise Refused(_("This survey is closed."))
+        if isinstance(outcome, str):  # not sent to them, or already started elsewhere
+            raise Refused(_("This button is not valid any more."))
+        if tapped is None:
+            await self._send_current(context, visit, survey, outcome, nonce=nonce)
+            return
+        await self._edit(context, visit.chat_id, tapped, await self._screen(survey, outcome, nonce))
+        if not outcome.anonymous:
+            await self.storage.set_message(outcome.id, tapped)
+        self._note_typing(visit, survey, outcome, nonce, tapped)
+
+    def _note_typing(
+        self,
+        visit: Visit,
+        survey: Survey,
+        response: Response,
+        nonce: str | None,
+        message_id: int | None,
+    ) -> None:
+        """Remember (in memory) the anonymous response whose text question is now on screen;
+        anything else on screen ends that."""
+        question = (
+            current_question(survey, response.answers, response.cursor) if response.open else None
+        )
+        if nonce is not None and question is not None and isinstance(question.scale, TextScale):
+            self._typing[visit.user_id] = Typing(response.id, nonce, message_id)
+        else:
+            self._typing.pop(visit.user_id, None)
 
     async def _on_tap(
         self,
@@ -512,7 +634,7 @@ class SurveyBot:
         tapped: int | None,
     ) -> None:
         try:
-            survey, response = await self._owned(visit, tap.response_id)
+            survey, response = await self._owned(visit, tap.response_id, tap.nonce)
         except Finished as done:
             if tapped is not None:
                 result = await self._screen(done.survey, done.response)
@@ -528,38 +650,32 @@ class SurveyBot:
             if isinstance(tap, callback_data.Back):
                 response = await self._go_back(survey, response, question)
             else:
-                response = await self._store_answer(survey, response, question, tap.value)
+                response = await self._store_answer(survey, response, question, tap.value, visit)
         except Refused as refusal:
             if refusal.reshow:
-                await self._reshow(context, visit, survey, response, tapped)
+                await self._reshow(context, visit, survey, response, tapped, tap.nonce)
             raise
         if tapped is None:
-            await self._send_current(context, visit, survey, response)
+            await self._send_current(context, visit, survey, response, nonce=tap.nonce)
             return
-        await self._edit(context, visit.chat_id, tapped, await self._screen(survey, response))
-        if tapped != response.message_id:
-            await self._drop_keyboard(context, visit, response)
+        screen = await self._screen(survey, response, tap.nonce)
+        await self._edit(context, visit.chat_id, tapped, screen)
+        self._note_typing(visit, survey, response, tap.nonce, tapped)
+        if not response.anonymous and tapped != response.message_id:
+            await self._drop_keyboard(context, visit.chat_id, response.message_id)
             await self.storage.set_message(response.id, tapped)
 
     # the engine's decisions, committed
 
     async def _store_answer(
-        self, survey: Survey, response: Response, question: PlacedQuestion, raw: str | None
+        self,
+        survey: Survey,
+        response: Response,
+        question: PlacedQuestion,
+        raw: str | None,
+        visit: Visit,
     ) -> Response:
-        try:
-            value = check_answer(question, raw)
-        except InvalidAnswer as error:
-            if error.reason == "too-long":
-                raise Refused(
-                    _("That is too long: {limit} characters at most. Please shorten it.").format(
-                        limit=format_number(error.details["limit"])
-                    )
-                ) from None
-            if error.reason == "empty":
-                raise Refused(_("Please type a few words.")) from None
-            raise Refused(
-                _("This answer does not fit the question. Please use the buttons."), reshow=True
-            ) from None
+        value = _checked(question, raw)
         answers = {**response.answers, question.id: value}
         cursor = cursor_after(survey, answers, question)
         finished = cursor is None and next_question(survey, answers) is None
@@ -570,6 +686,7 @@ class SurveyBot:
             cursor=cursor,
             finished=finished,
             replaces_previous=survey.repeat == "replace",
+            participant=visit.user_id,
         )
 
     async def _go_back(
@@ -593,31 +710,36 @@ class SurveyBot:
         """Open a survey: continue the unfinished response, or start one as the survey's repeat
         policy says (every scan of a contact-rating link is a new response)."""
         response = await self._open_response(visit, survey)
-        note = None
+        note, nonce = None, None
         if response is not None and by_link and survey.repeat == "each":
             await self.storage.close_response(response.id, "new scan")
             response = None
         if response is None:
-            response = await self._start(visit, survey, segment)
+            nonce, digest = new_nonce() if survey.anonymous else (None, None)
+            response = await self.storage.start_response(
+                survey_id=survey.id,
+                respondent=respondent(visit.user_id),
+                user_id=None if survey.anonymous else visit.user_id,
+                segment=segment,
+                language=visit.language,
+                nonce_hash=digest,
+            )
         elif response.answers:
             note = _("Welcome back! You continue where you stopped.")
-        await self._send_current(context, visit, survey, response, note)
-
-    async def _start(self, visit: Visit, survey: Survey, segment: str | None) -> Response:
-        return await self.storage.start_response(
-            survey_id=survey.id,
-            respondent=self._respondent(survey, visit),
-            user_id=None if survey.anonymous else visit.user_id,
-            segment=segment,
-            language=visit.language,
-        )
+        await self._send_current(context, visit, survey, response, note, nonce=nonce)
 
     # rendering
 
     def _menu(self) -> InlineKeyboardMarkup:
         return menu_keyboard(s for s in self.surveys.values() if s.public)
 
-    async def _screen(self, survey: Survey, response: Response) -> Screen:
+    def _wave_screen(self, survey: Survey, wave_id: int) -> Screen:
+        """A wave's first question, before any response exists."""
+        question = current_question(survey, {}, None)
+        assert question is not None, "a survey has at least one question"
+        return question_screen(survey, question, {}), wave_keyboard(wave_id, question)
+
+    async def _screen(self, survey: Survey, response: Response, nonce: str | None = None) -> Screen:
         question = current_question(survey, response.answers, response.cursor)
         if question is None:
             previous = None
@@ -632,6 +754,7 @@ class SurveyBot:
             question,
             can_go_back=previous_question(survey, response.answers, question) is not None,
             selected=response.answers.get(question.id),
+            nonce=nonce,
         )
 
     async def _send_current(
@@ -641,14 +764,18 @@ class SurveyBot:
         survey: Survey,
         response: Response,
         note: str | None = None,
+        *,
+        nonce: str | None = None,
     ) -> None:
         """The current screen as a new message at the bottom of the chat: the live one from now."""
-        await self._drop_keyboard(context, visit, response)
-        text, markup = await self._screen(survey, response)
+        await self._drop_keyboard(context, visit.chat_id, response.message_id)
+        text, markup = await self._screen(survey, response, nonce)
         if note:
             text = f"{note}\n\n{text}"
         sent = await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
-        await self.storage.set_message(response.id, sent.message_id)
+        self._note_typing(visit, survey, response, nonce, sent.message_id)
+        if not response.anonymous:
+            await self.storage.set_message(response.id, sent.message_id)
 
     async def _reshow(
         self,
@@ -657,21 +784,23 @@ class SurveyBot:
         survey: Survey,
         response: Response,
         tapped: int | None,
+        nonce: str | None,
     ) -> None:
-        """After a refused tap: the live message shows the current question again."""
-        if tapped is not None and tapped == response.message_id:
-            await self._edit(context, visit.chat_id, tapped, await self._screen(survey, response))
+        """After a refused tap: the live message shows the current question again (an
+        anonymous response's live message is the one tapped: it holds the nonce)."""
+        live = tapped is not None and (response.anonymous or tapped == response.message_id)
+        if tapped is not None and live:
+            screen = await self._screen(survey, response, nonce)
+            await self._edit(context, visit.chat_id, tapped, screen)
         else:
-            await self._send_current(context, visit, survey, response)
+            await self._send_current(context, visit, survey, response, nonce=nonce)
 
-    async def _drop_keyboard(self, context: Context, visit: Visit, response: Response) -> None:
+    async def _drop_keyboard(self, context: Context, chat_id: int, message_id: int | None) -> None:
         """The previous live message keeps its text but loses its buttons."""
-        if response.message_id is None:
+        if message_id is None:
             return
         try:
-            await context.bot.edit_message_reply_markup(
-                visit.chat_id, response.message_id, reply_markup=None
-            )
+            await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
         except TelegramError as error:
             # cosmetic: an old message may be gone or already bare; its taps are refused anyway
             log.debug("previous survey message not changed: %s", error.message)
@@ -728,6 +857,24 @@ def _joined(survey: Survey, team: str) -> str:
         " only for groups of at least {threshold} responses. /stop ends it at any time.",
         threshold,
     ).format(team=team, threshold=format_number(threshold))
+
+
+def _checked(question: PlacedQuestion, raw: str | None) -> str | None:
+    """The answer as stored, or Refused saying what is wrong with it."""
+    try:
+        return check_answer(question, raw)
+    except InvalidAnswer as error:
+        if error.reason == "too-long":
+            raise Refused(
+                _("That is too long: {limit} characters at most. Please shorten it.").format(
+                    limit=format_number(error.details["limit"])
+                )
+            ) from None
+        if error.reason == "empty":
+            raise Refused(_("Please type a few words.")) from None
+        raise Refused(
+            _("This answer does not fit the question. Please use the buttons."), reshow=True
+        ) from None
 
 
 def _with_typed_args(handler: Handler) -> Handler:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -15,6 +15,7 @@ from bot.telegram.callback_data import (
     ChooseLanguage,
     Resume,
     StartSurvey,
+    WaveAnswer,
     encode,
 )
 
@@ -33,15 +34,36 @@ def question_keyboard(
     *,
     can_go_back: bool,
     selected: str | None = None,
+    nonce: str | None = None,
 ) -> InlineKeyboardMarkup | None:
-    """Buttons for the question; `selected` (a revisited answer) is ticked."""
+    """Buttons for the question; `selected` (a revisited answer) is ticked. An anonymous
+    response's buttons carry its nonce, the only proof that they are the respondent's."""
+
+    def answer(value: str | None) -> str:
+        return encode(Answer(response_id, question.index, value, nonce))
+
+    back = encode(Back(response_id, question.index, nonce)) if can_go_back else None
+    return _keyboard(question, answer, back, selected)
+
+
+def wave_keyboard(wave_id: int, question: PlacedQuestion) -> InlineKeyboardMarkup | None:
+    """The first question of a pulse wave: no response exists until the first tap, so the
+    buttons name the wave (checked against the member's delivery when tapped)."""
+    return _keyboard(
+        question, lambda value: encode(WaveAnswer(wave_id, question.index, value)), None, None
+    )
+
+
+def _keyboard(
+    question: PlacedQuestion,
+    answer: Callable[[str | None], str],
+    back: str | None,
+    selected: str | None,
+) -> InlineKeyboardMarkup | None:
     labels = [
         (f"✓ {label}" if value == selected else label, value)
         for label, value in answer_labels(question)
     ]
-
-    def answer(value: str | None) -> str:
-        return encode(Answer(response_id, question.index, value))
 
     rows: list[list[InlineKeyboardButton]] = []
     scale = question.scale
@@ -56,8 +78,8 @@ def question_keyboard(
         rows = [[_button(t, answer(v))] for t, v in labels]
     rows = [row for row in rows if row]
     last: list[InlineKeyboardButton] = []
-    if can_go_back:
-        last.append(_button(_("« Back"), encode(Back(response_id, question.index))))
+    if back is not None:
+        last.append(_button(_("« Back"), back))
     if question.question.optional:
         last.append(_button(_("Skip"), answer(None)))
     if last:

@@ -110,6 +110,9 @@ class PulseRunner:
             await asyncio.gather(*(one(d) for d in batch))
             if len(batch) < BATCH:
                 break
+        # the log of recent writes would tell which participation came with which anonymous
+        # response, and keep a closed wave's deleted rows: emptied at every step
+        await self._storage().checkpoint()
 
     async def _send(self, delivery: Delivery) -> None:
         pulses = self._storage().pulses

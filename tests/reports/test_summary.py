@@ -84,7 +84,7 @@ class People:
         segment: str | None = None,
         user: int | None = None,
     ) -> Response:
-        """A response finished at `at` (anonymous ones keep the hour only)."""
+        """A response finished at `at` (anonymous ones keep the day only)."""
         response = await self.start(survey, at=at, segment=segment, user=user)
         last = len(answers) - 1
         for index, (question, value) in enumerate(answers.items()):

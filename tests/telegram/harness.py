@@ -158,6 +158,13 @@ class Person:
         await self.api.wait_for(lambda: bool(self.chat) and kind in self.last)
         return self.last
 
+    def showing(self, fragment: str) -> dict[str, Any]:
+        """The newest message whose text (as it looks now) contains `fragment`: a survey's
+        message further up the chat, to tap in."""
+        found = [m for _, m in sorted(self.chat.items()) if fragment in m.get("text", "")]
+        assert found, f"no message shows {fragment!r}: {self.texts()}"
+        return found[-1]
+
     def texts(self) -> list[str]:
         """Every text message from the bot, oldest first."""
         return [m["text"] for _, m in sorted(self.chat.items()) if "text" in m]

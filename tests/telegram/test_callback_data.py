@@ -11,11 +11,13 @@ from bot.telegram.callback_data import (
     ChooseLanguage,
     Resume,
     StartSurvey,
+    WaveAnswer,
     decode,
     encode,
 )
 
-LARGEST_RESPONSE = 999_999_999_999  # 12 digits
+LARGEST_RESPONSE = 2**53 - 1  # 16 digits: a JavaScript number holds it exactly
+NONCE = "Ab-_9zQx0Yw7"  # secrets.token_urlsafe(9)
 LARGEST_INDEX = 999  # 3 digits
 LONGEST_ID = "a" * 12 + "-" + "b" * 11  # 24 characters, the longest survey or value id
 
@@ -26,6 +28,11 @@ LONGEST_ID = "a" * 12 + "-" + "b" * 11  # 24 characters, the longest survey or v
         (Answer(12, 3, "yes"), "a:12:3:yes"),
         (Answer(12, 3, None), "k:12:3"),
         (Back(12, 3), "b:12:3"),
+        (Answer(12, 3, "yes", NONCE), f"a:12:3:yes:{NONCE}"),
+        (Answer(12, 3, None, NONCE), f"k:12:3:{NONCE}"),
+        (Back(12, 3, NONCE), f"b:12:3:{NONCE}"),
+        (WaveAnswer(5, 0, "9"), "w:5:0:9"),
+        (WaveAnswer(5, 0, None), "w:5:0"),
         (Resume(12, restart=False), "c:12"),
         (Resume(12, restart=True), "r:12"),
         (StartSurvey("cx-maturity"), "s:cx-maturity"),
@@ -40,10 +47,15 @@ def test_every_action_round_trips(action: Action, data: str) -> None:
 @pytest.mark.parametrize(
     ("action", "size"),
     [
-        (Answer(LARGEST_RESPONSE, LARGEST_INDEX, LONGEST_ID), 2 + 12 + 1 + 3 + 1 + 24),
-        (Answer(LARGEST_RESPONSE, LARGEST_INDEX, None), 2 + 12 + 1 + 3),
-        (Back(LARGEST_RESPONSE, LARGEST_INDEX), 2 + 12 + 1 + 3),
-        (Resume(LARGEST_RESPONSE, restart=True), 2 + 12),
+        (Answer(LARGEST_RESPONSE, LARGEST_INDEX, LONGEST_ID), 2 + 16 + 1 + 3 + 1 + 24),
+        (
+            Answer(LARGEST_RESPONSE, LARGEST_INDEX, LONGEST_ID, NONCE),
+            2 + 16 + 1 + 3 + 1 + 24 + 1 + 12,
+        ),
+        (Answer(LARGEST_RESPONSE, LARGEST_INDEX, None, NONCE), 2 + 16 + 1 + 3 + 1 + 12),
+        (Back(LARGEST_RESPONSE, LARGEST_INDEX, NONCE), 2 + 16 + 1 + 3 + 1 + 12),
+        (WaveAnswer(LARGEST_RESPONSE, LARGEST_INDEX, LONGEST_ID), 2 + 16 + 1 + 3 + 1 + 24),
+        (Resume(LARGEST_RESPONSE, restart=True), 2 + 16),
         (StartSurvey(LONGEST_ID), 2 + 24),
     ],
 )
@@ -62,13 +74,20 @@ def test_the_largest_ids_stay_within_64_bytes(action: Action, size: int) -> None
         "A:12:3:yes",  # prefix is lowercase
         "a:12:3:",  # no value
         "a:12:3:Yes",  # values are lowercase
-        "a:12:3:yes:more",  # extra field
+        "a:12:3:yes:more",  # extra field that is no nonce (12 characters)
+        f"a:12:3:yes:{NONCE}x",  # a nonce of 13 characters
+        "a:12:3:yes:Ab-_9zQx0Yw!",  # a character no nonce has
+        f"c:12:{NONCE}",  # continuing is never for an anonymous response
+        "w:5",  # a wave answer without its question
+        f"w:5:0:9:{NONCE}",  # a first answer has no nonce yet
+        "w:0:0:9",  # ids start at 1
+        "a:012:3:yes",  # no leading zero: one action, one spelling
         "k:12:3:yes",  # a skip carries no value
         "b:12",  # missing index
         "c:12:3",  # extra field
         "c:-12",  # not digits
         "c:1e3",
-        "a:1234567890123:3:yes",  # 13-digit response id
+        "a:12345678901234567:3:yes",  # 17-digit response id
         "a:12:1000:yes",  # 4-digit index
         "a:12:3:" + "v" * 25,  # value over 24
         "s:" + "s" * 25,  # survey id over 24

@@ -44,27 +44,43 @@ async def test_an_employee_answers_anonymously_and_is_told_how(
         assert values, table
         assert not any(str(EMPLOYEE) in value for value in values), table
     with sqlite3.connect(bot.database) as db:
-        user_id, respondent, segment, started, finished = db.execute(
-            "SELECT user_id, respondent, segment, started_at, finished_at FROM responses"
+        user_id, respondent, segment, language, message, started, finished = db.execute(
+            "SELECT user_id, respondent, segment, language, message_id, started_at, finished_at"
+            " FROM responses"
         ).fetchone()
         times = [t for (t,) in db.execute("SELECT answered_at FROM answers")]
-    assert user_id is None and respondent.startswith("a:") and segment == "sales"
-    assert all(t.endswith(":00:00.000") for t in [started, finished, *times]), "hours only"
+    assert user_id is None and respondent == "anonymous" and segment == "sales"
+    assert language == "" and message is None
+    assert all(t.endswith(" 00:00:00.000") for t in [started, finished, *times]), "the day only"
 
 
-async def test_an_anonymous_pulse_can_still_be_continued(
+async def test_an_anonymous_pulse_is_continued_in_its_own_message(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
+    """Nothing stored leads from the person to their anonymous response: /start cannot offer
+    to continue it, but the pulse's message can, whatever happened since (a restart too)."""
     employee = await joined(api, EMPLOYEE, "ops")
     await Person(api, ADMIN, "en").send("/pulse now enps ops")
     await employee.expect(PULSE)
     await employee.tap("8")
+    pulse = employee.showing("What would make it a 10 for you?")["message_id"]
     await employee.send("/start")
-    assert employee.text.startswith("You have an unfinished questionnaire:")
-    await employee.tap("Continue")
-    assert "What would make it a 10 for you?" in employee.text
-    await employee.tap("Skip")
+    assert employee.text.startswith(
+        "Your team's pulse is still open: continue in its message above.\n\n"
+        "Hello! Choose a questionnaire:"
+    )
+    await bot.stop()
+    await bot.start()
+    await employee.send("Better tools")
+    assert employee.text == "Your team's pulse is still open: continue in its message above."
+    await employee.tap("« Back", employee.chat[pulse])
+    assert "How likely are you to recommend" in employee.chat[pulse]["text"]
+    await employee.tap("✓ 8", employee.chat[pulse])
+    assert "What would make it a 10 for you?" in employee.chat[pulse]["text"]
+    await employee.send("Better tools")
     assert "Your answer is anonymous" in employee.text
+    assert employee.buttons(employee.chat[pulse]) == [], "its message is done"
+    assert ("Better tools",) in bot.query("SELECT value FROM answers")
 
     colleague = Person(api, EMPLOYEE + 1, "en")
     await colleague.send("/start")

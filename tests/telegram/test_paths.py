@@ -107,7 +107,8 @@ async def test_a_retaken_self_assessment_replaces_the_old_one_and_compares(
     assert "Overall: 50% · Level: Advanced" in manager.text
     assert "Last time: 25% · now: 50% (+25)" in manager.text
     rows = bot.query("SELECT id, replaced_by FROM responses ORDER BY id")
-    assert rows == [(1, 2), (2, None)]
+    first, second = (row[0] for row in rows)
+    assert rows == [(first, second), (second, None)]
 
 
 async def test_every_scan_of_a_contact_link_is_a_new_response(

@@ -158,8 +158,9 @@ def changes_state(data: str | None, own: InProgress | None) -> bool:
     current = own.question.index if own else None
     mine = own.response_id if own else None
     match callback_data.decode(data):
-        case callback_data.StartSurvey(survey_id=survey_id):
-            return survey_id in SURVEYS
+        case callback_data.StartSurvey(survey_id=survey_id):  # only what the menu offers
+            survey = SURVEYS.get(survey_id)
+            return survey is not None and survey.public and survey.repeat != "wave"
         case callback_data.ChooseLanguage(language=language):
             return language in LANGUAGES
         case callback_data.Resume(response_id=response_id, restart=restart):
@@ -543,13 +544,16 @@ def other_updates(draw: st.DrawFn, world: World, kind: str | None = None) -> Eve
 # taps
 
 
+nonces = st.from_regex(r"[A-Za-z0-9_-]{12}", fullmatch=True)
+
+
 @st.composite
 def forged_data(draw: st.DrawFn, world: World, own: InProgress | None) -> str | None:
     """Callback data no honest tap of this person sends now: garbage, overlong or non-ASCII
     data, other people's responses, answers off the scale, old questions, unknown surveys."""
     response = st.one_of(
         st.sampled_from([r.response_id for r in world.respondents]),
-        st.integers(0, 10**12 - 1),
+        st.integers(0, 2**53 - 1),
     )
     index = st.one_of(
         st.sampled_from(sorted({r.question.index for r in world.respondents} | {0, 1})),
@@ -569,6 +573,9 @@ def forged_data(draw: st.DrawFn, world: World, own: InProgress | None) -> str | 
         st.builds("b:{}:{}".format, response, index),
         st.builds("{}:{}".format, st.sampled_from("cr"), response),
         st.builds("s:{}".format, value),
+        st.builds("s:{}".format, st.sampled_from(sorted(SURVEYS))),  # enps is not offered
+        st.builds("w:{}:{}:{}".format, response, index, value),  # no wave was sent to anyone
+        st.builds("a:{}:{}:{}:{}".format, response, index, value, nonces),
         st.builds("l:{}".format, st.from_regex(r"[a-z]{2}", fullmatch=True)),
     )
     data: str | None = draw(shapes.filter(lambda data: not changes_state(data, own)))
