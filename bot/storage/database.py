@@ -27,6 +27,11 @@ if TYPE_CHECKING:
     from bot.storage.reports import ReportQueries
 
 
+class ResponseClosed(Exception):
+    """The response was closed before the answer reached it: nothing was stored. A closed
+    wave's answers are released to reports and must not change afterwards."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -407,11 +412,18 @@ class Storage:
         keep one current response per person, the older responses it replaces; shared with
         the other answers arriving at the same moment (one commit for all). The same call twice
         changes nothing the second time. A wave response's last answer also marks the
-        `participant`'s participation finished, in the same transaction.
+        `participant`'s participation finished, in the same transaction. A response closed
+        meanwhile (expired, its wave closed) takes nothing: ResponseClosed.
         """
         now = to_the_day(utcnow()) if response.anonymous else utcnow()
 
-        async def write(db: aiosqlite.Connection) -> bool:
+        async def write(db: aiosqlite.Connection) -> bool | None:
+            async with db.execute(
+                "SELECT closed_at IS NOT NULL FROM responses WHERE id = ?", (response.id,)
+            ) as found:
+                closed = await found.fetchone()
+            if closed is not None and closed[0]:
+                return None  # closed (its wave too, perhaps) after the caller looked at it
             answer = await db.execute(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
@@ -450,7 +462,10 @@ class Storage:
             return changed
 
         answers = {**response.answers, question_id: value}
-        if not await self._writer.together(write):
+        changed = await self._writer.together(write)
+        if changed is None:
+            raise ResponseClosed(response.id)
+        if not changed:
             return replace(response, answers=answers)
         return replace(
             response,

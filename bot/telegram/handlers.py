@@ -33,7 +33,7 @@ from telegram.ext import MessageHandler as TextHandler
 from bot.config import Config
 from bot.i18n import _, format_number, language_name, ngettext, resolve_language, use_language
 from bot.pulses import MAX_TEAMS
-from bot.storage.database import Response, Storage
+from bot.storage.database import Response, ResponseClosed, Storage
 from bot.storage.pulses import Delivery, Wave
 from bot.survey.flow import (
     InvalidAnswer,
@@ -679,15 +679,20 @@ class SurveyBot:
         answers = {**response.answers, question.id: value}
         cursor = cursor_after(survey, answers, question)
         finished = cursor is None and next_question(survey, answers) is None
-        return await self.storage.record_answer(
-            response,
-            question.id,
-            value,
-            cursor=cursor,
-            finished=finished,
-            replaces_previous=survey.repeat == "replace",
-            participant=visit.user_id,
-        )
+        try:
+            return await self.storage.record_answer(
+                response,
+                question.id,
+                value,
+                cursor=cursor,
+                finished=finished,
+                replaces_previous=survey.repeat == "replace",
+                participant=visit.user_id,
+            )
+        except ResponseClosed:  # its wave closed, or it expired, while the tap was on its way
+            raise Refused(
+                _("This questionnaire has expired. Send /start to begin again.")
+            ) from None
 
     async def _go_back(
         self, survey: Survey, response: Response, question: PlacedQuestion

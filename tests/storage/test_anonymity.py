@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.pulses import MAX_TEAMS
-from bot.storage.database import ANONYMOUS_IDS, Response, Storage
+from bot.storage.database import ANONYMOUS_IDS, Response, ResponseClosed, Storage
 from bot.storage.migrations import MIGRATIONS
 
 DAY = " 00:00:00.000"
@@ -202,6 +202,25 @@ async def test_the_last_answer_marks_the_participation_finished(
     assert await storage.pulses.participation(wave_id, 12) is None
     assert await storage.pulses.not_finished(wave_id) == [12], "the reminder is for 12 only"
     assert await storage.pulses.unfinished_waves(11) == []
+
+
+async def test_an_answer_arriving_after_its_wave_closed_changes_nothing(
+    storage: Storage, path: Path
+) -> None:
+    """A tap checked while the wave was open can reach the database after it closed: a released
+    wave must stay as it was released, or comparing reports before and after would show it."""
+    team = Team(storage, [11])
+    wave_id = await team.wave()
+    response = await team.first_answer(wave_id, 11)
+    assert isinstance(response, Response)
+    assert await storage.pulses.close_early(wave_id)
+    await storage.pulses.close_due_waves("9999-12-31 00:00:00.000")
+    before = query(path, "SELECT * FROM answers"), query(path, "SELECT * FROM responses")
+    with pytest.raises(ResponseClosed):
+        await storage.record_answer(
+            response, "why-passive", "late", cursor=None, finished=True, participant=11
+        )
+    assert (query(path, "SELECT * FROM answers"), query(path, "SELECT * FROM responses")) == before
 
 
 async def test_participation_has_no_time_and_no_insertion_order(path: Path) -> None:
