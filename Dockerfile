@@ -5,8 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    SURVEYS_DIR=/app/surveys \
-    LOCALES_DIR=/app/locales \
+    SURVEYS_DIR=/app/bot/surveys \
+    LOCALES_DIR=/app/bot/locales \
     DATABASE=/data/cxbot.sqlite3
 
 RUN useradd --system --create-home --uid 10001 cxbot \
@@ -15,8 +15,6 @@ RUN useradd --system --create-home --uid 10001 cxbot \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
-COPY surveys ./surveys
-COPY locales ./locales
 RUN pip install . \
     # surveys and catalogs are checked at build: a broken file fails the build, not the start
     && cxbot validate

@@ -47,7 +47,7 @@ class Config:
             api_base_url=(env.get("BOT_API_BASE_URL", "").strip() or PUBLIC_BOT_API).rstrip("/"),
             database=Path(env.get("DATABASE", "").strip() or "data/cxbot.sqlite3"),
             admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
-            surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "surveys"),
+            surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "bot/surveys"),
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
             anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,

@@ -1,8 +1,9 @@
 """The bot's own words in the respondent's language, and numbers formatted for their locale.
 
 The locale of the update being handled lives in a ContextVar, so concurrent updates in different
-languages never see each other's. Catalogs are read from `locales/<lang>/LC_MESSAGES/messages.po`
-and compiled in memory once, so nobody has to run a compile step by hand.
+languages never see each other's. Catalogs are read from
+`bot/locales/<lang>/LC_MESSAGES/messages.po` and compiled in memory once, so nobody has to run a
+compile step by hand.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ _language: ContextVar[str] = ContextVar("language", default="en")
 
 
 def locales_dir() -> Path:
-    """`LOCALES_DIR`, else `locales/` beside the package (a source checkout or the image)."""
-    return Path(os.environ.get("LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales")
+    """`LOCALES_DIR`, else `locales/` inside the package (a source checkout or the image)."""
+    return Path(os.environ.get("LOCALES_DIR") or Path(__file__).resolve().parent / "locales")
 
 
 def resolve_language(code: str | None, default: str) -> str:

@@ -35,7 +35,7 @@ def cxbot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProces
 @pytest.fixture
 def broken_surveys(tmp_path: Path) -> Path:
     folder = tmp_path / "surveys"
-    shutil.copytree(REPO / "surveys", folder)
+    shutil.copytree(REPO / "bot" / "surveys", folder)
     path = folder / "nps.toml"
     path.write_text(
         path.read_text(encoding="utf-8").replace('scale = "comment"', 'scale = "remark"'),

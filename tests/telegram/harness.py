@@ -41,7 +41,7 @@ class BotProcess:
             "BOT_TOKEN": TOKEN,
             "BOT_API_BASE_URL": api.base_url,
             "DATABASE": str(self.database),
-            "SURVEYS_DIR": str(REPO / "surveys"),
+            "SURVEYS_DIR": str(REPO / "bot" / "surveys"),
             "DEFAULT_LANGUAGE": "en",
             "ADMIN_IDS": str(ADMIN),
             "PULSE_TICK_SECONDS": "0.2",
