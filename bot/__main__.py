@@ -34,7 +34,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling)")
     validate = commands.add_parser("validate", help="check survey files")
-    validate.add_argument("files", nargs="*", type=Path, help="default: every file in SURVEYS_DIR")
+    validate.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: every file in SURVEYS_DIR, else the shipped catalogue",
+    )
     preview = commands.add_parser("preview", help="take a survey in the terminal")
     preview.add_argument("survey")
     preview.add_argument("--lang", choices=LANGUAGES, default=None)
@@ -69,7 +74,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     from bot.telegram.app import build_application
 
     setup_logging(config.token)
-    surveys = load_catalogue(config.surveys_dir)
+    surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
     application = build_application(config, surveys)
     application.run_polling(allowed_updates=Update.ALL_TYPES)
@@ -77,9 +82,9 @@ def run(config: Config, args: argparse.Namespace) -> int:
 
 
 def validate(config: Config, args: argparse.Namespace) -> int:
-    files = args.files or survey_files(config.surveys_dir)
+    files = args.files or survey_files(config.survey_folder)
     if not files:
-        print(f"cxbot: no survey files in {config.surveys_dir}", file=sys.stderr)
+        print(f"cxbot: no survey files in {config.survey_folder}", file=sys.stderr)
         return 1
     surveys = load_surveys(files)
     i18n.load_all()
@@ -199,9 +204,11 @@ async def _bot_username(config: Config) -> str:
 
 
 def _survey(config: Config, survey_id: str) -> Survey:
-    surveys = load_catalogue(config.surveys_dir)
+    surveys = load_catalogue(config.survey_folder)
     if survey_id not in surveys:
-        raise ConfigError(f"no survey {survey_id!r} in {config.surveys_dir} ({', '.join(surveys)})")
+        raise ConfigError(
+            f"no survey {survey_id!r} in {config.survey_folder} ({', '.join(surveys)})"
+        )
     return surveys[survey_id]
 
 

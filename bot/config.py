@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from bot.survey.loader import shipped_surveys
 from bot.survey.model import LANGUAGES
 
 PUBLIC_BOT_API = "https://api.telegram.org"
@@ -22,7 +24,8 @@ class Config:
     api_base_url: str
     database: Path
     admin_ids: frozenset[int]
-    surveys_dir: Path
+    surveys_dir: Path | None
+    """SURVEYS_DIR, replacing the shipped catalogue; None: the catalogue inside the package."""
     default_language: str
     bot_username: str | None
     anonymity_secret: str | None
@@ -47,7 +50,7 @@ class Config:
             api_base_url=(env.get("BOT_API_BASE_URL", "").strip() or PUBLIC_BOT_API).rstrip("/"),
             database=Path(env.get("DATABASE", "").strip() or "data/cxbot.sqlite3"),
             admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
-            surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "bot/surveys"),
+            surveys_dir=_optional_path(env.get("SURVEYS_DIR", "")),
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
             anonymity_secret=env.get("ANONYMITY_SECRET", "").strip() or None,
@@ -56,6 +59,11 @@ class Config:
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
         )
+
+    @property
+    def survey_folder(self) -> Traversable:
+        """Where the surveys are read from: SURVEYS_DIR, else the shipped catalogue."""
+        return shipped_surveys() if self.surveys_dir is None else self.surveys_dir
 
     @property
     def respondent_secret(self) -> str:
@@ -69,6 +77,10 @@ class Config:
         if not self.token:
             raise ConfigError("BOT_TOKEN is not set: get one from @BotFather")
         return self.token
+
+
+def _optional_path(raw: str) -> Path | None:
+    return Path(raw.strip()) if raw.strip() else None
 
 
 def _admin_ids(raw: str) -> frozenset[int]:
