@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from bot import i18n
 from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
-from bot.logs import setup_logging
+from bot.logs import guard_exceptions, setup_logging
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
@@ -62,6 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
+        guard_exceptions(config.token)
         return int(COMMANDS[args.command](config, args))
     except (ConfigError, SurveyFileError, LinkError, PeriodError) as error:
         print(f"cxbot: {error}", file=sys.stderr)

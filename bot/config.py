@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
@@ -20,7 +20,9 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    token: str | None
+    token: str | None = field(repr=False)
+    """Left out of repr, like the anonymity key: a Config printed in a log or a traceback
+    must not carry a secret."""
     api_base_url: str
     database: Path
     admin_ids: frozenset[int]
@@ -28,7 +30,7 @@ class Config:
     """SURVEYS_DIR, replacing the shipped catalogue; None: the catalogue inside the package."""
     default_language: str
     bot_username: str | None
-    anonymity_secret: str | None
+    anonymity_secret: str | None = field(repr=False)
     """Key of the hash that stands for the respondent in anonymous surveys."""
     pulse_rate: float = 28.0
     """Pulse messages per second in all: under Telegram's ~30 broadcast limit."""
