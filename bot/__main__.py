@@ -14,7 +14,7 @@ from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import guard_exceptions, setup_logging
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
-from bot.storage.database import Storage
+from bot.storage.database import Storage, StorageError, prepare
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, survey_files
@@ -24,6 +24,9 @@ from bot.survey.screens import answer_labels, question_screen, summary_screen
 
 if TYPE_CHECKING:
     from bot.reports.summary import Summary
+
+FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError)
+"""What an operator can fix: one line on stderr and exit code 1, no traceback."""
 
 # The report modules (charts, CSV, QR codes) are imported by the commands that use them: `run`
 # needs none of them until an admin asks, and starting fast is what a restart waits for.
@@ -64,20 +67,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = Config.from_env()
         guard_exceptions(config.token)
         return int(COMMANDS[args.command](config, args))
-    except (ConfigError, SurveyFileError, LinkError, PeriodError) as error:
+    except FAILURES as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
+    """Everything that can be checked is, before the first update: the surveys, the catalogs,
+    the database folder, then the token and the address with one call to the Bot API. Each
+    failure is one line on stderr and exit code 1, for the operator and the process manager."""
     from telegram import Update
 
     from bot.telegram.app import build_application
+    from bot.telegram.startup import StartupError, connect
 
     setup_logging(config.token)
+    config.require_token()
     surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
+    prepare(config.database)
     application = build_application(config, surveys)
+    try:
+        connect(application, config.api_base_url)
+    except StartupError as error:
+        print(f"cxbot: {error}", file=sys.stderr)
+        return 1
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
