@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import ssl
 from http import HTTPStatus
 from typing import Any
 
@@ -122,9 +123,14 @@ class AiohttpRequest(BaseRequest):
 
 
 def _reason(error: OSError) -> str:
-    """'name does not resolve', 'Connection refused': why a connection failed, in words."""
+    """'name not resolved: ...', 'Connection refused': why a connection failed, in words (a TLS
+    error's errno is the TLS library's code, not the system's: its own words instead)."""
     if isinstance(error, socket.gaierror):
         return f"name not resolved: {error.strerror}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"certificate not trusted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed: {error.reason or error}"
     if error.errno:
         return os.strerror(error.errno)
     return str(error) or type(error).__name__

@@ -132,6 +132,15 @@ async def test_a_name_that_does_not_resolve_names_the_host(tmp_path: Path) -> No
     assert line.endswith("check the network, DNS, proxy or firewall, and BOT_API_BASE_URL")
 
 
+async def test_https_to_a_plain_http_port_says_tls_failed(
+    answering: Callable[[int, object], Awaitable[str]], tmp_path: Path
+) -> None:
+    url = await answering(404, TELEGRAM_404)
+    host = url.removeprefix("http://")
+    line = one_line(*await cxbot_run(f"https://{host}", tmp_path))
+    assert line.startswith(f"cxbot: cannot reach the Bot API at {host} (TLS failed: ")
+
+
 async def test_a_database_folder_that_cannot_be_written_stops_the_start(tmp_path: Path) -> None:
     prefix: tuple[str, ...] = ()
     if os.geteuid() == 0:  # root writes anywhere: run it without that capability
