@@ -126,7 +126,7 @@ async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
 
 
 async def measure(path: Path, runs: int) -> None:
-    surveys = load_catalogue(Path("surveys"))
+    surveys = load_catalogue(Path("bot/surveys"))
     nps = surveys["nps"]
     async with await Storage.open(path) as storage:
         db = await aiosqlite.connect(path)

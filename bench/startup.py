@@ -45,7 +45,7 @@ async def main(runs: int, names: list[str]) -> None:
         places = {
             name: (
                 Path(folder) / f"{name.replace(' ', '-')}.sqlite3",
-                REPO / "surveys" if name == "cxbot" else surveys_folder(Path(folder)),
+                REPO / "bot" / "surveys" if name == "cxbot" else surveys_folder(Path(folder)),
             )
             for name in names
         }

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from bot import i18n
 from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
-from bot.logs import setup_logging
+from bot.logs import guard_exceptions, setup_logging
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
-from bot.storage.database import Storage
+from bot.storage.database import Storage, StorageError, prepare
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, survey_files
@@ -25,6 +25,9 @@ from bot.survey.screens import answer_labels, question_screen, summary_screen
 if TYPE_CHECKING:
     from bot.reports.summary import Summary
 
+FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError)
+"""What an operator can fix: one line on stderr and exit code 1, no traceback."""
+
 # The report modules (charts, CSV, QR codes) are imported by the commands that use them: `run`
 # needs none of them until an admin asks, and starting fast is what a restart waits for.
 
@@ -34,7 +37,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling)")
     validate = commands.add_parser("validate", help="check survey files")
-    validate.add_argument("files", nargs="*", type=Path, help="default: every file in SURVEYS_DIR")
+    validate.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: every file in SURVEYS_DIR, else the shipped catalogue",
+    )
     preview = commands.add_parser("preview", help="take a survey in the terminal")
     preview.add_argument("survey")
     preview.add_argument("--lang", choices=LANGUAGES, default=None)
@@ -57,29 +65,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
+        guard_exceptions(config.token)
         return int(COMMANDS[args.command](config, args))
-    except (ConfigError, SurveyFileError, LinkError, PeriodError) as error:
+    except FAILURES as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
 
 
 def run(config: Config, args: argparse.Namespace) -> int:
+    """Everything that can be checked is, before the first update: the surveys, the catalogs,
+    the database folder, then the token and the address with one call to the Bot API. Each
+    failure is one line on stderr and exit code 1, for the operator and the process manager."""
     from telegram import Update
 
     from bot.telegram.app import build_application
+    from bot.telegram.startup import StartupError, connect
 
     setup_logging(config.token)
-    surveys = load_catalogue(config.surveys_dir)
+    config.require_token()
+    surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
+    prepare(config.database)
     application = build_application(config, surveys)
+    try:
+        connect(application, config.api_base_url)
+    except StartupError as error:
+        print(f"cxbot: {error}", file=sys.stderr)
+        return 1
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 
 def validate(config: Config, args: argparse.Namespace) -> int:
-    files = args.files or survey_files(config.surveys_dir)
+    files = args.files or survey_files(config.survey_folder)
     if not files:
-        print(f"cxbot: no survey files in {config.surveys_dir}", file=sys.stderr)
+        print(f"cxbot: no survey files in {config.survey_folder}", file=sys.stderr)
         return 1
     surveys = load_surveys(files)
     i18n.load_all()
@@ -206,9 +226,11 @@ async def _bot_username(config: Config) -> str:
 
 
 def _survey(config: Config, survey_id: str) -> Survey:
-    surveys = load_catalogue(config.surveys_dir)
+    surveys = load_catalogue(config.survey_folder)
     if survey_id not in surveys:
-        raise ConfigError(f"no survey {survey_id!r} in {config.surveys_dir} ({', '.join(surveys)})")
+        raise ConfigError(
+            f"no survey {survey_id!r} in {config.survey_folder} ({', '.join(surveys)})"
+        )
     return surveys[survey_id]
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from bot.survey.loader import shipped_surveys
 from bot.survey.model import LANGUAGES
 
 PUBLIC_BOT_API = "https://api.telegram.org"
@@ -18,11 +20,13 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Config:
-    token: str | None
+    token: str | None = field(repr=False)
+    """Left out of repr: a Config printed in a log or a traceback must not carry a secret."""
     api_base_url: str
     database: Path
     admin_ids: frozenset[int]
-    surveys_dir: Path
+    surveys_dir: Path | None
+    """SURVEYS_DIR, replacing the shipped catalogue; None: the catalogue inside the package."""
     default_language: str
     bot_username: str | None
     pulse_rate: float = 28.0
@@ -45,7 +49,7 @@ class Config:
             api_base_url=(env.get("BOT_API_BASE_URL", "").strip() or PUBLIC_BOT_API).rstrip("/"),
             database=Path(env.get("DATABASE", "").strip() or "data/cxbot.sqlite3"),
             admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
-            surveys_dir=Path(env.get("SURVEYS_DIR", "").strip() or "surveys"),
+            surveys_dir=_optional_path(env.get("SURVEYS_DIR", "")),
             default_language=default_language,
             bot_username=env.get("BOT_USERNAME", "").strip().lstrip("@") or None,
             pulse_rate=_positive(env, "PULSE_RATE", 28.0),
@@ -54,10 +58,19 @@ class Config:
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
         )
 
+    @property
+    def survey_folder(self) -> Traversable:
+        """Where the surveys are read from: SURVEYS_DIR, else the shipped catalogue."""
+        return shipped_surveys() if self.surveys_dir is None else self.surveys_dir
+
     def require_token(self) -> str:
         if not self.token:
             raise ConfigError("BOT_TOKEN is not set: get one from @BotFather")
         return self.token
+
+
+def _optional_path(raw: str) -> Path | None:
+    return Path(raw.strip()) if raw.strip() else None
 
 
 def _admin_ids(raw: str) -> frozenset[int]:

@@ -1,8 +1,10 @@
 """The bot's own words in the respondent's language, and numbers formatted for their locale.
 
 The locale of the update being handled lives in a ContextVar, so concurrent updates in different
-languages never see each other's. Catalogs are read from `locales/<lang>/LC_MESSAGES/messages.po`
-and compiled in memory once, so nobody has to run a compile step by hand.
+languages never see each other's. Catalogs are read from `<lang>/LC_MESSAGES/messages.po` in
+`LOCALES_DIR`, else in `bot/locales/`, which ships inside the package (read with
+importlib.resources, so an installed cxbot finds them wherever pip put it), and compiled in memory
+once, so nobody has to run a compile step by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from decimal import Decimal
 from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import Locale, numbers
@@ -28,9 +32,10 @@ DOMAIN = "messages"
 _language: ContextVar[str] = ContextVar("language", default="en")
 
 
-def locales_dir() -> Path:
-    """`LOCALES_DIR`, else `locales/` beside the package (a source checkout or the image)."""
-    return Path(os.environ.get("LOCALES_DIR") or Path(__file__).resolve().parent.parent / "locales")
+def locales_dir() -> Traversable:
+    """`LOCALES_DIR` (every language's catalog in it), else the catalogs inside the package."""
+    folder = os.environ.get("LOCALES_DIR", "").strip()
+    return Path(folder) if folder else resources.files("bot") / "locales"
 
 
 def resolve_language(code: str | None, default: str) -> str:
@@ -40,7 +45,7 @@ def resolve_language(code: str | None, default: str) -> str:
 
 
 @cache
-def translations(language: str, folder: Path | None = None) -> Translations:
+def translations(language: str, folder: Traversable | None = None) -> Translations:
     path = (folder or locales_dir()) / language / "LC_MESSAGES" / f"{DOMAIN}.po"
     with path.open("rb") as po:
         catalog = read_po(po, locale=language, domain=DOMAIN)

@@ -9,7 +9,7 @@ import pytest
 from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
 
-SURVEYS = Path(__file__).resolve().parents[1] / "surveys"
+SURVEYS = Path(__file__).resolve().parents[1] / "bot" / "surveys"
 
 
 @pytest.fixture(scope="session")

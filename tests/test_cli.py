@@ -20,13 +20,15 @@ from tests.telegram.harness import REPO, TOKEN
 from tests.telegram.standin import BotApiStandIn
 
 
-def cxbot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def cxbot(
+    *args: str, stdin: str = "", cwd: Path = REPO, **env: str
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,
         capture_output=True,
         text=True,
-        cwd=REPO,
+        cwd=cwd,
         env={**os.environ, "BOT_TOKEN": "", "BOT_USERNAME": "", **env},
         timeout=60,
     )
@@ -35,7 +37,7 @@ def cxbot(*args: str, stdin: str = "", **env: str) -> subprocess.CompletedProces
 @pytest.fixture
 def broken_surveys(tmp_path: Path) -> Path:
     folder = tmp_path / "surveys"
-    shutil.copytree(REPO / "surveys", folder)
+    shutil.copytree(REPO / "bot" / "surveys", folder)
     path = folder / "nps.toml"
     path.write_text(
         path.read_text(encoding="utf-8").replace('scale = "comment"', 'scale = "remark"'),
@@ -50,6 +52,36 @@ def test_validate_accepts_the_shipped_surveys() -> None:
     assert "ok  cx-maturity (32 questions)" in result.stdout
     assert "ok  nps (4 questions)" in result.stdout
     assert "ok  enps (4 questions)" in result.stdout
+
+
+def test_the_shipped_surveys_and_catalogs_are_found_from_any_folder(tmp_path: Path) -> None:
+    env = {"SURVEYS_DIR": "", "LOCALES_DIR": ""}
+    result = cxbot("validate", cwd=tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert "ok  nps (4 questions)" in result.stdout
+    result = cxbot("preview", "nps", "--lang", "fr", stdin="11\n6\n\n", cwd=tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert "Cette réponse ne correspond pas à la question." in result.stdout
+
+
+def test_surveys_dir_replaces_the_shipped_catalogue(tmp_path: Path) -> None:
+    (tmp_path / "pulse.toml").write_text(SMALL_SURVEY, encoding="utf-8")
+    result = cxbot("validate", SURVEYS_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ok  pulse (2 questions)\n"
+
+
+def test_locales_dir_overrides_the_shipped_catalogs(tmp_path: Path) -> None:
+    locales = tmp_path / "locales"
+    shutil.copytree(REPO / "bot" / "locales", locales)
+    french = locales / "fr" / "LC_MESSAGES" / "messages.po"
+    text = french.read_text(encoding="utf-8")
+    old = 'msgstr "Cette réponse ne correspond pas à la question."'
+    assert old in text
+    french.write_text(text.replace(old, 'msgstr "Réponse hors échelle."'), encoding="utf-8")
+    result = cxbot("preview", "nps", "--lang", "fr", stdin="11\n6\n\n", LOCALES_DIR=str(locales))
+    assert result.returncode == 0, result.stderr
+    assert "Réponse hors échelle." in result.stdout
 
 
 def test_validate_names_the_file_the_place_and_the_reason(broken_surveys: Path) -> None:

@@ -10,6 +10,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -132,6 +133,30 @@ async def _insert_response(
             return Response(**dict(row))
 
 
+class StorageError(Exception):
+    """The database cannot be created, written or opened; the message names the path."""
+
+
+def prepare(path: Path) -> None:
+    """The database file and its folder, created (owner-only) if missing, and the folder checked
+    writable: SQLite writes its -wal and -shm files beside the database, so a folder that cannot
+    be written stops the bot at its first answer otherwise. Cheap enough to do at every start,
+    before anything else, so that the bot refuses at once rather than half-started."""
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StorageError(
+            f"cannot write the database folder {folder.resolve()} ({reason}): check DATABASE,"
+            " and that the folder belongs to the user running cxbot"
+        ) from None
+
+
 class Storage:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
@@ -141,21 +166,25 @@ class Storage:
     async def open(cls, path: Path | str) -> Storage:
         """Open (creating, owner-only readable) and bring the schema up to date."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        connection = await aiosqlite.connect(path, isolation_level=None)
+        prepare(path)
+        try:
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
         connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        await connection.execute("PRAGMA synchronous = FULL")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on disk,
-        # not left in free pages for whoever reads the file
-        await connection.execute("PRAGMA secure_delete = ON")
         storage = cls(connection)
         try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = FULL")
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on
+            # disk, not left in free pages for whoever reads the file
+            await connection.execute("PRAGMA secure_delete = ON")
             await storage._migrate()
+        except sqlite3.Error as error:  # not a database, a file that cannot be written
+            await connection.close()
+            raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
         except BaseException:
             await connection.close()
             raise

@@ -11,7 +11,9 @@ import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import PurePath
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -22,7 +24,8 @@ from bot.survey.model import Survey, cross_check
 
 @dataclass(frozen=True)
 class Problem:
-    file: Path
+    file: Traversable
+    """A file on disk (a `Path`) or one shipped inside the package."""
     place: str
     reason: str
 
@@ -125,7 +128,7 @@ def _schema_problem(error: msgspec.ValidationError, within: str) -> tuple[str, s
     return place or "(top level)", message[: found.start()]
 
 
-def load_survey(path: Path) -> Survey:
+def load_survey(path: Traversable) -> Survey:
     """One survey file, or SurveyFileError with its problems."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -142,7 +145,7 @@ def load_survey(path: Path) -> Survey:
     return parse_survey(data, path)
 
 
-def parse_survey(data: dict[str, Any], path: Path) -> Survey:
+def parse_survey(data: dict[str, Any], path: Traversable) -> Survey:
     """The survey in a file's parsed TOML, or SurveyFileError with every break of its form or,
     in data of the right form, every broken reference (scales, conditions, scoring)."""
     try:
@@ -151,20 +154,31 @@ def parse_survey(data: dict[str, Any], path: Path) -> Survey:
         schema = _schema_problems(data, Survey)
         raise SurveyFileError([Problem(path, place, reason) for place, reason in schema]) from None
     problems = [Problem(path, place, reason) for place, reason in cross_check(survey)]
-    if survey.id != path.stem:
+    stem = PurePath(path.name).stem
+    if survey.id != stem:
         problems.insert(
-            0, Problem(path, "id", f"the id {survey.id!r} must match the file name {path.stem!r}")
+            0, Problem(path, "id", f"the id {survey.id!r} must match the file name {stem!r}")
         )
     if problems:
         raise SurveyFileError(problems)
     return survey
 
 
-def survey_files(folder: Path) -> list[Path]:
-    return sorted(folder.glob("*.toml"))
+def shipped_surveys() -> Traversable:
+    """The catalogue that ships inside the package, wherever it was installed (package data:
+    a wheel, pipx or the image need no checkout and no SURVEYS_DIR)."""
+    return resources.files("bot") / "surveys"
 
 
-def load_surveys(paths: Iterable[Path]) -> dict[str, Survey]:
+def survey_files(folder: Traversable) -> list[Traversable]:
+    """The folder's `*.toml` files by name; none if there is no such folder."""
+    if not folder.is_dir():
+        return []
+    found = [path for path in folder.iterdir() if path.name.endswith(".toml") and path.is_file()]
+    return sorted(found, key=lambda path: path.name)
+
+
+def load_surveys(paths: Iterable[Traversable]) -> dict[str, Survey]:
     """Every file, all problems together: a deploy fixes them in one pass, not one per run."""
     surveys: dict[str, Survey] = {}
     problems: list[Problem] = []
@@ -180,7 +194,7 @@ def load_surveys(paths: Iterable[Path]) -> dict[str, Survey]:
     return surveys
 
 
-def load_catalogue(folder: Path) -> dict[str, Survey]:
+def load_catalogue(folder: Traversable) -> dict[str, Survey]:
     paths = survey_files(folder)
     if not paths:
         raise SurveyFileError([Problem(folder, "(folder)", "no survey files (*.toml) here")])

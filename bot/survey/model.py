@@ -1,7 +1,7 @@
 """The questionnaire as data: what a survey file may say, checked strictly.
 
-The msgspec structs are both the schema of `surveys/*.toml` and the engine's domain model, so a
-file that loads is a survey the flow and the scoring can run without further checks. msgspec
+The msgspec structs are both the schema of `bot/surveys/*.toml` and the engine's domain model, so
+a file that loads is a survey the flow and the scoring can run without further checks. msgspec
 rather than pydantic: the same strict checks with less start-up time and memory.
 """
 

@@ -11,8 +11,15 @@ aiohttp never logs request URLs (which hold the token), and our error messages l
 
 from __future__ import annotations
 
+import json
+import os
+import socket
+import ssl
+from http import HTTPStatus
+from typing import Any
+
 import aiohttp
-from telegram.error import NetworkError, TimedOut
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 CONNECTIONS = 64
@@ -21,6 +28,27 @@ DEFAULT_TIMEOUT = 5.0
 """Seconds to connect, to wait for a free connection, or between bytes of an answer."""
 UPLOAD_TIMEOUT = 20.0
 """Seconds for a whole request that uploads a file (a chart, an export)."""
+
+
+class Refused(InvalidToken):
+    """A 401 or a 404 from the Bot API, with its status.
+
+    python-telegram-bot raises both as InvalidToken; an operator needs to know which: 401 is the
+    token (revoked, mistyped), 404 the address (`BOT_API_BASE_URL`, a proxy's path).
+    """
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Unreachable(NetworkError):
+    """No connection to the Bot API's host: its name does not resolve, it refuses, no route."""
+
+    def __init__(self, host: str, reason: str) -> None:
+        super().__init__(f"Bot API call failed: cannot connect to {host}: {reason}")
+        self.host = host
+        self.reason = reason
 
 
 class AiohttpRequest(BaseRequest):
@@ -68,13 +96,54 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as answer:
-                return answer.status, await answer.read()
+                status, payload = answer.status, await answer.read()
         except TimeoutError as error:
             raise TimedOut(f"Bot API call timed out ({type(error).__name__})") from None
+        except aiohttp.ClientConnectorError as error:  # host and port, never the URL
+            raise Unreachable(f"{error.host}:{error.port}", _reason(error.os_error)) from None
         except aiohttp.ClientConnectionError as error:  # host and port at most, never the URL
             raise NetworkError(f"Bot API call failed: {type(error).__name__}: {error}") from None
         except aiohttp.ClientError as error:  # some of these quote the URL, which holds the token
             raise NetworkError(f"Bot API call failed: {type(error).__name__}") from None
+        if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
+            raise Refused(status, _description(status, payload))
+        return status, payload
+
+    @staticmethod
+    def parse_json_payload(payload: bytes) -> dict[str, Any]:
+        """As python-telegram-bot's, without logging the body with a traceback: a proxy's error
+        page is one error, reported once by whoever made the call."""
+        try:
+            data = json.loads(payload.decode("utf-8", "replace"))
+        except ValueError:
+            raise TelegramError("Invalid server response (not JSON)") from None
+        if not isinstance(data, dict):
+            raise TelegramError("Invalid server response (not a JSON object)")
+        return data
+
+
+def _reason(error: OSError) -> str:
+    """'name not resolved: ...', 'Connection refused': why a connection failed, in words (a TLS
+    error's errno is the TLS library's code, not the system's: its own words instead)."""
+    if isinstance(error, socket.gaierror):
+        return f"name not resolved: {error.strerror}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"certificate not trusted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        return f"TLS failed: {error.reason or error}"
+    if error.errno:
+        return os.strerror(error.errno)
+    return str(error) or type(error).__name__
+
+
+def _description(status: int, payload: bytes) -> str:
+    """The Bot API's description of an error (as python-telegram-bot words it), else the
+    status's name: a proxy's HTML page is not repeated."""
+    try:
+        description = json.loads(payload.decode("utf-8", "replace")).get("description")
+    except (ValueError, AttributeError):
+        description = None
+    return str(description) if description else f"{HTTPStatus(status).phrase} ({status})"
 
 
 def _seconds(value: object) -> float | None:

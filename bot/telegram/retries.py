@@ -5,6 +5,10 @@ limits nothing and only retries: a 429 is waited out when it asks for a short wa
 errors get a few quick retries. A long `retry_after` is not waited for inside a handler (updates
 are handled one at a time): it is raised, the answer is already stored, and the next tap shows
 the current screen again. The pulse runner keeps its own pacing and waits out long 429s.
+
+getMe is not retried: it is the start-up's check of the token and the address, and a start that
+cannot reach the Bot API says so at once, in one line, and exits for the process manager to
+start it again (rather than printing a retry a second for seconds first).
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class Retries(BaseRateLimiter[int]):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> JSONValue:
+        if endpoint == "getMe":
+            return await callback(*args, **kwargs)
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:

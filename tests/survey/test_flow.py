@@ -11,7 +11,7 @@ from bot.survey.flow import InvalidAnswer, Progress, check_answer, next_question
 from bot.survey.loader import load_catalogue
 from bot.survey.model import PlacedQuestion, Survey
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
+SURVEYS = Path(__file__).resolve().parents[2] / "bot" / "surveys"
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from bot.survey.loader import Problem, SurveyFileError, load_catalogue, load_sur
 from bot.survey.model import ChoiceScale, NumericScale, PlacedQuestion
 from bot.telegram.callback_data import Answer, StartSurvey, decode, encode
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
+SURVEYS = Path(__file__).resolve().parents[2] / "bot" / "surveys"
 CALLBACK_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
 """What callback data carries for a survey id or an answer value: lowercase ASCII and hyphens."""
 LARGEST_RESPONSE_ID = 999_999_999_999

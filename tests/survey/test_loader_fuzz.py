@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.survey.loader import SurveyFileError, load_survey, parse_survey
 
-SOURCE = (Path(__file__).resolve().parents[2] / "surveys" / "csat.toml").read_bytes()
+SOURCE = (Path(__file__).resolve().parents[2] / "bot" / "surveys" / "csat.toml").read_bytes()
 LINES = SOURCE.split(b"\n")
 
 
@@ -51,7 +51,7 @@ def test_a_broken_file_is_refused_with_file_place_and_reason(content: bytes) -> 
                 assert problem.file == path and problem.place and problem.reason
 
 
-SURVEYS = sorted((Path(__file__).resolve().parents[2] / "surveys").glob("*.toml"))
+SURVEYS = sorted((Path(__file__).resolve().parents[2] / "bot" / "surveys").glob("*.toml"))
 TOML_VALUES = st.recursive(
     st.one_of(st.booleans(), st.integers(-(2**63), 2**63 - 1), st.floats(), st.text(max_size=30)),
     lambda inner: st.one_of(

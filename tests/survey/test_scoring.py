@@ -16,7 +16,7 @@ from bot.survey.scoring import (
     score,
 )
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
+SURVEYS = Path(__file__).resolve().parents[2] / "bot" / "surveys"
 
 # Sections of cx-maturity: strategy 7, design 6, data 9, implementation 5, results 5.
 PATTERN = [

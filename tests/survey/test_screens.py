@@ -13,7 +13,7 @@ from bot.survey.model import Localized, NumericScale, Survey
 from bot.survey.scoring import NpsCategory, NpsResult, YesShareResult, score
 from bot.survey.screens import question_screen, summary_screen
 
-SURVEYS = Path(__file__).resolve().parents[2] / "surveys"
+SURVEYS = Path(__file__).resolve().parents[2] / "bot" / "surveys"
 NBSP = "\u00a0"
 
 

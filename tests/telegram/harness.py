@@ -1,8 +1,9 @@
 """The bot as a separate process talking HTTP to the stand-in, and a person using it.
 
-`BotProcess` runs `python -m bot run` exactly as deployed (environment, database file, survey
-folder); `Person` does what someone in Telegram does (send a text, tap a button) and waits until
-the bot has answered, then reads the chat as they would see it.
+`BotProcess` runs `python -m bot run` exactly as deployed (environment, database file, the
+shipped survey catalogue, from a folder of its own rather than the checkout); `Person` does what
+someone in Telegram does (send a text, tap a button) and waits until the bot has answered, then
+reads the chat as they would see it.
 """
 
 from __future__ import annotations
@@ -37,11 +38,10 @@ class BotProcess:
         self.database = workdir / "cxbot.sqlite3"
         self.log = workdir / "bot.log"
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in ("SURVEYS_DIR", "LOCALES_DIR")},
             "BOT_TOKEN": TOKEN,
             "BOT_API_BASE_URL": api.base_url,
             "DATABASE": str(self.database),
-            "SURVEYS_DIR": str(REPO / "surveys"),
             "DEFAULT_LANGUAGE": "en",
             "ADMIN_IDS": str(ADMIN),
             "PULSE_TICK_SECONDS": "0.2",
@@ -57,7 +57,7 @@ class BotProcess:
                 "-m",
                 "bot",
                 "run",
-                cwd=REPO,
+                cwd=self.workdir,
                 env=self.env,
                 stdout=log,
                 stderr=log,

@@ -1,4 +1,4 @@
-"""Every survey in surveys/ taken to the end in every language, over HTTP, to its summary."""
+"""Every survey in bot/surveys/ taken to the end in every language, over HTTP, to its summary."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from bot.survey.model import LANGUAGES, Survey, TextScale
 from tests.telegram.harness import ADMIN, REPO, BotProcess, Person, invite
 from tests.telegram.standin import BotApiStandIn
 
-CATALOGUE = load_catalogue(REPO / "surveys")
+CATALOGUE = load_catalogue(REPO / "bot" / "surveys")
 SHIPPED = {
     "cx-maturity", "cx-checklist", "cx-diagnostic", "five-promises", "cxci", "cei",
     "nps", "csat", "ces", "enps",

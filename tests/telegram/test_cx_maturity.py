@@ -11,7 +11,7 @@ from bot.survey.loader import load_survey
 from tests.telegram.harness import REPO, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
-SURVEY = load_survey(REPO / "surveys" / "cx-maturity.toml")
+SURVEY = load_survey(REPO / "bot" / "surveys" / "cx-maturity.toml")
 
 # The answers given, section by section (sizes 7, 6, 9, 5, 5): Y yes, N no, U don't know.
 TAPS = "YYYYYNU" + "YNNUNY" + "YYYNNNUUY" + "YYYYN" + "NNNNU"

@@ -92,7 +92,7 @@ async def test_what_employees_are_told_names_the_surveys_own_threshold(
 ) -> None:
     surveys = tmp_path / "surveys"
     surveys.mkdir()
-    shipped = (REPO / "surveys" / "enps.toml").read_text(encoding="utf-8")
+    shipped = (REPO / "bot" / "surveys" / "enps.toml").read_text(encoding="utf-8")
     (surveys / "enps.toml").write_text(
         shipped.replace("anonymous = true\n", "anonymous = true\nanonymity_threshold = 7\n"),
         encoding="utf-8",

@@ -5,15 +5,16 @@ holds the token)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 from aiohttp import web
 from telegram import Bot
-from telegram.error import NetworkError, TimedOut
+from telegram.error import InvalidToken, NetworkError, TimedOut
 
-from bot.telegram.http import AiohttpRequest
+from bot.telegram.http import AiohttpRequest, Refused, Unreachable
 
 TOKEN = "123456789:AAE-secret-part"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -151,3 +152,50 @@ async def test_an_answer_slower_than_the_read_timeout_is_timed_out(
     bot = await bot_at(handler)
     with pytest.raises(TimedOut):
         await bot.send_message(7, "x", read_timeout=0.2)
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "message"),
+    [
+        (401, {"ok": False, "error_code": 401, "description": "Unauthorized"}, "Unauthorized"),
+        (404, {"ok": False, "error_code": 404, "description": "Not Found"}, "Not Found"),
+        (404, "<html>404 Not Found</html>", "Not Found (404)"),
+    ],
+)
+async def test_401_and_404_keep_their_status_and_stay_invalid_token(
+    bot_at: Callable[[Handler], Awaitable[Bot]], status: int, body: object, message: str
+) -> None:
+    """python-telegram-bot raises both as InvalidToken; the status tells the token (401) from
+    the address (404), and a proxy's page is not repeated in the message."""
+
+    async def handler(request: web.Request) -> web.Response:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        if isinstance(body, str):
+            return web.Response(status=status, text=body, content_type="text/html")
+        return web.json_response(body, status=status)
+
+    bot = await bot_at(handler)
+    with pytest.raises(InvalidToken) as raised:
+        await bot.send_message(7, "x")
+    assert isinstance(raised.value, Refused)
+    assert (raised.value.status, raised.value.message) == (status, message)
+
+
+async def test_a_closed_port_is_unreachable_with_the_host_and_the_reason() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot = Bot(
+        TOKEN,
+        base_url=f"http://127.0.0.1:{port}/bot",
+        request=AiohttpRequest(connections=1),
+        get_updates_request=AiohttpRequest(connections=1),
+    )
+    try:
+        with pytest.raises(Unreachable) as raised:
+            await bot.initialize()
+    finally:
+        await bot.shutdown()
+    assert (raised.value.host, raised.value.reason) == (f"127.0.0.1:{port}", "Connection refused")
+    assert "secret" not in str(raised.value) and "/bot" not in str(raised.value)

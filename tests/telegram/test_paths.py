@@ -6,7 +6,7 @@ from bot.survey.loader import load_survey
 from tests.telegram.harness import REPO, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
-MATURITY = load_survey(REPO / "surveys" / "cx-maturity.toml")
+MATURITY = load_survey(REPO / "bot" / "surveys" / "cx-maturity.toml")
 TITLE = MATURITY.title("en")
 Q = [q.id for q in MATURITY.questions]
 

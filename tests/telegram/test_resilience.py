@@ -12,7 +12,7 @@ from bot.survey.loader import load_survey
 from tests.telegram.harness import REPO, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
-SURVEY = load_survey(REPO / "surveys" / "cx-maturity.toml")
+SURVEY = load_survey(REPO / "bot" / "surveys" / "cx-maturity.toml")
 TITLE = SURVEY.title("en")
 
 

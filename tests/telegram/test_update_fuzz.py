@@ -32,7 +32,7 @@ from tests.telegram.harness import REPO, SAYING, BotProcess, Person
 from tests.telegram.standin import BOT_USER, BotApiStandIn
 
 JSON = dict[str, Any]
-SURVEYS = load_catalogue(REPO / "surveys")
+SURVEYS = load_catalogue(REPO / "bot" / "surveys")
 MATURITY = SURVEYS["cx-maturity"].title("en")
 ME = str(BOT_USER["username"])
 PRIVATE_ONLY = "I work in private chat: open a chat with me to answer a questionnaire."
