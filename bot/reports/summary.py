@@ -168,18 +168,35 @@ async def _waves(
         return []
     counts = await queries.by_wave(survey.id, survey.score_question, [w.wave_id for w in waves])
     per_wave = split(counts, "bucket")
+
+    def shown(wave: WaveCount) -> Figures | None:
+        group = figures(survey, per_wave.get(str(wave.wave_id), {}))
+        return group if group.n >= threshold and group.headline is not None else None
+
+    return _wave_lines(waves, shown, round_open=False)
+
+
+def _wave_lines(
+    waves: Sequence[WaveCount],
+    shown: Callable[[WaveCount], Figures | None],
+    *,
+    round_open: bool,
+) -> list[WaveFigures]:
+    """A line per wave: its figures where shown, the change since the team's previous shown
+    wave, and its response rate (rounded while the wave is open, for anonymous surveys)."""
     result: list[WaveFigures] = []
     last: dict[str, float] = {}
     for wave in waves:
-        group = figures(survey, per_wave.get(str(wave.wave_id), {}))
-        shown = group if group.n >= threshold and group.headline is not None else None
+        group = shown(wave)
         change = None
-        if shown is not None and shown.headline is not None:
+        if group is not None and group.headline is not None:
             if wave.team in last:
-                change = shown.headline - last[wave.team]
-            last[wave.team] = shown.headline
+                change = group.headline - last[wave.team]
+            last[wave.team] = group.headline
         rate = wave.finished / wave.delivered if wave.delivered else None
-        result.append(WaveFigures(wave=wave, figures=shown, change=change, response_rate=rate))
+        if round_open and rate is not None and wave.closed_at is None:
+            rate = round(rate / RATE_STEP) * RATE_STEP
+        result.append(WaveFigures(wave=wave, figures=group, change=change, response_rate=rate))
     return result
 
 
@@ -317,22 +334,16 @@ def _anonymous_waves(
     one with its response rate only, so that nobody follows answers arriving one by one."""
     disclosure, survey = released.disclosure, released.survey
     batches = {b.key: b for b in disclosure.batches}
-    result: list[WaveFigures] = []
-    last: dict[str, float] = {}
-    for wave in released.waves:
-        if not in_period(wave.opened_at[:7]) or segment not in (None, wave.team):
-            continue
+
+    def shown(wave: WaveCount) -> Figures | None:
         key = f"wave {wave.wave_id}"
-        shown = None
-        if Node("batch", key) in disclosure.shown:
-            shown = figures(survey, batches[key].hist)
-        change = None
-        if shown is not None and shown.headline is not None:
-            if wave.team in last:
-                change = shown.headline - last[wave.team]
-            last[wave.team] = shown.headline
-        rate = wave.finished / wave.delivered if wave.delivered else None
-        if rate is not None and wave.closed_at is None:
-            rate = round(rate / RATE_STEP) * RATE_STEP
-        result.append(WaveFigures(wave=wave, figures=shown, change=change, response_rate=rate))
-    return result
+        if Node("batch", key) not in disclosure.shown:
+            return None
+        return figures(survey, batches[key].hist)
+
+    waves = [
+        wave
+        for wave in released.waves
+        if in_period(wave.opened_at[:7]) and segment in (None, wave.team)
+    ]
+    return _wave_lines(waves, shown, round_open=True)
