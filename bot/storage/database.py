@@ -6,12 +6,14 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -157,10 +159,34 @@ def prepare(path: Path) -> None:
         ) from None
 
 
+def read_only_uri(path: Path) -> str:
+    """The file's URI opened read-only: SQLite refuses every write through it."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
+async def open_reader(path: Path) -> aiosqlite.Connection:
+    """A connection that can only read, for admin reports: a long aggregate or export runs on
+    it (its own thread, its own snapshot of the WAL) while taps keep writing on the main
+    connection, instead of queueing behind the report on one shared connection."""
+    connection = await aiosqlite.connect(read_only_uri(path), uri=True, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    try:
+        await connection.execute("PRAGMA query_only = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
 class Storage:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._db = connection
         self._writer = Writer(connection)
+        self._reader = reader
+        self._report_turn = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -182,6 +208,7 @@ class Storage:
             # disk, not left in free pages for whoever reads the file
             await connection.execute("PRAGMA secure_delete = ON")
             await storage._migrate()
+            storage._reader = await open_reader(path)
         except sqlite3.Error as error:  # not a database, a file that cannot be written
             await connection.close()
             raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
@@ -191,6 +218,8 @@ class Storage:
         return storage
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._db.close()
 
     async def checkpoint(self) -> None:
@@ -215,11 +244,37 @@ class Storage:
 
     @property
     def reports(self) -> ReportQueries:
-        """The read-only aggregates behind admin summaries and exports (imported when first
-        asked for, like the other report modules: the bot starts without them)."""
+        """The read-only aggregates behind admin summaries and exports, on the read-only
+        connection (imported when first asked for, like the other report modules: the bot
+        starts without them). In the bot, take them through `report()`."""
         from bot.storage.reports import ReportQueries
 
-        return ReportQueries(self._db)
+        return ReportQueries(self._reader or self._db)
+
+    @property
+    def report_running(self) -> bool:
+        """A report holds its turn now: the next one would wait for it."""
+        return self._report_turn.locked()
+
+    @asynccontextmanager
+    async def report(self) -> AsyncIterator[ReportQueries]:
+        """One report at a time, on the read-only connection, in one read transaction.
+
+        A report reads for seconds on a large database; two at once would share the reading
+        thread and take twice as long each, and a burst of them would hold it for minutes. One
+        snapshot for the whole report: its figures agree with each other even while answers
+        arrive."""
+        async with self._report_turn:
+            reports = self.reports
+            reader = self._reader
+            if reader is None:
+                yield reports
+                return
+            await reader.execute("BEGIN")
+            try:
+                yield reports
+            finally:
+                await reader.execute("COMMIT")
 
     async def __aenter__(self) -> Storage:
         return self
