@@ -163,7 +163,7 @@ class AdminCommands:
             await context.bot.send_photo(chat_id, picture, filename=f"{survey.id}.png")
 
     async def export_command(self, context: Context, chat_id: int, args: list[str]) -> None:
-        from bot.reports.export import export_csv
+        from bot.reports.export import export_csv, fit_upload
         from bot.reports.summary import build_summary
         from bot.reports.text import summary_text
 
@@ -179,9 +179,9 @@ class AdminCommands:
             assert summary is not None
             await context.bot.send_message(chat_id, summary_text(summary))
             return
-        await context.bot.send_document(
-            chat_id, document, filename=f"{survey.id}-{period.name}.csv"
-        )
+        name = f"{survey.id}-{period.name}.csv"
+        for filename, part in await asyncio.to_thread(fit_upload, document, name):
+            await context.bot.send_document(chat_id, part, filename=filename)
 
     async def link_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         from bot.reports.qr import qr_png
