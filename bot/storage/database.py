@@ -135,6 +135,32 @@ async def _insert_response(
             return Response(**dict(row))
 
 
+async def _forget(db: aiosqlite.Connection, user_ids: Sequence[int]) -> None:
+    """Delete every row about these people, inside the caller's transaction."""
+    for user_id in user_ids:
+        theirs = "SELECT id FROM responses WHERE NOT anonymous AND (user_id = ? OR respondent = ?)"
+        params = (user_id, f"u:{user_id}")
+        await db.execute(f"DELETE FROM answers WHERE response_id IN ({theirs})", params)
+        await db.execute(
+            f"UPDATE responses SET replaced_by = NULL WHERE replaced_by IN ({theirs})", params
+        )
+        await db.execute(
+            "DELETE FROM responses WHERE NOT anonymous AND (user_id = ? OR respondent = ?)",
+            params,
+        )
+        for table in ("members", "deliveries", "participations"):
+            await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a retention pass deleted."""
+
+    users: int
+    unfinished: int
+
+
 class StorageError(Exception):
     """The database cannot be created, written or opened; the message names the path."""
 
@@ -312,18 +338,29 @@ class Storage:
         """Record the user on first contact and return what we know of them.
 
         Read first: on almost every update nothing has changed, and a read takes no write lock.
-        No "last seen" time is kept: it could be matched against an anonymous answer's time.
+        What is kept of when they were last seen is the month (`seen_in`), so that RETENTION_DAYS
+        can forget people gone quiet: never a time or a day, which could be matched against
+        the day kept on an anonymous answer.
         """
-        known = await self.user(user_id)
-        if known is not None and known.telegram_language == telegram_language:
-            return known
+        month = utcnow()[:7]
+        rows = await self._db.execute_fetchall(
+            "SELECT id, language, telegram_language, seen_in FROM users WHERE id = ?", (user_id,)
+        )
+        known = next(iter(rows), None)
+        if (
+            known is not None
+            and known["telegram_language"] == telegram_language
+            and known["seen_in"] == month
+        ):
+            return User(known["id"], known["language"], known["telegram_language"])
         row = await self._writer.returning(
             """
-            INSERT INTO users (id, telegram_language, created_at) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language
+            INSERT INTO users (id, telegram_language, created_at, seen_in) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language,
+                                           seen_in = excluded.seen_in
             RETURNING id, language, telegram_language
             """,
-            (user_id, telegram_language, to_the_hour(utcnow())),
+            (user_id, telegram_language, to_the_hour(utcnow()), month),
         )
         assert row is not None
         return User(row["id"], row["language"], row["telegram_language"])
@@ -333,6 +370,38 @@ class Storage:
             "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
         )
         return next((User(r["id"], r["language"], r["telegram_language"]) for r in rows), None)
+
+    async def forget(self, user_id: int) -> None:
+        """/forget: everything the bot knows about the person, in one transaction: their user
+        row, team memberships, deliveries and participations, and their responses that are not
+        anonymous with the answers. Anonymous responses hold nothing of the person (no id, no
+        language, no message), so they stay, and so do the figures released from them."""
+        async with self._writer.transaction() as db:
+            await _forget(db, [user_id])
+        await self.checkpoint()  # the log would still hold the deleted pages
+
+    async def purge(self, before: str) -> Purged:
+        """RETENTION_DAYS: unfinished responses untouched since before `before`, and people not
+        seen since then, forgotten as with /forget. Someone is not seen since `before` when the
+        month they were last seen in ended before `before`'s month began: at worst a month
+        late, never early."""
+        async with self._writer.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM users WHERE seen_in IS NOT NULL AND seen_in < ?", (before[:7],)
+            ) as cursor:
+                users = [int(row[0]) async for row in cursor]
+            await _forget(db, users)
+            # a wave still open keeps its responses: they end with it
+            stale = (
+                "SELECT id FROM responses WHERE finished_at IS NULL AND updated_at < ?"
+                " AND (wave_id IS NULL OR wave_id IN"
+                " (SELECT id FROM waves WHERE closed_at IS NOT NULL))"
+            )
+            await db.execute(f"DELETE FROM answers WHERE response_id IN ({stale})", (before,))
+            cursor = await db.execute(f"DELETE FROM responses WHERE id IN ({stale})", (before,))
+            unfinished = cursor.rowcount
+        await self.checkpoint()
+        return Purged(users=len(users), unfinished=unfinished)
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._writer.execute(
