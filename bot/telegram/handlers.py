@@ -10,6 +10,7 @@ anonymous response; after a restart a tap in its message (carrying its nonce) le
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -36,6 +37,7 @@ from bot.i18n import _, format_number, language_name, ngettext, resolve_language
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, ResponseClosed, Storage
 from bot.storage.pulses import Delivery, Wave
+from bot.storage.times import stamp
 from bot.survey.flow import (
     InvalidAnswer,
     check_answer,
@@ -65,6 +67,9 @@ from bot.telegram.pulses import PulseRunner
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+RETENTION_EVERY = 24 * 3600.0
+"""Seconds between two retention passes."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ class SurveyBot:
         self._storage: Storage | None = None
         self._bot: Bot | None = None
         self._menus: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self._typing: dict[int, Typing] = {}
         self.pulses = PulseRunner(
             lambda: self.storage,
@@ -156,6 +162,25 @@ class SurveyBot:
         self.pulses.start()
         # the menus need five calls to the Bot API: made while the first updates come in
         self._menus = asyncio.create_task(self._register_menus(application.bot))
+        if self.config.retention_days is not None:
+            self._retention = asyncio.create_task(self._retain(self.config.retention_days))
+
+    async def _retain(self, days: int) -> None:
+        """RETENTION_DAYS: at start, then once a day, forget people not seen for that long and
+        delete answers left unfinished as long."""
+        while True:
+            before = stamp(datetime.now(UTC) - timedelta(days=days))
+            try:
+                purged = await self.storage.purge(before)
+            except Exception:
+                log.exception("retention pass failed; trying again in a day")
+            else:
+                log.info(
+                    "retention: %d people and %d unfinished responses deleted",
+                    purged.users,
+                    purged.unfinished,
+                )
+            await asyncio.sleep(RETENTION_EVERY)
 
     async def _register_menus(self, bot: Bot) -> None:
         try:
@@ -171,6 +196,10 @@ class SurveyBot:
     async def post_shutdown(self, application: Application) -> None:  # type: ignore[type-arg]
         if self._menus is not None:
             self._menus.cancel()
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
         await self.pulses.stop()
         if self._storage is not None:
             await self._storage.close()

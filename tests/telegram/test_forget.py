@@ -3,6 +3,8 @@ anonymous answers, which never named them, and the figures released from them st
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
@@ -119,3 +121,34 @@ async def test_forget_is_in_the_help_and_the_command_menu(
     await api.wait_for(lambda: sum(c.method == "setMyCommands" for c in api.calls) == 5)
     menus = [c.params for c in api.calls if c.method == "setMyCommands"]
     assert all("forget" in str(menu["commands"]) for menu in menus)
+
+
+async def test_retention_at_start_forgets_people_gone_quiet(
+    api: BotApiStandIn, tmp_path: Path
+) -> None:
+    bot = BotProcess(api, tmp_path, RETENTION_DAYS="30")
+    await bot.start()
+    try:
+        quiet, recent = Person(api, FORGETFUL, "en"), Person(api, COLLEAGUES[0], "en")
+        for person in (quiet, recent):
+            await person.send("/start nps")
+            await person.tap("8")
+        await bot.stop()
+        # as if the first had last written two months ago, and left their answer unfinished
+        bot.query("UPDATE users SET seen_in = '2020-01' WHERE id = ?", FORGETFUL)
+        bot.query(
+            "UPDATE responses SET updated_at = '2020-01-05 10:00:00.000' WHERE user_id = ?",
+            COLLEAGUES[0],
+        )
+        await bot.start()
+        await api.wait_for(lambda: not rows_naming(bot, FORGETFUL))
+        await api.wait_for(
+            lambda: (
+                bot.query("SELECT count(*) FROM responses WHERE user_id = ?", COLLEAGUES[0])
+                == [(0,)]
+            )
+        )
+        assert bot.query("SELECT count(*) FROM users WHERE id = ?", COLLEAGUES[0]) == [(1,)]
+    finally:
+        await bot.stop()
+    assert "Traceback" not in bot.log_text()
