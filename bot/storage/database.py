@@ -300,7 +300,9 @@ class Storage:
             try:
                 yield reports
             finally:
-                await reader.execute("COMMIT")
+                # nothing was written: ending it either way is the same, and a rollback also
+                # ends a read left half-done (an export given up, a cancelled report)
+                await reader.execute("ROLLBACK")
 
     async def __aenter__(self) -> Storage:
         return self
