@@ -174,7 +174,7 @@ class AdminCommands:
         period = self._period(args[1] if len(args) > 1 else None, usage, survey)
         async with self._report(context, chat_id) as reports:
             document = await export_csv(reports, survey, period)
-            summary = None if document else await build_summary(reports, survey, period)
+            summary = None if document is not None else await build_summary(reports, survey, period)
         if document is None:  # anonymous, and too few responses: the summary says why
             assert summary is not None
             await context.bot.send_message(chat_id, summary_text(summary))
