@@ -4,6 +4,11 @@ Times, as medians of several runs in one process: /summary for nps (all, 90d, on
 text only; the chart, apart; /export of nps to CSV; and, as the yardstick, one plain SQL
 aggregate over the same rows. Prints the ratio of each summary to that aggregate.
 
+Then what a person answering meanwhile waits: a tap-like write (read the response, store an
+answer, commit) timed while `/summary nps all` and `/export nps` run, with the reports on the
+bot's one connection (as before) and on their own read-only connection (as now), against the
+same tap with no report running. Prints the medians and the ratios.
+
     ./dev bench reports [--answers 1000000] [--runs 7] [--keep FILE]
 """
 
@@ -29,7 +34,9 @@ from bot.reports.periods import parse_period
 from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
+from bot.storage.reports import ReportQueries
 from bot.survey.loader import load_catalogue
+from bot.survey.model import Survey
 
 SEGMENTS = [f"desk-{n}" for n in range(1, 21)]
 # share of responses, and how many answers each carries on average
@@ -175,6 +182,66 @@ async def measure(path: Path, runs: int) -> None:
         seconds = await median(export, max(1, runs // 2))
         print(f"{'/export nps, all (' + format(size // 1024, ',') + ' KiB)':<34}{seconds:>10.3f}")
         await db.close()
+        await taps_during_reports(storage, nps, runs)
+
+
+async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
+    """A tap's wait while a report runs, reports on the shared connection or on their own."""
+    await storage.touch_user(1, "en")
+    response = await storage.start_response(
+        survey_id="csat", respondent="u:1", user_id=1, segment=None, language="en"
+    )
+    values = iter(range(10**9))
+
+    async def tap() -> float:
+        start = time.perf_counter()
+        found = await storage.response(response.id)
+        assert found is not None
+        await storage.record_answer(
+            found, "satisfaction", str(1 + next(values) % 5), cursor=None, finished=False
+        )
+        return time.perf_counter() - start
+
+    async def summary(reports: ReportQueries) -> None:
+        result = await build_summary(reports, nps, parse_period("all"))
+        with use_language("en"):
+            summary_text(result)
+
+    async def export(reports: ReportQueries) -> None:
+        period = parse_period("all")
+        await write_csv(nps, reports.export("nps", start=period.start, end=period.end))
+
+    shared = ReportQueries(storage._db)  # the bot's one connection, as before
+
+    async def on_shared(report: Callable[[ReportQueries], Awaitable[None]]) -> None:
+        await report(shared)
+
+    async def on_own(report: Callable[[ReportQueries], Awaitable[None]]) -> None:
+        async with storage.report() as reports:
+            await report(reports)
+
+    idle = [await tap() for _ in range(50)]
+    print()
+    print(f"{'a tap while a report runs':<34}{'median ms':>10}{'ratio':>8}{'taps':>6}")
+    print(f"{'no report':<34}{statistics.median(idle) * 1000:>10.1f}{'':>8}{len(idle):>6}")
+    for name, report in (("/summary nps all", summary), ("/export nps", export)):
+        medians = {}
+        for label, way in (("shared connection", on_shared), ("own connection", on_own)):
+            waits: list[float] = []
+            for _ in range(max(1, runs // 2)):
+                running = asyncio.create_task(way(report))
+                await asyncio.sleep(0.02)  # the report under way
+                while not running.done():
+                    waits.append(await tap())
+                    await asyncio.sleep(0.05)
+                await running
+            medians[label] = statistics.median(waits)
+            print(
+                f"{name + ', ' + label:<34}{medians[label] * 1000:>10.1f}"
+                f"{medians[label] / statistics.median(idle):>8.1f}{len(waits):>6}"
+            )
+        ratio = medians["shared connection"] / medians["own connection"]
+        print(f"{name + ': shared / own':<34}{'':>10}{ratio:>8.1f}")
 
 
 def main() -> None:

@@ -35,6 +35,9 @@ class Config:
     """Seconds between the pulse runner's looks at schedules, reminders and deliveries."""
     pulse_reminder_hours: float = 72.0
     pulse_open_hours: float = 168.0
+    retention_days: int | None = None
+    """People not seen for this many days, and answers left unfinished as long, are deleted;
+    None: kept until /forget."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -56,6 +59,7 @@ class Config:
             pulse_tick=_positive(env, "PULSE_TICK_SECONDS", 30.0),
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
+            retention_days=_days(env, "RETENTION_DAYS"),
         )
 
     @property
@@ -95,3 +99,12 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigError(f"{name}={raw!r}: must be above 0")
     return value
+
+
+def _days(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name}={raw!r}: a whole number of days, 1 or more, is expected")
+    return int(raw)

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import AsyncIterator
 from datetime import datetime
+from pathlib import PurePath
 
 from bot.reports.disclosure import Scope
 from bot.reports.figures import figures
@@ -20,6 +22,9 @@ from bot.storage.reports import ExportRow, ReportQueries
 from bot.survey.model import Survey
 from bot.survey.rounding import half_up
 from bot.survey.scoring import IndexResult, NpsResult, RatingResult, YesShareResult, score
+
+UPLOAD_LIMIT = 50 * 1024 * 1024
+"""Telegram's limit on a file a bot sends (50 MB): a bigger upload is refused with a 413."""
 
 FIXED = ["response", "segment", "language", "started_at", "finished_at", "score"]
 
@@ -128,3 +133,58 @@ async def export_csv(
         return anonymous_csv(await load_released(queries, survey, now), period)
     rows = queries.export(survey.id, start=period.start, end=period.end)
     return await write_csv(survey, rows)
+
+
+def fit_upload(data: bytes, filename: str, limit: int = UPLOAD_LIMIT) -> list[tuple[str, bytes]]:
+    """The CSV as files Telegram accepts: as it is when it fits the upload limit, else zipped
+    (CSV shrinks about tenfold), else cut between rows into zipped parts that each fit and each
+    start with the header row. Sending a file over the limit fails every time, so it is never
+    sent (a 413 retried would only upload it again and again)."""
+    if len(data) <= limit:
+        return [(filename, data)]
+    stem = PurePath(filename).stem
+    whole = _zipped(filename, data)
+    if len(whole) <= limit:
+        return [(f"{stem}.zip", whole)]
+    text = data.decode("utf-8-sig")
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    header, rows = records[0], records[1:]
+    budget = max(1, int(len(data) * limit / len(whole) * 0.9))  # bytes of CSV per part
+    while True:
+        parts = _cut(header, rows, budget)
+        files = [(f"{stem}-{n}.csv", part) for n, part in enumerate(parts, start=1)]
+        zipped = [(f"{name[:-4]}.zip", _zipped(name, part)) for name, part in files]
+        if all(len(part) <= limit for _name, part in zipped):
+            return zipped
+        if budget == 1:
+            raise ValueError(f"a single row does not fit in {limit} bytes zipped")
+        budget = max(1, budget // 2)
+
+
+def _cut(header: list[str], rows: list[list[str]], budget: int) -> list[bytes]:
+    """The rows as CSV files of about `budget` bytes each (at least one row), each with the
+    header and the byte-order mark."""
+    parts: list[bytes] = []
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    count = 0
+    for row in rows:
+        writer.writerow(row)
+        count += 1
+        if buffer.tell() >= budget:
+            parts.append(_excel(buffer))
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(header)
+            count = 0
+    if count or not parts:
+        parts.append(_excel(buffer))
+    return parts
+
+
+def _zipped(name: str, data: bytes) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, data)
+    return buffer.getvalue()

@@ -6,12 +6,14 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import secrets
 import sqlite3
 import tempfile
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -133,6 +135,32 @@ async def _insert_response(
             return Response(**dict(row))
 
 
+async def _forget(db: aiosqlite.Connection, user_ids: Sequence[int]) -> None:
+    """Delete every row about these people, inside the caller's transaction."""
+    for user_id in user_ids:
+        theirs = "SELECT id FROM responses WHERE NOT anonymous AND (user_id = ? OR respondent = ?)"
+        params = (user_id, f"u:{user_id}")
+        await db.execute(f"DELETE FROM answers WHERE response_id IN ({theirs})", params)
+        await db.execute(
+            f"UPDATE responses SET replaced_by = NULL WHERE replaced_by IN ({theirs})", params
+        )
+        await db.execute(
+            "DELETE FROM responses WHERE NOT anonymous AND (user_id = ? OR respondent = ?)",
+            params,
+        )
+        for table in ("members", "deliveries", "participations"):
+            await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
+        await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+@dataclass(frozen=True)
+class Purged:
+    """What a retention pass deleted."""
+
+    users: int
+    unfinished: int
+
+
 class StorageError(Exception):
     """The database cannot be created, written or opened; the message names the path."""
 
@@ -157,10 +185,34 @@ def prepare(path: Path) -> None:
         ) from None
 
 
+def read_only_uri(path: Path) -> str:
+    """The file's URI opened read-only: SQLite refuses every write through it."""
+    return f"{path.resolve().as_uri()}?mode=ro"
+
+
+async def open_reader(path: Path) -> aiosqlite.Connection:
+    """A connection that can only read, for admin reports: a long aggregate or export runs on
+    it (its own thread, its own snapshot of the WAL) while taps keep writing on the main
+    connection, instead of queueing behind the report on one shared connection."""
+    connection = await aiosqlite.connect(read_only_uri(path), uri=True, isolation_level=None)
+    connection.row_factory = aiosqlite.Row
+    try:
+        await connection.execute("PRAGMA query_only = ON")
+        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    except BaseException:
+        await connection.close()
+        raise
+    return connection
+
+
 class Storage:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(
+        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
+    ) -> None:
         self._db = connection
         self._writer = Writer(connection)
+        self._reader = reader
+        self._report_turn = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Storage:
@@ -182,6 +234,7 @@ class Storage:
             # disk, not left in free pages for whoever reads the file
             await connection.execute("PRAGMA secure_delete = ON")
             await storage._migrate()
+            storage._reader = await open_reader(path)
         except sqlite3.Error as error:  # not a database, a file that cannot be written
             await connection.close()
             raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
@@ -191,6 +244,8 @@ class Storage:
         return storage
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self._db.close()
 
     async def checkpoint(self) -> None:
@@ -215,11 +270,39 @@ class Storage:
 
     @property
     def reports(self) -> ReportQueries:
-        """The read-only aggregates behind admin summaries and exports (imported when first
-        asked for, like the other report modules: the bot starts without them)."""
+        """The read-only aggregates behind admin summaries and exports, on the read-only
+        connection (imported when first asked for, like the other report modules: the bot
+        starts without them). In the bot, take them through `report()`."""
         from bot.storage.reports import ReportQueries
 
-        return ReportQueries(self._db)
+        return ReportQueries(self._reader or self._db)
+
+    @property
+    def report_running(self) -> bool:
+        """A report holds its turn now: the next one would wait for it."""
+        return self._report_turn.locked()
+
+    @asynccontextmanager
+    async def report(self) -> AsyncIterator[ReportQueries]:
+        """One report at a time, on the read-only connection, in one read transaction.
+
+        A report reads for seconds on a large database; two at once would share the reading
+        thread and take twice as long each, and a burst of them would hold it for minutes. One
+        snapshot for the whole report: its figures agree with each other even while answers
+        arrive."""
+        async with self._report_turn:
+            reports = self.reports
+            reader = self._reader
+            if reader is None:
+                yield reports
+                return
+            await reader.execute("BEGIN")
+            try:
+                yield reports
+            finally:
+                # nothing was written: ending it either way is the same, and a rollback also
+                # ends a read left half-done (an export given up, a cancelled report)
+                await reader.execute("ROLLBACK")
 
     async def __aenter__(self) -> Storage:
         return self
@@ -257,18 +340,29 @@ class Storage:
         """Record the user on first contact and return what we know of them.
 
         Read first: on almost every update nothing has changed, and a read takes no write lock.
-        No "last seen" time is kept: it could be matched against an anonymous answer's time.
+        What is kept of when they were last seen is the month (`seen_in`), so that RETENTION_DAYS
+        can forget people gone quiet: never a time or a day, which could be matched against
+        the day kept on an anonymous answer.
         """
-        known = await self.user(user_id)
-        if known is not None and known.telegram_language == telegram_language:
-            return known
+        month = utcnow()[:7]
+        rows = await self._db.execute_fetchall(
+            "SELECT id, language, telegram_language, seen_in FROM users WHERE id = ?", (user_id,)
+        )
+        known = next(iter(rows), None)
+        if (
+            known is not None
+            and known["telegram_language"] == telegram_language
+            and known["seen_in"] == month
+        ):
+            return User(known["id"], known["language"], known["telegram_language"])
         row = await self._writer.returning(
             """
-            INSERT INTO users (id, telegram_language, created_at) VALUES (?, ?, ?)
-            ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language
+            INSERT INTO users (id, telegram_language, created_at, seen_in) VALUES (?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET telegram_language = excluded.telegram_language,
+                                           seen_in = excluded.seen_in
             RETURNING id, language, telegram_language
             """,
-            (user_id, telegram_language, to_the_hour(utcnow())),
+            (user_id, telegram_language, to_the_hour(utcnow()), month),
         )
         assert row is not None
         return User(row["id"], row["language"], row["telegram_language"])
@@ -278,6 +372,38 @@ class Storage:
             "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
         )
         return next((User(r["id"], r["language"], r["telegram_language"]) for r in rows), None)
+
+    async def forget(self, user_id: int) -> None:
+        """/forget: everything the bot knows about the person, in one transaction: their user
+        row, team memberships, deliveries and participations, and their responses that are not
+        anonymous with the answers. Anonymous responses hold nothing of the person (no id, no
+        language, no message), so they stay, and so do the figures released from them."""
+        async with self._writer.transaction() as db:
+            await _forget(db, [user_id])
+        await self.checkpoint()  # the log would still hold the deleted pages
+
+    async def purge(self, before: str) -> Purged:
+        """RETENTION_DAYS: unfinished responses untouched since before `before`, and people not
+        seen since then, forgotten as with /forget. Someone is not seen since `before` when the
+        month they were last seen in ended before `before`'s month began: at worst a month
+        late, never early."""
+        async with self._writer.transaction() as db:
+            async with db.execute(
+                "SELECT id FROM users WHERE seen_in IS NOT NULL AND seen_in < ?", (before[:7],)
+            ) as cursor:
+                users = [int(row[0]) async for row in cursor]
+            await _forget(db, users)
+            # a wave still open keeps its responses: they end with it
+            stale = (
+                "SELECT id FROM responses WHERE finished_at IS NULL AND updated_at < ?"
+                " AND (wave_id IS NULL OR wave_id IN"
+                " (SELECT id FROM waves WHERE closed_at IS NOT NULL))"
+            )
+            await db.execute(f"DELETE FROM answers WHERE response_id IN ({stale})", (before,))
+            cursor = await db.execute(f"DELETE FROM responses WHERE id IN ({stale})", (before,))
+            unfinished = cursor.rowcount
+        await self.checkpoint()
+        return Purged(users=len(users), unfinished=unfinished)
 
     async def set_language(self, user_id: int, language: str) -> None:
         await self._writer.execute(

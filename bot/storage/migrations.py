@@ -177,4 +177,12 @@ MIGRATIONS: tuple[str, ...] = (
             (SELECT 1 FROM sqlite_sequence WHERE name = 'responses');
     UPDATE sqlite_sequence SET seq = max(seq, 4503599627370496) WHERE name = 'responses';
     """,
+    # 6: the month a person was last seen, so that people gone quiet can be forgotten after
+    # RETENTION_DAYS. A month, not a day or a time: a last-seen day could be matched against the
+    # day kept on anonymous answers. People already known count as seen now (never forgotten
+    # early).
+    """
+    ALTER TABLE users ADD COLUMN seen_in TEXT;  -- 'YYYY-MM', UTC
+    UPDATE users SET seen_in = strftime('%Y-%m', 'now');
+    """,
 )

@@ -8,7 +8,9 @@ starts without them, and most runs never need them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
@@ -29,6 +31,9 @@ from bot.survey.links import (
     new_secret,
 )
 from bot.survey.model import Survey
+
+if TYPE_CHECKING:
+    from bot.storage.reports import ReportQueries
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -84,6 +89,18 @@ class AdminCommands:
         except PeriodError as error:
             raise Usage(f"{usage}\n{error}") from None
 
+    @asynccontextmanager
+    async def _report(self, context: Context, chat_id: int) -> AsyncIterator[ReportQueries]:
+        """The report queries, one report at a time; an admin whose report has to wait for
+        another one is told so, rather than left wondering."""
+        storage = self._storage()
+        if storage.report_running:
+            await context.bot.send_message(
+                chat_id, _("Another report is being prepared; yours follows right after it.")
+            )
+        async with storage.report() as reports:
+            yield reports
+
     # the commands
 
     async def surveys_command(self, context: Context, chat_id: int, args: list[str]) -> None:
@@ -91,14 +108,18 @@ class AdminCommands:
         from bot.reports.figures import figures
         from bot.reports.summary import load_released
 
-        reports = self._storage().reports
-        activity = {a.survey_id: a for a in await reports.activity()}
+        async with self._report(context, chat_id) as reports:
+            activity = {a.survey_id: a for a in await reports.activity()}
+            shown_of: dict[str, int] = {}
+            for survey in self.surveys.values():
+                if survey.anonymous:  # what the summary shows, not answers arriving one by one
+                    released = await load_released(reports, survey)
+                    shown_of[survey.id] = figures(survey, released.disclosure.histogram(Scope())).n
         lines = [_("Surveys:")]
         for survey_id in sorted(self.surveys):
             survey = self.surveys[survey_id]
-            if survey.anonymous:  # what the summary shows, not answers arriving one by one
-                released = await load_released(reports, survey)
-                shown = figures(survey, released.disclosure.histogram(Scope())).n
+            if survey.anonymous:
+                shown = shown_of[survey_id]
                 lines.append(
                     ngettext(
                         "{id}: anonymous, {count} response in the groups that can be shown",
@@ -134,16 +155,15 @@ class AdminCommands:
         if len(rest) > 1:
             raise Usage(usage)
         period = self._period(period_arg, usage, survey)
-        summary = await build_summary(
-            self._storage().reports, survey, period, rest[0] if rest else None
-        )
+        async with self._report(context, chat_id) as reports:
+            summary = await build_summary(reports, survey, period, rest[0] if rest else None)
         await context.bot.send_message(chat_id, summary_text(summary))
         if not summary.hidden and summary.overall.n:
             picture = await asyncio.to_thread(render_chart, summary)
             await context.bot.send_photo(chat_id, picture, filename=f"{survey.id}.png")
 
     async def export_command(self, context: Context, chat_id: int, args: list[str]) -> None:
-        from bot.reports.export import export_csv
+        from bot.reports.export import export_csv, fit_upload
         from bot.reports.summary import build_summary
         from bot.reports.text import summary_text
 
@@ -152,15 +172,16 @@ class AdminCommands:
         if len(args) > 2:
             raise Usage(usage)
         period = self._period(args[1] if len(args) > 1 else None, usage, survey)
-        reports = self._storage().reports
-        document = await export_csv(reports, survey, period)
+        async with self._report(context, chat_id) as reports:
+            document = await export_csv(reports, survey, period)
+            summary = None if document is not None else await build_summary(reports, survey, period)
         if document is None:  # anonymous, and too few responses: the summary says why
-            summary = await build_summary(reports, survey, period)
+            assert summary is not None
             await context.bot.send_message(chat_id, summary_text(summary))
             return
-        await context.bot.send_document(
-            chat_id, document, filename=f"{survey.id}-{period.name}.csv"
-        )
+        name = f"{survey.id}-{period.name}.csv"
+        for filename, part in await asyncio.to_thread(fit_upload, document, name):
+            await context.bot.send_document(chat_id, part, filename=filename)
 
     async def link_command(self, context: Context, chat_id: int, args: list[str]) -> None:
         from bot.reports.qr import qr_png

@@ -10,6 +10,8 @@ Formats (all within Telegram's 64 bytes):
   l:<language>                            choose the language
   w:<wave>:<question index>[:<value>]     the first answer to a pulse wave (no value: skip); the
                                           response is created by this tap, so none is named
+  f:<y|n>:<user>:<issued>                 /forget confirmed (y) or cancelled (n): valid only for
+                                          that user, for FORGET_SECONDS after `issued` (Unix time)
 An anonymous response's buttons end with `:<nonce>`, 12 characters of `A-Za-z0-9_-`: nothing
 stored ties the response to the person, so the nonce in their own message is what proves a
 button is theirs (the response keeps only a hash of it).
@@ -67,7 +69,27 @@ class ChooseLanguage:
     language: str
 
 
-Action = Answer | Back | WaveAnswer | Resume | StartSurvey | ChooseLanguage
+FORGET_SECONDS = 600
+"""How long a /forget confirmation button stays valid: an old one found further up the chat
+(or replayed) must not delete what the person has told the bot since."""
+
+
+@dataclass(frozen=True)
+class Forget:
+    """The answer to /forget's question: delete everything (confirm) or nothing."""
+
+    confirm: bool
+    user_id: int
+    issued: int
+    """Unix time the question was asked."""
+
+    def valid_for(self, user_id: int, now: float) -> bool:
+        """Only the person who was asked, and only for a few minutes after asking: a button
+        forged by someone else, or a stale one, changes nothing."""
+        return self.user_id == user_id and 0 <= now - self.issued <= FORGET_SECONDS
+
+
+Action = Answer | Back | WaveAnswer | Resume | StartSurvey | ChooseLanguage | Forget
 
 NONCE_LENGTH = 12
 """`secrets.token_urlsafe(9)`: 72 random bits."""
@@ -80,6 +102,7 @@ _WAVE = re.compile(rf"w:{_ID}:([0-9]{{1,3}})(?::([a-z0-9-]{{1,24}}))?")
 _RESUME = re.compile(rf"([cr]):{_ID}")
 _START = re.compile(r"s:([a-z0-9-]{1,24})")
 _LANGUAGE = re.compile(r"l:([a-z]{2})")
+_FORGET = re.compile(r"f:([yn]):([1-9][0-9]{0,15}):([1-9][0-9]{0,11})")
 
 
 def encode(action: Action) -> str:
@@ -98,6 +121,8 @@ def encode(action: Action) -> str:
             data = f"s:{s}"
         case ChooseLanguage(language=lang):
             data = f"l:{lang}"
+        case Forget(confirm=confirm, user_id=u, issued=t):
+            data = f"f:{'y' if confirm else 'n'}:{u}:{t}"
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"callback data over {MAX_BYTES} bytes: {data!r}")
     return data
@@ -121,6 +146,8 @@ def decode(data: str | None) -> Action | None:
         return StartSurvey(m[1])
     if m := _LANGUAGE.fullmatch(data):
         return ChooseLanguage(m[1])
+    if m := _FORGET.fullmatch(data):
+        return Forget(m[1] == "y", int(m[2]), int(m[3]))
     return None
 
 

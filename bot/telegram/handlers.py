@@ -10,10 +10,12 @@ anonymous response; after a restart a tap in its message (carrying its nonce) le
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -35,6 +37,7 @@ from bot.i18n import _, format_number, language_name, ngettext, resolve_language
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, ResponseClosed, Storage
 from bot.storage.pulses import Delivery, Wave
+from bot.storage.times import stamp
 from bot.survey.flow import (
     InvalidAnswer,
     check_answer,
@@ -52,6 +55,7 @@ from bot.survey.screens import question_screen, summary_screen
 from bot.telegram import callback_data
 from bot.telegram.admin import AdminCommands
 from bot.telegram.keyboards import (
+    forget_keyboard,
     language_keyboard,
     menu_keyboard,
     question_keyboard,
@@ -63,6 +67,9 @@ from bot.telegram.pulses import PulseRunner
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+RETENTION_EVERY = 24 * 3600.0
+"""Seconds between two retention passes."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +135,7 @@ class SurveyBot:
         self._storage: Storage | None = None
         self._bot: Bot | None = None
         self._menus: asyncio.Task[None] | None = None
+        self._retention: asyncio.Task[None] | None = None
         self._typing: dict[int, Typing] = {}
         self.pulses = PulseRunner(
             lambda: self.storage,
@@ -154,6 +162,25 @@ class SurveyBot:
         self.pulses.start()
         # the menus need five calls to the Bot API: made while the first updates come in
         self._menus = asyncio.create_task(self._register_menus(application.bot))
+        if self.config.retention_days is not None:
+            self._retention = asyncio.create_task(self._retain(self.config.retention_days))
+
+    async def _retain(self, days: int) -> None:
+        """RETENTION_DAYS: at start, then once a day, forget people not seen for that long and
+        delete answers left unfinished as long."""
+        while True:
+            before = stamp(datetime.now(UTC) - timedelta(days=days))
+            try:
+                purged = await self.storage.purge(before)
+            except Exception:
+                log.exception("retention pass failed; trying again in a day")
+            else:
+                log.info(
+                    "retention: %d people and %d unfinished responses deleted",
+                    purged.users,
+                    purged.unfinished,
+                )
+            await asyncio.sleep(RETENTION_EVERY)
 
     async def _register_menus(self, bot: Bot) -> None:
         try:
@@ -169,6 +196,10 @@ class SurveyBot:
     async def post_shutdown(self, application: Application) -> None:  # type: ignore[type-arg]
         if self._menus is not None:
             self._menus.cancel()
+        if self._retention is not None:
+            self._retention.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._retention
         await self.pulses.stop()
         if self._storage is not None:
             await self._storage.close()
@@ -185,6 +216,7 @@ class SurveyBot:
             "language": self.on_language,
             "help": self.on_help,
             "stop": self.on_stop,
+            "forget": self.on_forget,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
         for name, handler in commands.items():
@@ -391,6 +423,45 @@ class SurveyBot:
         )
         await context.bot.send_message(visit.chat_id, text)
 
+    async def on_forget(self, update: Update, context: Context, visit: Visit) -> None:
+        """Ask first: forgetting cannot be undone. The buttons name the person and the time
+        asked, so only they can confirm, and only for a few minutes."""
+        text = "\n\n".join(
+            [
+                _(
+                    "Do you want me to forget you? I will delete, for good, your Telegram id and"
+                    " language, the pulse teams you joined, and your answers to surveys that are"
+                    " not anonymous."
+                ),
+                _(
+                    "Your answers to anonymous surveys (such as your team's pulse) are stored"
+                    " without your account: nothing in them leads to you, so there is nothing of"
+                    " yours to delete there, and they stay in the results."
+                ),
+            ]
+        )
+        markup = forget_keyboard(visit.user_id, int(time.time()))
+        await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
+
+    async def _on_forget_tap(
+        self, context: Context, visit: Visit, tap: callback_data.Forget, tapped: int | None
+    ) -> None:
+        if not tap.valid_for(visit.user_id, time.time()):  # forged by another, or stale
+            raise Refused(_("This button is not valid any more."))
+        if tap.confirm:
+            await self.storage.forget(visit.user_id)
+            self._typing.pop(visit.user_id, None)
+            text = _(
+                "Done: I have forgotten you. If you write to me again, I will know only what"
+                " you tell me from then on."
+            )
+        else:
+            text = _("Nothing was deleted.")
+        if tapped is not None:
+            await self._edit(context, visit.chat_id, tapped, (text, None))
+        else:
+            await context.bot.send_message(visit.chat_id, text)
+
     # pulses
 
     async def deliver(self, delivery: Delivery) -> bool:
@@ -558,6 +629,8 @@ class SurveyBot:
                 await self._on_tap(context, visit, tap, tapped)
             case callback_data.WaveAnswer() as tap:
                 await self._on_wave_answer(context, visit, tap, tapped)
+            case callback_data.Forget() as tap:
+                await self._on_forget_tap(context, visit, tap, tapped)
             case _:
                 raise Refused(_("This button is not valid any more."))
 
@@ -899,6 +972,7 @@ def _commands() -> list[BotCommand]:
         BotCommand("language", _("Change the language")),
         BotCommand("help", _("What this bot does")),
         BotCommand("stop", _("Stop receiving pulses")),
+        BotCommand("forget", _("Delete what I know about you")),
     ]
 
 
@@ -913,6 +987,7 @@ def _help() -> str:
             _("/language: change the language"),
             _("/help: this message"),
             _("/stop: stop receiving pulses"),
+            _("/forget: delete what I know about you"),
             "",
             _("You can stop at any time and come back later: your answers are kept."),
         ]

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 import aiohttp
-from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 CONNECTIONS = 64
@@ -40,6 +40,11 @@ class Refused(InvalidToken):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
+
+
+class TooLarge(BadRequest):
+    """A 413: the upload is over the Bot API's limit. python-telegram-bot would raise it as a
+    NetworkError, which is retried; the same file is refused every time, so it is a BadRequest."""
 
 
 class Unreachable(NetworkError):
@@ -107,6 +112,8 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"Bot API call failed: {type(error).__name__}") from None
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
             raise Refused(status, _description(status, payload))
+        if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
+            raise TooLarge(_description(status, payload))
         return status, payload
 
     @staticmethod

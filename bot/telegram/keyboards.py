@@ -13,6 +13,7 @@ from bot.telegram.callback_data import (
     Answer,
     Back,
     ChooseLanguage,
+    Forget,
     Resume,
     StartSurvey,
     WaveAnswer,
@@ -108,4 +109,16 @@ def resume_keyboard(response_id: int) -> InlineKeyboardMarkup:
 def language_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [[_button(language_name(lang), encode(ChooseLanguage(lang))) for lang in LANGUAGES]]
+    )
+
+
+def forget_keyboard(user_id: int, issued: int) -> InlineKeyboardMarkup:
+    """/forget's question: delete everything, or nothing."""
+    return InlineKeyboardMarkup(
+        [
+            [
+                _button(_("Yes, forget me"), encode(Forget(True, user_id, issued))),
+                _button(_("Cancel"), encode(Forget(False, user_id, issued))),
+            ]
+        ]
     )

@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram.callback_data import (
+    FORGET_SECONDS,
     Action,
     Answer,
     Back,
     ChooseLanguage,
+    Forget,
     Resume,
     StartSurvey,
     WaveAnswer,
@@ -37,6 +39,8 @@ LONGEST_ID = "a" * 12 + "-" + "b" * 11  # 24 characters, the longest survey or v
         (Resume(12, restart=True), "r:12"),
         (StartSurvey("cx-maturity"), "s:cx-maturity"),
         (ChooseLanguage("pt"), "l:pt"),
+        (Forget(True, 4242, 1796000000), "f:y:4242:1796000000"),
+        (Forget(False, 4242, 1796000000), "f:n:4242:1796000000"),
     ],
 )
 def test_every_action_round_trips(action: Action, data: str) -> None:
@@ -57,6 +61,7 @@ def test_every_action_round_trips(action: Action, data: str) -> None:
         (WaveAnswer(LARGEST_RESPONSE, LARGEST_INDEX, LONGEST_ID), 2 + 16 + 1 + 3 + 1 + 24),
         (Resume(LARGEST_RESPONSE, restart=True), 2 + 16),
         (StartSurvey(LONGEST_ID), 2 + 24),
+        (Forget(True, LARGEST_RESPONSE, 10**12 - 1), 2 + 2 + 16 + 1 + 12),
     ],
 )
 def test_the_largest_ids_stay_within_64_bytes(action: Action, size: int) -> None:
@@ -96,6 +101,10 @@ def test_the_largest_ids_stay_within_64_bytes(action: Action, size: int) -> None
         "l:PT",
         "s:caf\u00e9",  # unicode letter
         "a:12:3:" + "v" * 58,  # 65 characters
+        "f:x:4242:1796000000",  # neither yes nor no
+        "f:y:4242",  # no time asked
+        "f:y:0:1796000000",  # user ids start at 1
+        "f:y:-4242:1796000000",
     ],
 )
 def test_forged_or_garbled_data_decodes_to_none(data: str | None) -> None:
@@ -110,3 +119,13 @@ def test_non_ascii_digits_decode_to_none(data: str) -> None:
 @pytest.mark.parametrize("data", ["c:12\n", "a:12:3:yes\n", "l:ru\n"])
 def test_data_with_a_trailing_newline_decodes_to_none(data: str) -> None:
     assert decode(data) is None
+
+
+def test_a_forget_confirmation_is_valid_only_for_its_person_for_a_few_minutes() -> None:
+    asked = 1_796_000_000
+    tap = Forget(True, 4242, asked)
+    assert tap.valid_for(4242, asked + 1)
+    assert tap.valid_for(4242, asked + FORGET_SECONDS)
+    assert not tap.valid_for(4243, asked + 1), "someone else's"
+    assert not tap.valid_for(4242, asked + FORGET_SECONDS + 1), "stale"
+    assert not tap.valid_for(4242, asked - 60), "not asked yet"

@@ -13,8 +13,10 @@ import pytest
 from aiohttp import web
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.ext import ExtBot
 
-from bot.telegram.http import AiohttpRequest, Refused, Unreachable
+from bot.telegram.http import AiohttpRequest, Refused, TooLarge, Unreachable
+from bot.telegram.retries import Retries
 
 TOKEN = "123456789:AAE-secret-part"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -199,3 +201,33 @@ async def test_a_closed_port_is_unreachable_with_the_host_and_the_reason() -> No
         await bot.shutdown()
     assert (raised.value.host, raised.value.reason) == (f"127.0.0.1:{port}", "Connection refused")
     assert "secret" not in str(raised.value) and "/bot" not in str(raised.value)
+
+
+async def test_a_413_is_refused_at_once_not_uploaded_again(
+    serve: Callable[[Handler], Awaitable[str]],
+) -> None:
+    """An upload over the Bot API's limit fails the same way each time: one request, and an
+    error that the retry layer does not retry."""
+    uploads = 0
+
+    async def handler(request: web.Request) -> web.Response:
+        nonlocal uploads
+        if (hello := await handshake(request)) is not None:
+            return hello
+        uploads += 1
+        return web.Response(status=413, text="<html>413 Request Entity Too Large</html>")
+
+    bot = ExtBot(
+        TOKEN,
+        base_url=f"{await serve(handler)}/bot",
+        request=AiohttpRequest(connections=4),
+        get_updates_request=AiohttpRequest(connections=1),
+        rate_limiter=Retries(),
+    )
+    await bot.initialize()
+    try:
+        with pytest.raises(TooLarge):
+            await bot.send_document(7, b"x" * 1000, filename="big.csv")
+    finally:
+        await bot.shutdown()
+    assert uploads == 1

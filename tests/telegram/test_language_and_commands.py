@@ -64,7 +64,8 @@ async def test_the_bot_registers_its_commands_in_every_language(
         if call.method == "setMyCommands"
     }
     assert registered == {
-        code: ["start", "language", "help", "stop"] for code in (None, "ru", "en", "fr", "pt")
+        code: ["start", "language", "help", "stop", "forget"]
+        for code in (None, "ru", "en", "fr", "pt")
     }
 
 

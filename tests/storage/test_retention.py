@@ -1,0 +1,128 @@
+"""Forgetting people: /forget at once, RETENTION_DAYS for people gone quiet and answers left
+unfinished; with a fixed clock, on a real file."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.storage import database
+from bot.storage.database import Purged, Response, Storage
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = "2026-01-10 09:30:00.000"
+
+    def __call__(self) -> str:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fixed = Clock()
+    monkeypatch.setattr(database, "utcnow", fixed)
+    return fixed
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "x.sqlite3"
+
+
+@pytest.fixture
+async def storage(path: Path, clock: Clock) -> AsyncIterator[Storage]:
+    opened = await Storage.open(path)
+    yield opened
+    await opened.close()
+
+
+def query(path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
+    with closing(sqlite3.connect(path)) as db:
+        return db.execute(sql, params).fetchall()
+
+
+async def ordinary(storage: Storage, user_id: int, *, finished: bool) -> Response:
+    await storage.touch_user(user_id, "en")
+    response = await storage.start_response(
+        survey_id="nps", respondent=f"u:{user_id}", user_id=user_id, segment=None, language="en"
+    )
+    return await storage.record_answer(response, "recommend", "9", cursor=None, finished=finished)
+
+
+async def anonymous(storage: Storage, *, finished: bool) -> Response:
+    response = await storage.start_response(
+        survey_id="enps",
+        respondent="anonymous",
+        user_id=None,
+        segment="sales",
+        language="en",
+        nonce_hash="f" * 64,
+    )
+    return await storage.record_answer(response, "recommend", "7", cursor=None, finished=finished)
+
+
+def ids(path: Path, table: str, column: str = "id") -> set[int]:
+    return {int(row[0]) for row in query(path, f"SELECT {column} FROM {table}")}
+
+
+async def test_a_user_keeps_the_month_they_were_last_seen_in_and_nothing_finer(
+    storage: Storage, path: Path, clock: Clock
+) -> None:
+    await storage.touch_user(1, "en")
+    assert query(path, "SELECT seen_in FROM users") == [("2026-01",)]
+    clock.now = "2026-02-03 18:02:11.480"
+    await storage.touch_user(1, "en")
+    assert query(path, "SELECT seen_in FROM users") == [("2026-02",)]
+    columns = [row[1] for row in query(path, "PRAGMA table_info(responses)")]
+    assert "seen_in" not in columns, "nothing of the kind on responses, anonymous or not"
+
+
+async def test_retention_forgets_people_gone_quiet_and_unfinished_answers(
+    storage: Storage, path: Path, clock: Clock
+) -> None:
+    quiet = await ordinary(storage, 1, finished=True)
+    left_halfway = await ordinary(storage, 2, finished=False)
+    kept_anonymous = await anonymous(storage, finished=True)
+    dropped_anonymous = await anonymous(storage, finished=False)
+    await storage.pulses.join("sales", 1, most=20)
+    clock.now = "2026-02-25 12:00:00.000"
+    late_february = await ordinary(storage, 3, finished=False)
+    clock.now = "2026-03-20 08:00:00.000"
+    await storage.touch_user(2, "en")  # back in March: stays, but the old unfinished one goes
+    recent = await ordinary(storage, 4, finished=False)
+
+    purged = await storage.purge("2026-02-18 08:00:00.000")  # 30 days before
+
+    assert purged == Purged(users=1, unfinished=2)
+    assert ids(path, "users") == {2, 3, 4}, "seen in February: not certainly quiet for 30 days"
+    assert ids(path, "responses") == {kept_anonymous.id, late_february.id, recent.id}
+    assert quiet.id not in ids(path, "answers", "response_id")
+    assert {left_halfway.id, dropped_anonymous.id}.isdisjoint(ids(path, "answers", "response_id"))
+    assert query(path, "SELECT count(*) FROM members") == [(0,)]
+
+
+async def test_forget_deletes_the_person_and_leaves_anonymous_answers(
+    storage: Storage, path: Path
+) -> None:
+    mine = await ordinary(storage, 1, finished=True)
+    other = await ordinary(storage, 2, finished=True)
+    answer = await anonymous(storage, finished=True)
+    await storage.pulses.join("sales", 1, most=20)
+    wave, _ = await storage.pulses.open_wave(
+        survey_id="enps", team="sales", reminder_hours=1, open_hours=2
+    )
+
+    await storage.forget(1)
+
+    assert ids(path, "users") == {2}
+    assert ids(path, "responses") == {other.id, answer.id}
+    assert mine.id not in ids(path, "answers", "response_id")
+    for table in ("members", "deliveries", "participations"):
+        assert query(path, f"SELECT count(*) FROM {table} WHERE user_id = 1") == [(0,)]
+    assert query(path, "SELECT id FROM waves") == [(wave,)]
