@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import sqlite3
@@ -81,6 +82,17 @@ async def test_reopening_runs_only_the_steps_not_yet_run(
         async with await Storage.open(path) as storage:
             assert await storage.schema_version() == len(MIGRATIONS) + 1
     assert query(path, "SELECT count(*) FROM marker") == [(1,)]
+
+
+async def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
+    """Each open has its own connection and thread, as two processes starting together would:
+    each step is run by whoever takes the write lock first, and seen as done by the others."""
+    for attempt in range(5):
+        path = tmp_path / f"race-{attempt}.sqlite3"
+        opened = await asyncio.gather(*(Storage.open(path) for _ in range(4)))
+        for storage in opened:
+            assert await storage.schema_version() == len(MIGRATIONS)
+            await storage.close()
 
 
 async def test_the_journal_is_in_wal_mode(storage: Storage, path: Path) -> None:
