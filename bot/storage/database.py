@@ -12,6 +12,7 @@ import logging
 import os
 import secrets
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -169,6 +170,17 @@ class StorageError(Exception):
     """The database cannot be created, written or opened; the message names the path."""
 
 
+def owner_only(path: Path, mode: int) -> None:
+    """Tighten a file's or folder's permissions to `mode` (never loosen them); a folder that
+    belongs to someone else (/tmp, say) is left as it is."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & ~mode:
+        try:
+            path.chmod(current & mode)
+        except PermissionError:
+            log.warning("%s: cannot make it owner-only (%o)", path, current)
+
+
 def prepare(path: Path) -> None:
     """The database file and its folder, created (owner-only) if missing, and the folder checked
     writable: SQLite writes its -wal and -shm files beside the database, so a folder that cannot
@@ -176,9 +188,13 @@ def prepare(path: Path) -> None:
     before anything else, so that the bot refuses at once rather than half-started."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owner_only(folder, 0o700)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists():  # made earlier, by an older version or another program
+                owner_only(file, 0o600)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:

@@ -103,6 +103,29 @@ async def test_the_file_is_readable_by_its_owner_only(storage: Storage, path: Pa
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
+async def test_a_new_folder_is_its_owners_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "x.sqlite3"
+    async with await Storage.open(path):
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+async def test_an_existing_database_and_its_folder_are_made_owner_only(tmp_path: Path) -> None:
+    """Made by an older version, copied from a backup, or by hand: tightened at the next start."""
+    folder = tmp_path / "data"
+    path = folder / "x.sqlite3"
+    await (await Storage.open(path)).close()
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    for file in companions:
+        file.touch()
+    for file in (path, *companions):
+        file.chmod(0o644)
+    folder.chmod(0o755)
+    async with await Storage.open(path):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        for file in (path, *companions):
+            assert stat.S_IMODE(os.stat(file).st_mode) == 0o600, file
+
+
 def newer_than_the_code(path: Path) -> None:
     with closing(sqlite3.connect(path)) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
