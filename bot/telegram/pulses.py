@@ -16,14 +16,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.pulses.schedule import next_run
+from bot.pulses.schedule import ScheduleError, catch_up
 from bot.storage.database import Storage
-from bot.storage.pulses import Delivery, Wave
+from bot.storage.pulses import Delivery, Pulse, Wave
 from bot.storage.times import stamp, utcnow
 from bot.telegram.retries import seconds
 
@@ -52,6 +52,8 @@ class PulseRunner:
         self._tick = tick
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._broken: set[int] = set()
+        """Schedules that cannot be computed, already reported in the log."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pulses")
@@ -83,20 +85,14 @@ class PulseRunner:
         pulses = self._storage().pulses
         now = utcnow()
         for pulse in await pulses.due_pulses(now):
-            following = next_run(
-                datetime.fromisoformat(pulse.next_at + "+00:00"),
-                pulse.cadence,
-                pulse.local_time,
-                pulse.time_zone,
-            )
-            await pulses.open_wave(
-                survey_id=pulse.survey_id,
-                team=pulse.team,
-                reminder_hours=pulse.reminder_hours,
-                open_hours=pulse.open_hours,
-                pulse_id=pulse.id,
-                next_at=stamp(following),
-            )
+            try:
+                await self._open_due(pulse)
+            except ScheduleError as error:  # a time zone gone from tzdata, say
+                if pulse.id not in self._broken:  # once, not at every tick
+                    log.error("pulse %d skipped, its schedule is broken: %s", pulse.id, error)
+                    self._broken.add(pulse.id)
+            except Exception:
+                log.exception("pulse %d skipped: opening its wave failed", pulse.id)
         for wave in await pulses.waves_to_remind(now):
             await pulses.add_reminders(wave.id, await self._non_finishers(wave))
         await pulses.close_due_waves(now)
@@ -107,12 +103,51 @@ class PulseRunner:
                 await self._send(delivery)
 
         while batch := await pulses.to_send(BATCH):
-            await asyncio.gather(*(one(d) for d in batch))
+            # a task group, not gather: when one send fails the others are cancelled and
+            # waited for, so none is still sending when the next step (or a kick) starts
+            async with asyncio.TaskGroup() as group:
+                for delivery in batch:
+                    group.create_task(one(delivery))
             if len(batch) < BATCH:
                 break
         # the log of recent writes would tell which participation came with which anonymous
         # response, and keep a closed wave's deleted rows: emptied at every step
         await self._storage().checkpoint()
+
+    async def _open_due(self, pulse: Pulse) -> None:
+        """At most one wave for a schedule found due: after downtime, the occasions missed are
+        skipped (logged, and shown in /pulse) and only the latest one, if still open, opens."""
+        pulses = self._storage().pulses
+        plan = catch_up(
+            datetime.fromisoformat(pulse.next_at + "+00:00"),
+            datetime.now(UTC),
+            pulse.cadence,
+            pulse.local_time,
+            pulse.time_zone,
+            pulse.anchor_day,
+            pulse.open_hours,
+        )
+        skipped = (plan.skipped, stamp(plan.last_skipped) if plan.last_skipped else None)
+        if plan.skipped:
+            log.warning(
+                "pulse %d: %d waves skipped while stopped (the latest due %s UTC), %s",
+                pulse.id,
+                plan.skipped,
+                skipped[1],
+                "the latest occasion opens now" if plan.open_wave else "none still open",
+            )
+        if not plan.open_wave:
+            await pulses.skip(pulse.id, stamp(plan.following), skipped)
+            return
+        await pulses.open_wave(
+            survey_id=pulse.survey_id,
+            team=pulse.team,
+            reminder_hours=pulse.reminder_hours,
+            open_hours=pulse.open_hours,
+            pulse_id=pulse.id,
+            next_at=stamp(plan.following),
+            skipped=skipped,
+        )
 
     async def _send(self, delivery: Delivery) -> None:
         pulses = self._storage().pulses

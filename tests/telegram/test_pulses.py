@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.storage.times import stamp
 from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
@@ -183,3 +185,59 @@ async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
     lines = admin.text.split("By wave:\n")[1].split("\n")
     assert lines[0].endswith("· support: response rate 83% (5/6) · NPS +20")
     assert lines[1].endswith("· support: response rate 100% (6/6) · NPS +67 (+47)")
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+async def test_after_downtime_a_schedule_opens_one_wave_at_most_and_says_what_it_skipped(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    (recent,) = await members(api, 16100, 1, "ops")
+    (stale,) = await members(api, 16200, 1, "qa")
+    admin = Person(api, ADMIN, "en")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # weekly, due 4 weeks and an hour ago: 5 occasions missed, the latest (an hour ago) open
+    weekly = now - timedelta(days=28, hours=1)
+    await admin.send(f"/pulse add enps ops weekly {minute(weekly)} UTC")
+    # every 4 weeks, due 8 days ago: its only occasion would have closed a day ago (168 h)
+    stale_due = now - timedelta(days=8)
+    await admin.send(f"/pulse add enps qa 4weeks {minute(stale_due)} UTC")
+    await bot.stop()
+    bot.query("UPDATE pulses SET next_at = ? WHERE id = 1", stamp(weekly))
+    bot.query("UPDATE pulses SET next_at = ? WHERE id = 2", stamp(stale_due))
+    await bot.start()
+
+    await recent.expect(PULSE)
+    await asyncio.sleep(1.5)  # several ticks of the runner
+    assert pulses_sent_to(api, recent.id) == 1, "one wave, not one per missed week"
+    assert pulses_sent_to(api, stale.id) == 0, "a wave that would be closed already is not sent"
+    assert bot.query("SELECT pulse_id FROM waves") == [(1,)]
+    ((ahead,),) = bot.query("SELECT min(next_at) > strftime('%Y-%m-%d %H:%M', 'now') FROM pulses")
+    assert ahead == 1, "the next occasions are after now"
+    last_weekly = stamp(weekly + timedelta(days=21))[:16]
+    await admin.send("/pulse")
+    assert f"; skipped 4 waves while stopped, last {last_weekly} UTC" in admin.text
+    assert f"; skipped 1 wave while stopped, last {stamp(stale_due)[:16]} UTC" in admin.text
+    skips = [line for line in bot.log_text().splitlines() if "skipped while stopped" in line]
+    assert len(skips) == 2, skips  # one line per schedule
+    assert "pulse 1: 4 waves skipped while stopped" in skips[0] + skips[1]
+
+
+async def test_a_schedule_that_cannot_be_computed_is_skipped_and_the_others_go_on(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    (member,) = await members(api, 16300, 1, "legal")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    # the first one's time zone is no longer in tzdata; both are due
+    bot.query("UPDATE pulses SET time_zone = 'Europe/Atlantis' WHERE id = 1")
+    bot.query("UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
+    await member.expect(PULSE)
+    await asyncio.sleep(1)
+    assert bot.query("SELECT pulse_id FROM waves") == [(2,)]
+    broken = [line for line in bot.log_text().splitlines() if "schedule is broken" in line]
+    assert len(broken) == 1, broken  # once, not at every tick
+    assert "Europe/Atlantis" in broken[0]
