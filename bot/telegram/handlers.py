@@ -26,6 +26,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     filters,
 )
 from telegram.ext import MessageHandler as TextHandler
@@ -59,6 +60,7 @@ from bot.telegram.keyboards import (
     wave_keyboard,
 )
 from bot.telegram.pulses import PulseRunner
+from bot.telegram.retries import ONCE
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +128,7 @@ class SurveyBot:
         self.config = config
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
-        self._bot: Bot | None = None
+        self._bot: ExtBot[Any] | None = None
         self._menus: asyncio.Task[None] | None = None
         self._typing: dict[int, Typing] = {}
         self.pulses = PulseRunner(
@@ -415,14 +417,16 @@ class SurveyBot:
                     "A reminder: your team's pulse is still open: you can finish it in its"
                     " message above."
                 )
-                await bot.send_message(user.id, text)
+                await bot.send_message(user.id, text, rate_limit_args=ONCE)
                 return True
             if delivery.kind == "reminder":
                 note = _("A reminder: your team's pulse is still open, and it takes a minute.")
             else:
                 note = _("Time for your team's pulse.")
             text, markup = self._wave_screen(survey, wave.id)
-            await bot.send_message(user.id, f"{note}\n\n{text}", reply_markup=markup)
+            await bot.send_message(
+                user.id, f"{note}\n\n{text}", reply_markup=markup, rate_limit_args=ONCE
+            )
         return True
 
     async def non_finishers(self, wave: Wave) -> list[int]:

@@ -6,8 +6,11 @@ and deliveries still `pending` or in flight (`sending`) when the process died.
 
 Delivery: a global rate below Telegram's broadcast limit (about 30 messages a second), a few
 messages in flight at a time; a 429 waits out its `retry_after`; a 403 (the member blocked the
-bot) marks the member inactive and is never retried; network errors and 5xx are retried with
-backoff, up to a limit.
+bot) marks the member inactive and is never retried; 5xx and failed connections are retried with
+backoff, up to a limit, each retry through the same limiter (the HTTP layer's own retries are
+off for pulses). A message that may have reached Telegram (a timeout while waiting for its
+answer) is never sent again: that keeps "at most the messages in flight at a crash arrive
+twice" true when Telegram answers slowly.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from bot.pulses.schedule import ScheduleError, catch_up
 from bot.storage.database import Storage
 from bot.storage.pulses import Delivery, Pulse, Wave
 from bot.storage.times import stamp, utcnow
+from bot.telegram.http import may_have_arrived
 from bot.telegram.retries import seconds
 
 log = logging.getLogger(__name__)
@@ -167,7 +171,16 @@ class PulseRunner:
                 log.warning("pulse not delivered to a member: %s", error.message)
                 await pulses.set_state(delivery, "failed", attempt=True)
                 return
-            except NetworkError as error:  # timeouts and 5xx: again later, a few times
+            except NetworkError as error:
+                if may_have_arrived(error):
+                    # a timeout while Telegram answered, or a connection lost midway: the
+                    # message may be in the chat, and sending it again would show it twice.
+                    # Counted as sent (its buttons work; a reminder goes to whoever does not
+                    # finish), never sent again.
+                    log.warning("pulse delivery unconfirmed (%s): not sent again", error)
+                    await pulses.set_state(delivery, "sent", attempt=True)
+                    return
+                # 5xx, no connection: again at a later step, through the limiter, a few times
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
                 log.warning(
                     "pulse delivery failed (%s), %s", error, "giving up" if final else "will retry"
