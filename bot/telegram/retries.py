@@ -95,7 +95,7 @@ class Retries(BaseRateLimiter[int]):
         raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-BURST = 3
+BURST = 5
 """Messages to one chat sent at once before the pace applies (Telegram allows short bursts)."""
 INTERVAL = 1.0
 """Seconds between messages to one chat beyond the burst: Telegram's ~1 a second per chat."""
