@@ -189,6 +189,10 @@ class SurveyBot:
             "stop": self.on_stop,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
+        # A forwarded command is someone else's words, not a command from the one forwarding
+        # (an admin forwarding "/pulse delete 1" must not run it): ignored, before anything
+        typed_command = filters.COMMAND | filters.Regex(r"^\s*/\w")
+        application.add_handler(TextHandler(filters.FORWARDED & typed_command, _ignore))
         for name, handler in commands.items():
             application.add_handler(CommandHandler(name, self._wrap(handler), private))
 
@@ -200,9 +204,11 @@ class SurveyBot:
             application.add_handler(
                 TextHandler(private & command, self._wrap(_with_typed_args(handler)))
             )
-        # In a group, only this bot's commands (not another bot's, /help@other_bot) get a word
+        # In a group, only /start and /help for this bot (not another bot's, /help@other_bot)
+        # get a word: the other commands, the admins' above all, get what an unknown command
+        # gets there (nothing), so that a group learns nothing of what the bot can do
         application.add_handler(
-            CommandHandler(list(commands), self._wrap(self.on_group_command), group)
+            CommandHandler(["start", "help"], self._wrap(self.on_group_command), group)
         )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         unknown_command = filters.COMMAND | filters.Regex(r"^/\w")
@@ -512,6 +518,9 @@ class SurveyBot:
         assert query is not None
         notice: str | None = None
         try:
+            chat = update.effective_chat
+            if chat is None or chat.type != chat.PRIVATE:
+                return  # surveys are answered in private only: answered, nothing done
             visit = await self._visit(update)
             if visit is None:
                 return
@@ -884,6 +893,10 @@ def _checked(question: PlacedQuestion, raw: str | None) -> str | None:
         raise Refused(
             _("This answer does not fit the question. Please use the buttons."), reshow=True
         ) from None
+
+
+async def _ignore(update: Update, context: Context) -> None:
+    """An update that gets no answer and changes nothing."""
 
 
 def _with_typed_args(handler: Handler) -> Handler:
