@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import sqlite3
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -506,6 +507,12 @@ class SurveyBot:
             except Refused as refusal:
                 await context.bot.send_message(visit.chat_id, refusal.notice)
                 return
+            except sqlite3.Error as error:  # disk full, locked past the timeout
+                log.error("a typed answer could not be saved: %s", error)
+                await context.bot.send_message(
+                    visit.chat_id, _("Your answer was not saved. Please send it again.")
+                )
+                return
         if typing is not None:  # an anonymous response's message is not stored: dropped here
             await self._drop_keyboard(context, visit.chat_id, typing.message_id)
         await self._send_current(context, visit, survey, response, nonce=nonce)
@@ -529,6 +536,9 @@ class SurveyBot:
                     await self._on_action(update, context, visit)
                 except Refused as refusal:
                     notice = refusal.notice
+                except sqlite3.Error as error:  # disk full, locked past the timeout
+                    log.error("a tap could not be saved: %s", error)
+                    notice = _("Your answer was not saved. Please tap again.")
         finally:
             try:
                 await query.answer(notice)
