@@ -178,6 +178,8 @@ async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess
 async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess) -> None:
     admin = Person(api, ADMIN, "en")
     await admin.send("/pulse add enps legal monthly 10:00 UTC")
+    anchored = bot.query("SELECT anchor_day = CAST(strftime('%d', next_at) AS INTEGER) FROM pulses")
+    assert anchored == [(1,)], "the schedule keeps the day of its first wave"
     await admin.send("/pulse pause 1")
     assert admin.text == "Done."
     await admin.send("/pulse")
