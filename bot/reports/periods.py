@@ -71,15 +71,25 @@ def parse_period(
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
             raise PeriodError(f"{name}: no such month")
-        start_dt = datetime(year, month, 1)
-        end_dt = datetime(year + month // 12, month % 12 + 1, 1)
+        start_dt, end_dt = _span(name, (year, month), (year + month // 12, month % 12 + 1))
         return Period(name, _stamp(start_dt), _stamp(end_dt), "week", "month")
     if m := _QUARTER.fullmatch(name):
         year, quarter = int(m[1]), int(m[2])
-        start_dt = datetime(year, 3 * quarter - 2, 1)
-        end_dt = datetime(year + quarter // 4, (3 * quarter) % 12 + 1, 1)
+        start_dt, end_dt = _span(
+            name, (year, 3 * quarter - 2), (year + quarter // 4, (3 * quarter) % 12 + 1)
+        )
         return Period(f"{year}-Q{quarter}", _stamp(start_dt), _stamp(end_dt), "week", "quarter")
     raise PeriodError(f"{name}: use 7d, 30d, 90d, all, a month (2026-10) or a quarter (2026-Q4)")
+
+
+def _span(name: str, start: tuple[int, int], end: tuple[int, int]) -> tuple[datetime, datetime]:
+    """The first days of two (year, month) pairs; a year Python's dates cannot hold (0000, or
+    the year after 9999 that ends 9999-12) is a PeriodError, answered with the usage, rather
+    than a ValueError that would leave the admin without an answer."""
+    try:
+        return datetime(*start, 1), datetime(*end, 1)
+    except ValueError:
+        raise PeriodError(f"{name}: years run from 0001 to 9998") from None
 
 
 def looks_like_period(text: str) -> bool:

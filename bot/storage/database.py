@@ -7,10 +7,12 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import secrets
 import sqlite3
+import stat
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -161,8 +163,49 @@ class Purged:
     unfinished: int
 
 
+async def _wal(connection: aiosqlite.Connection) -> None:
+    """The journal in WAL mode. Switching takes the file for itself, and SQLite does not wait
+    for a busy file there (busy_timeout does not apply): when another process opening the
+    same new file switches it at the same moment, try again shortly."""
+    for attempt in itertools.count():
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt * 0.05 * 1000 >= BUSY_TIMEOUT_MS:
+                raise
+            await asyncio.sleep(0.05)
+
+
+def statements(script: str) -> list[str]:
+    """A migration script cut into its statements (SQLite's own tokenizer decides where one
+    ends, so a semicolon in a comment or a string does not cut)."""
+    found, start = [], 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start : end + 1]):
+            found.append(script[start : end + 1].strip())
+            start = end + 1
+    rest = script[start:].strip()
+    if rest and not all(
+        line.strip().startswith("--") for line in rest.splitlines() if line.strip()
+    ):
+        found.append(rest)
+    return found
+
+
 class StorageError(Exception):
     """The database cannot be created, written or opened; the message names the path."""
+
+
+def owner_only(path: Path, mode: int) -> None:
+    """Tighten a file's or folder's permissions to `mode` (never loosen them); a folder that
+    belongs to someone else (/tmp, say) is left as it is."""
+    current = stat.S_IMODE(path.stat().st_mode)
+    if current & ~mode:
+        try:
+            path.chmod(current & mode)
+        except PermissionError:
+            log.warning("%s: cannot make it owner-only (%o)", path, current)
 
 
 def prepare(path: Path) -> None:
@@ -172,9 +215,13 @@ def prepare(path: Path) -> None:
     before anything else, so that the bot refuses at once rather than half-started."""
     folder = path.parent
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        owner_only(folder, 0o700)
         if not path.exists():
             os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+            if file.exists():  # made earlier, by an older version or another program
+                owner_only(file, 0o600)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
@@ -226,9 +273,10 @@ class Storage:
         connection.row_factory = aiosqlite.Row
         storage = cls(connection)
         try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA synchronous = FULL")
+            # first: another process opening the file at the same moment holds it briefly
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await _wal(connection)
+            await connection.execute("PRAGMA synchronous = FULL")
             await connection.execute("PRAGMA foreign_keys = ON")
             # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on
             # disk, not left in free pages for whoever reads the file
@@ -322,16 +370,32 @@ class Storage:
         return int(row[0])
 
     async def _migrate(self) -> None:
-        version = await self.schema_version()
-        if version > len(MIGRATIONS):
-            raise RuntimeError(
-                f"the database is at schema {version}, newer than this code ({len(MIGRATIONS)})"
-            )
-        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-            await self._db.executescript(
-                f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;"
-            )
-        if 0 < version < len(MIGRATIONS):
+        """Run the steps the file has not run yet, each in its own transaction.
+
+        The version is read inside the step's write transaction (BEGIN IMMEDIATE), so that two
+        processes opening a new file at once cannot both see it empty: the second waits for
+        the first's step, then sees it done. (Not with executescript: it commits whatever
+        transaction is open before it runs, which would let go of the lock.)"""
+        found: int | None = None
+        for number, script in enumerate(MIGRATIONS, start=1):
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                version = await self.schema_version()
+                found = version if found is None else found
+                if version > len(MIGRATIONS):
+                    raise RuntimeError(
+                        f"the database is at schema {version}, newer than this code"
+                        f" ({len(MIGRATIONS)})"
+                    )
+                if version < number:
+                    for statement in statements(script):
+                        await self._db.execute(statement)
+                    await self._db.execute(f"PRAGMA user_version = {number}")
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+        if found is not None and 0 < found < len(MIGRATIONS):
             await self.checkpoint()  # the pages as they were before a scrub leave the log
 
     # users

@@ -185,4 +185,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE users ADD COLUMN seen_in TEXT;  -- 'YYYY-MM', UTC
     UPDATE users SET seen_in = strftime('%Y-%m', 'now');
     """,
+    # 7: a monthly schedule keeps its day of the month (the 31st, not the 28th for good after
+    # February), and a schedule remembers the occasions it skipped while the bot was stopped
+    """
+    ALTER TABLE pulses ADD COLUMN anchor_day INTEGER;  -- 1-31, local; NULL: the previous day
+    ALTER TABLE pulses ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;  -- at the last catch-up
+    ALTER TABLE pulses ADD COLUMN skipped_last TEXT;  -- UTC: the latest occasion skipped
+    """,
 )

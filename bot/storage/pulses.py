@@ -33,6 +33,12 @@ class Pulse:
     open_hours: float
     next_at: str
     paused: bool
+    anchor_day: int | None = None
+    """The day of the month monthly and quarterly waves keep (None: the previous wave's)."""
+    skipped: int = 0
+    """Occasions skipped at the last catch-up after the bot was stopped."""
+    skipped_last: str | None = None
+    """The latest of them (UTC)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +63,7 @@ class Delivery:
 _WAVE = "w.id, w.pulse_id, w.survey_id, w.team, w.opened_at, w.remind_at, w.closes_at"
 _PULSE = (
     "id, survey_id, team, cadence, local_time, time_zone, reminder_hours, open_hours, next_at,"
-    " paused"
+    " paused, anchor_day, skipped, skipped_last"
 )
 
 
@@ -73,6 +79,9 @@ def _pulse(row: aiosqlite.Row) -> Pulse:
         open_hours=row["open_hours"],
         next_at=row["next_at"],
         paused=bool(row["paused"]),
+        anchor_day=row["anchor_day"],
+        skipped=row["skipped"],
+        skipped_last=row["skipped_last"],
     )
 
 
@@ -177,14 +186,18 @@ class PulseStore:
         reminder_hours: float,
         open_hours: float,
         next_at: str,
+        anchor_day: int | None = None,
     ) -> int:
         row = await self._writer.returning(
             """
             INSERT INTO pulses (survey_id, team, cadence, local_time, time_zone, reminder_hours,
-                                open_hours, next_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
+                                open_hours, next_at, anchor_day)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
             """,
-            (survey_id, team, cadence, local_time, time_zone, reminder_hours, open_hours, next_at),
+            (
+                *(survey_id, team, cadence, local_time, time_zone, reminder_hours, open_hours),
+                *(next_at, anchor_day),
+            ),
         )
         assert row is not None
         return int(row[0])
@@ -226,9 +239,11 @@ class PulseStore:
         open_hours: float,
         pulse_id: int | None = None,
         next_at: str | None = None,
+        skipped: tuple[int, str | None] | None = None,
     ) -> tuple[int, int]:
         """A new wave for every active member of the team (one transaction: the wave, its
-        deliveries, and the pulse's next date). Returns (wave id, deliveries)."""
+        deliveries, and the pulse's next date with the occasions `skipped` on the way, if
+        any). Returns (wave id, deliveries)."""
         now = utcnow()
         async with self._writer.transaction():
             async with self._db.execute(
@@ -251,10 +266,24 @@ class PulseStore:
             )
             count = cursor.rowcount
             if pulse_id is not None and next_at is not None:
-                await self._db.execute(
-                    "UPDATE pulses SET next_at = ? WHERE id = ?", (next_at, pulse_id)
-                )
+                await self._move_on(pulse_id, next_at, skipped)
         return wave_id, count
+
+    async def skip(self, pulse_id: int, next_at: str, skipped: tuple[int, str | None]) -> None:
+        """A schedule whose occasions all passed while the bot was stopped: no wave, the next
+        date, and what was skipped (for /pulse)."""
+        async with self._writer.transaction():
+            await self._move_on(pulse_id, next_at, skipped)
+
+    async def _move_on(
+        self, pulse_id: int, next_at: str, skipped: tuple[int, str | None] | None
+    ) -> None:
+        await self._db.execute("UPDATE pulses SET next_at = ? WHERE id = ?", (next_at, pulse_id))
+        if skipped is not None and skipped[0]:
+            await self._db.execute(
+                "UPDATE pulses SET skipped = ?, skipped_last = ? WHERE id = ?",
+                (*skipped, pulse_id),
+            )
 
     async def close_early(self, wave_id: int) -> bool:
         """Bring an open wave's end to now: the runner closes it at its next look."""

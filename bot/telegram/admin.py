@@ -16,7 +16,7 @@ from telegram.ext import ContextTypes
 
 from bot.config import Config
 from bot.i18n import _, format_decimal, format_number, ngettext
-from bot.pulses.schedule import ScheduleError, first_run, next_run
+from bot.pulses.schedule import ScheduleError, anchor_day, first_run, next_run
 from bot.reports.pages import paginate
 from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
 from bot.storage.database import Storage
@@ -287,6 +287,7 @@ class AdminCommands:
                 reminder_hours=reminder or self.config.pulse_reminder_hours,
                 open_hours=self.config.pulse_open_hours,
                 next_at=stamp(first),
+                anchor_day=anchor_day(first, args[5]),
             )
             await context.bot.send_message(
                 chat_id,
@@ -346,6 +347,15 @@ class AdminCommands:
                     hours=format_decimal(pulse.reminder_hours, 1)
                 )
                 + f" ({state})"
+                + (
+                    ngettext(
+                        "; skipped {count} wave while stopped, last {when} UTC",
+                        "; skipped {count} waves while stopped, last {when} UTC",
+                        pulse.skipped,
+                    ).format(count=pulse.skipped, when=pulse.skipped_last[:16])
+                    if pulse.skipped and pulse.skipped_last
+                    else ""
+                )
             )
         pages = paginate([(_("Audiences (active / left):"), audiences), (_("Pulses:"), schedules)])
         total = len(pages)

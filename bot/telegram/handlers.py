@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, replace
@@ -28,6 +29,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     filters,
 )
 from telegram.ext import MessageHandler as TextHandler
@@ -63,6 +65,7 @@ from bot.telegram.keyboards import (
     wave_keyboard,
 )
 from bot.telegram.pulses import PulseRunner
+from bot.telegram.retries import ONCE
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ class SurveyBot:
         self.config = config
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
-        self._bot: Bot | None = None
+        self._bot: ExtBot[Any] | None = None
         self._menus: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._typing: dict[int, Typing] = {}
@@ -219,6 +222,10 @@ class SurveyBot:
             "forget": self.on_forget,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
+        # A forwarded command is someone else's words, not a command from the one forwarding
+        # (an admin forwarding "/pulse delete 1" must not run it): ignored, before anything
+        typed_command = filters.COMMAND | filters.Regex(r"^\s*/\w")
+        application.add_handler(TextHandler(filters.FORWARDED & typed_command, _ignore))
         for name, handler in commands.items():
             application.add_handler(CommandHandler(name, self._wrap(handler), private))
 
@@ -230,9 +237,11 @@ class SurveyBot:
             application.add_handler(
                 TextHandler(private & command, self._wrap(_with_typed_args(handler)))
             )
-        # In a group, only this bot's commands (not another bot's, /help@other_bot) get a word
+        # In a group, only /start and /help for this bot (not another bot's, /help@other_bot)
+        # get a word: the other commands, the admins' above all, get what an unknown command
+        # gets there (nothing), so that a group learns nothing of what the bot can do
         application.add_handler(
-            CommandHandler(list(commands), self._wrap(self.on_group_command), group)
+            CommandHandler(["start", "help"], self._wrap(self.on_group_command), group)
         )
         application.add_handler(CallbackQueryHandler(self.on_callback))
         unknown_command = filters.COMMAND | filters.Regex(r"^/\w")
@@ -486,14 +495,16 @@ class SurveyBot:
                     "A reminder: your team's pulse is still open: you can finish it in its"
                     " message above."
                 )
-                await bot.send_message(user.id, text)
+                await bot.send_message(user.id, text, rate_limit_args=ONCE)
                 return True
             if delivery.kind == "reminder":
                 note = _("A reminder: your team's pulse is still open, and it takes a minute.")
             else:
                 note = _("Time for your team's pulse.")
             text, markup = self._wave_screen(survey, wave.id)
-            await bot.send_message(user.id, f"{note}\n\n{text}", reply_markup=markup)
+            await bot.send_message(
+                user.id, f"{note}\n\n{text}", reply_markup=markup, rate_limit_args=ONCE
+            )
         return True
 
     async def non_finishers(self, wave: Wave) -> list[int]:
@@ -567,6 +578,12 @@ class SurveyBot:
             except Refused as refusal:
                 await context.bot.send_message(visit.chat_id, refusal.notice)
                 return
+            except sqlite3.Error as error:  # disk full, locked past the timeout
+                log.error("a typed answer could not be saved: %s", error)
+                await context.bot.send_message(
+                    visit.chat_id, _("Your answer was not saved. Please send it again.")
+                )
+                return
         if typing is not None:  # an anonymous response's message is not stored: dropped here
             await self._drop_keyboard(context, visit.chat_id, typing.message_id)
         await self._send_current(context, visit, survey, response, nonce=nonce)
@@ -579,6 +596,9 @@ class SurveyBot:
         assert query is not None
         notice: str | None = None
         try:
+            chat = update.effective_chat
+            if chat is None or chat.type != chat.PRIVATE:
+                return  # surveys are answered in private only: answered, nothing done
             visit = await self._visit(update)
             if visit is None:
                 return
@@ -587,6 +607,9 @@ class SurveyBot:
                     await self._on_action(update, context, visit)
                 except Refused as refusal:
                     notice = refusal.notice
+                except sqlite3.Error as error:  # disk full, locked past the timeout
+                    log.error("a tap could not be saved: %s", error)
+                    notice = _("Your answer was not saved. Please tap again.")
         finally:
             try:
                 await query.answer(notice)
@@ -953,6 +976,10 @@ def _checked(question: PlacedQuestion, raw: str | None) -> str | None:
         raise Refused(
             _("This answer does not fit the question. Please use the buttons."), reshow=True
         ) from None
+
+
+async def _ignore(update: Update, context: Context) -> None:
+    """An update that gets no answer and changes nothing."""
 
 
 def _with_typed_args(handler: Handler) -> Handler:

@@ -56,6 +56,23 @@ class Unreachable(NetworkError):
         self.reason = reason
 
 
+class NotSentTimeout(TimedOut):
+    """No connection was made in time: the request never left, so sending it again is safe."""
+
+
+class Interrupted(NetworkError):
+    """The connection broke after the request was on its way: like a timeout, Telegram may
+    have received and carried it out."""
+
+
+def may_have_arrived(error: NetworkError) -> bool:
+    """Whether a failed call may have reached Telegram all the same: a timeout while waiting
+    for the answer, or a connection lost midway. (A 5xx is Telegram saying it did not.)"""
+    if isinstance(error, NotSentTimeout):
+        return False
+    return isinstance(error, TimedOut | Interrupted)
+
+
 class AiohttpRequest(BaseRequest):
     def __init__(self, connections: int) -> None:
         self._connections = connections
@@ -102,12 +119,14 @@ class AiohttpRequest(BaseRequest):
                 method, url, data=_body(request_data), timeout=timeout
             ) as answer:
                 status, payload = answer.status, await answer.read()
+        except aiohttp.ConnectionTimeoutError:  # no connection (or none free) in time
+            raise NotSentTimeout("Bot API call timed out before it was sent") from None
         except TimeoutError as error:
             raise TimedOut(f"Bot API call timed out ({type(error).__name__})") from None
         except aiohttp.ClientConnectorError as error:  # host and port, never the URL
             raise Unreachable(f"{error.host}:{error.port}", _reason(error.os_error)) from None
         except aiohttp.ClientConnectionError as error:  # host and port at most, never the URL
-            raise NetworkError(f"Bot API call failed: {type(error).__name__}: {error}") from None
+            raise Interrupted(f"Bot API call failed: {type(error).__name__}: {error}") from None
         except aiohttp.ClientError as error:  # some of these quote the URL, which holds the token
             raise NetworkError(f"Bot API call failed: {type(error).__name__}") from None
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):

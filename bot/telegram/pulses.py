@@ -6,8 +6,11 @@ and deliveries still `pending` or in flight (`sending`) when the process died.
 
 Delivery: a global rate below Telegram's broadcast limit (about 30 messages a second), a few
 messages in flight at a time; a 429 waits out its `retry_after`; a 403 (the member blocked the
-bot) marks the member inactive and is never retried; network errors and 5xx are retried with
-backoff, up to a limit.
+bot) marks the member inactive and is never retried; 5xx and failed connections are retried with
+backoff, up to a limit, each retry through the same limiter (the HTTP layer's own retries are
+off for pulses). A message that may have reached Telegram (a timeout while waiting for its
+answer) is never sent again: that keeps "at most the messages in flight at a crash arrive
+twice" true when Telegram answers slowly.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from aiolimiter import AsyncLimiter
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.pulses.schedule import next_run
+from bot.pulses.schedule import ScheduleError, catch_up
 from bot.storage.database import Storage
-from bot.storage.pulses import Delivery, Wave
+from bot.storage.pulses import Delivery, Pulse, Wave
 from bot.storage.times import stamp, utcnow
+from bot.telegram.http import may_have_arrived
 from bot.telegram.retries import seconds
 
 log = logging.getLogger(__name__)
@@ -52,6 +56,8 @@ class PulseRunner:
         self._tick = tick
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._broken: set[int] = set()
+        """Schedules that cannot be computed, already reported in the log."""
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="pulses")
@@ -83,20 +89,14 @@ class PulseRunner:
         pulses = self._storage().pulses
         now = utcnow()
         for pulse in await pulses.due_pulses(now):
-            following = next_run(
-                datetime.fromisoformat(pulse.next_at + "+00:00"),
-                pulse.cadence,
-                pulse.local_time,
-                pulse.time_zone,
-            )
-            await pulses.open_wave(
-                survey_id=pulse.survey_id,
-                team=pulse.team,
-                reminder_hours=pulse.reminder_hours,
-                open_hours=pulse.open_hours,
-                pulse_id=pulse.id,
-                next_at=stamp(following),
-            )
+            try:
+                await self._open_due(pulse)
+            except ScheduleError as error:  # a time zone gone from tzdata, say
+                if pulse.id not in self._broken:  # once, not at every tick
+                    log.error("pulse %d skipped, its schedule is broken: %s", pulse.id, error)
+                    self._broken.add(pulse.id)
+            except Exception:
+                log.exception("pulse %d skipped: opening its wave failed", pulse.id)
         for wave in await pulses.waves_to_remind(now):
             await pulses.add_reminders(wave.id, await self._non_finishers(wave))
         await pulses.close_due_waves(now)
@@ -107,12 +107,51 @@ class PulseRunner:
                 await self._send(delivery)
 
         while batch := await pulses.to_send(BATCH):
-            await asyncio.gather(*(one(d) for d in batch))
+            # a task group, not gather: when one send fails the others are cancelled and
+            # waited for, so none is still sending when the next step (or a kick) starts
+            async with asyncio.TaskGroup() as group:
+                for delivery in batch:
+                    group.create_task(one(delivery))
             if len(batch) < BATCH:
                 break
         # the log of recent writes would tell which participation came with which anonymous
         # response, and keep a closed wave's deleted rows: emptied at every step
         await self._storage().checkpoint()
+
+    async def _open_due(self, pulse: Pulse) -> None:
+        """At most one wave for a schedule found due: after downtime, the occasions missed are
+        skipped (logged, and shown in /pulse) and only the latest one, if still open, opens."""
+        pulses = self._storage().pulses
+        plan = catch_up(
+            datetime.fromisoformat(pulse.next_at + "+00:00"),
+            datetime.now(UTC),
+            pulse.cadence,
+            pulse.local_time,
+            pulse.time_zone,
+            pulse.anchor_day,
+            pulse.open_hours,
+        )
+        skipped = (plan.skipped, stamp(plan.last_skipped) if plan.last_skipped else None)
+        if plan.skipped:
+            log.warning(
+                "pulse %d: %d waves skipped while stopped (the latest due %s UTC), %s",
+                pulse.id,
+                plan.skipped,
+                skipped[1],
+                "the latest occasion opens now" if plan.open_wave else "none still open",
+            )
+        if not plan.open_wave:
+            await pulses.skip(pulse.id, stamp(plan.following), skipped)
+            return
+        await pulses.open_wave(
+            survey_id=pulse.survey_id,
+            team=pulse.team,
+            reminder_hours=pulse.reminder_hours,
+            open_hours=pulse.open_hours,
+            pulse_id=pulse.id,
+            next_at=stamp(plan.following),
+            skipped=skipped,
+        )
 
     async def _send(self, delivery: Delivery) -> None:
         pulses = self._storage().pulses
@@ -132,7 +171,16 @@ class PulseRunner:
                 log.warning("pulse not delivered to a member: %s", error.message)
                 await pulses.set_state(delivery, "failed", attempt=True)
                 return
-            except NetworkError as error:  # timeouts and 5xx: again later, a few times
+            except NetworkError as error:
+                if may_have_arrived(error):
+                    # a timeout while Telegram answered, or a connection lost midway: the
+                    # message may be in the chat, and sending it again would show it twice.
+                    # Counted as sent (its buttons work; a reminder goes to whoever does not
+                    # finish), never sent again.
+                    log.warning("pulse delivery unconfirmed (%s): not sent again", error)
+                    await pulses.set_state(delivery, "sent", attempt=True)
+                    return
+                # 5xx, no connection: again at a later step, through the limiter, a few times
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
                 log.warning(
                     "pulse delivery failed (%s), %s", error, "giving up" if final else "will retry"

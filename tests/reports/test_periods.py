@@ -140,6 +140,10 @@ def test_long_periods_trend_by_month(text: str) -> None:
         "2026-Q0",
         "2026",
         "-7d",
+        "0000-01",  # before the first year a date can hold
+        "9999-12",  # ends in a year a date cannot hold
+        "9999-Q4",
+        "0000-Q1",
     ],
 )
 def test_what_is_not_a_period_is_refused(text: str) -> None:

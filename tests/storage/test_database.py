@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import sqlite3
@@ -83,12 +84,46 @@ async def test_reopening_runs_only_the_steps_not_yet_run(
     assert query(path, "SELECT count(*) FROM marker") == [(1,)]
 
 
+async def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
+    """Each open has its own connection and thread, as two processes starting together would:
+    each step is run by whoever takes the write lock first, and seen as done by the others."""
+    for attempt in range(5):
+        path = tmp_path / f"race-{attempt}.sqlite3"
+        opened = await asyncio.gather(*(Storage.open(path) for _ in range(4)))
+        for storage in opened:
+            assert await storage.schema_version() == len(MIGRATIONS)
+            await storage.close()
+
+
 async def test_the_journal_is_in_wal_mode(storage: Storage, path: Path) -> None:
     assert query(path, "PRAGMA journal_mode") == [("wal",)]
 
 
 async def test_the_file_is_readable_by_its_owner_only(storage: Storage, path: Path) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+async def test_a_new_folder_is_its_owners_only(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "x.sqlite3"
+    async with await Storage.open(path):
+        assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
+
+
+async def test_an_existing_database_and_its_folder_are_made_owner_only(tmp_path: Path) -> None:
+    """Made by an older version, copied from a backup, or by hand: tightened at the next start."""
+    folder = tmp_path / "data"
+    path = folder / "x.sqlite3"
+    await (await Storage.open(path)).close()
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    for file in companions:
+        file.touch()
+    for file in (path, *companions):
+        file.chmod(0o644)
+    folder.chmod(0o755)
+    async with await Storage.open(path):
+        assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+        for file in (path, *companions):
+            assert stat.S_IMODE(os.stat(file).st_mode) == 0o600, file
 
 
 def newer_than_the_code(path: Path) -> None:

@@ -108,6 +108,9 @@ class BotApiStandIn:
         """Share of replies to the bot's sending calls that go wrong: a 429, a 500, a 502 or a
         slow answer, in turn (seeded, so a run can be repeated)."""
         self._chaos = random.Random(7)
+        self.slow: dict[str, float] = {}
+        """Method -> seconds to wait before answering, after doing what was asked (a Telegram
+        that took the message but answers after the client's timeout)."""
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
         self._runner: web.AppRunner | None = None
@@ -149,6 +152,8 @@ class BotApiStandIn:
             if handler is None or method in self.unsupported:
                 raise ApiError(404, "Not Found")
             result = await handler(params)
+            if method in self.slow:
+                await asyncio.sleep(self.slow[method])
         except ApiError as error:
             failure = error
         call.ok = failure is None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bot.storage.times import stamp
 from tests.telegram.harness import ADMIN, BotProcess, Person, close_wave, invite
 from tests.telegram.standin import BotApiStandIn
 
@@ -124,6 +126,35 @@ async def test_a_crash_mid_wave_resumes_without_duplicates_beyond_those_in_fligh
         await bot.stop()
 
 
+def pulses_in_chat(api: BotApiStandIn, chat_id: int) -> int:
+    """Pulse messages that reached the chat, whether or not the bot heard back in time."""
+    return sum(PULSE in m.get("text", "") for m in api.messages.get(chat_id, {}).values())
+
+
+async def test_a_crash_with_slow_answers_still_duplicates_at_most_the_messages_in_flight(
+    api: BotApiStandIn, tmp_path: Path
+) -> None:
+    """Telegram takes each pulse but answers after the client's timeout: a message that may
+    have arrived is never sent again, so only those in flight at the crash arrive twice."""
+    bot = BotProcess(api, tmp_path)
+    await bot.start()
+    try:
+        people = await members(api, 15500, 10, "night")
+        api.slow["sendMessage"] = 6.0  # the client gives up after 5 s
+        await Person(api, ADMIN, "en").send("/pulse now enps night")
+        await api.wait_for(lambda: sum(pulses_in_chat(api, p.id) for p in people) >= 5, 20)
+        await bot.kill()
+        await bot.start()
+        await api.wait_for(lambda: all(pulses_in_chat(api, p.id) for p in people), within=30)
+        await asyncio.sleep(7)  # every answer due, and any re-send it would have caused
+        received = Counter(pulses_in_chat(api, p.id) for p in people)
+        assert set(received) <= {1, 2} and received[2] <= 4, received
+        assert "pulse delivery unconfirmed" in bot.log_text()
+    finally:
+        api.slow.clear()
+        await bot.stop()
+
+
 async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess) -> None:
     (member,) = await members(api, 16000, 1, "legal")
     admin = Person(api, ADMIN, "en")
@@ -147,6 +178,8 @@ async def test_a_schedule_survives_a_restart(api: BotApiStandIn, bot: BotProcess
 async def test_pausing_and_deleting_a_pulse(api: BotApiStandIn, bot: BotProcess) -> None:
     admin = Person(api, ADMIN, "en")
     await admin.send("/pulse add enps legal monthly 10:00 UTC")
+    anchored = bot.query("SELECT anchor_day = CAST(strftime('%d', next_at) AS INTEGER) FROM pulses")
+    assert anchored == [(1,)], "the schedule keeps the day of its first wave"
     await admin.send("/pulse pause 1")
     assert admin.text == "Done."
     await admin.send("/pulse")
@@ -183,3 +216,59 @@ async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
     lines = admin.text.split("By wave:\n")[1].split("\n")
     assert lines[0].endswith("· support: response rate 83% (5/6) · NPS +20")
     assert lines[1].endswith("· support: response rate 100% (6/6) · NPS +67 (+47)")
+
+
+def minute(moment: datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+async def test_after_downtime_a_schedule_opens_one_wave_at_most_and_says_what_it_skipped(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    (recent,) = await members(api, 16100, 1, "ops")
+    (stale,) = await members(api, 16200, 1, "qa")
+    admin = Person(api, ADMIN, "en")
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    # weekly, due 4 weeks and an hour ago: 5 occasions missed, the latest (an hour ago) open
+    weekly = now - timedelta(days=28, hours=1)
+    await admin.send(f"/pulse add enps ops weekly {minute(weekly)} UTC")
+    # every 4 weeks, due 8 days ago: its only occasion would have closed a day ago (168 h)
+    stale_due = now - timedelta(days=8)
+    await admin.send(f"/pulse add enps qa 4weeks {minute(stale_due)} UTC")
+    await bot.stop()
+    bot.query("UPDATE pulses SET next_at = ? WHERE id = 1", stamp(weekly))
+    bot.query("UPDATE pulses SET next_at = ? WHERE id = 2", stamp(stale_due))
+    await bot.start()
+
+    await recent.expect(PULSE)
+    await asyncio.sleep(1.5)  # several ticks of the runner
+    assert pulses_sent_to(api, recent.id) == 1, "one wave, not one per missed week"
+    assert pulses_sent_to(api, stale.id) == 0, "a wave that would be closed already is not sent"
+    assert bot.query("SELECT pulse_id FROM waves") == [(1,)]
+    ((ahead,),) = bot.query("SELECT min(next_at) > strftime('%Y-%m-%d %H:%M', 'now') FROM pulses")
+    assert ahead == 1, "the next occasions are after now"
+    last_weekly = stamp(weekly + timedelta(days=21))[:16]
+    await admin.send("/pulse")
+    assert f"; skipped 4 waves while stopped, last {last_weekly} UTC" in admin.text
+    assert f"; skipped 1 wave while stopped, last {stamp(stale_due)[:16]} UTC" in admin.text
+    skips = [line for line in bot.log_text().splitlines() if "skipped while stopped" in line]
+    assert len(skips) == 2, skips  # one line per schedule
+    assert "pulse 1: 4 waves skipped while stopped" in skips[0] + skips[1]
+
+
+async def test_a_schedule_that_cannot_be_computed_is_skipped_and_the_others_go_on(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    (member,) = await members(api, 16300, 1, "legal")
+    admin = Person(api, ADMIN, "en")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    await admin.send("/pulse add enps legal weekly 09:30 Europe/Paris")
+    # the first one's time zone is no longer in tzdata; both are due
+    bot.query("UPDATE pulses SET time_zone = 'Europe/Atlantis' WHERE id = 1")
+    bot.query("UPDATE pulses SET next_at = strftime('%Y-%m-%d %H:%M:%f', 'now')")
+    await member.expect(PULSE)
+    await asyncio.sleep(1)
+    assert bot.query("SELECT pulse_id FROM waves") == [(2,)]
+    broken = [line for line in bot.log_text().splitlines() if "schedule is broken" in line]
+    assert len(broken) == 1, broken  # once, not at every tick
+    assert "Europe/Atlantis" in broken[0]

@@ -217,3 +217,32 @@ async def test_a_database_locked_by_another_writer_makes_the_bot_wait_not_lose(
         other.close()
     assert "2/32" in manager.text
     assert stored(bot.database) == [(SURVEY.questions[0].id, "yes")]
+
+
+async def test_a_database_error_says_the_answer_was_not_saved_and_the_next_try_works(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    customer = Person(api, 3011, "en")
+    await customer.send("/start nps")
+    # the disk is full, say: every answer fails to be written
+    bot.query(
+        "CREATE TRIGGER full BEFORE INSERT ON answers BEGIN SELECT RAISE(FAIL, 'disk full'); END"
+    )
+    notice = await customer.tap("8")
+    assert notice == "Your answer was not saved. Please tap again."
+    assert stored(bot.database) == []
+    bot.query("DROP TRIGGER full")
+    assert await customer.tap("8") is None
+    assert "?" in customer.text
+
+    bot.query(
+        "CREATE TRIGGER full BEFORE INSERT ON answers BEGIN SELECT RAISE(FAIL, 'disk full'); END"
+    )
+    await customer.send("Quick and kind")
+    assert customer.text == "Your answer was not saved. Please send it again."
+    assert [value for _, value in stored(bot.database)] == ["8"], "nothing half-written"
+    bot.query("DROP TRIGGER full")
+    await customer.send("Quick and kind")
+    assert "Thank you" in customer.text
+    assert [value for _, value in stored(bot.database)] == ["8", "Quick and kind"]
+    assert "could not be saved: disk full" in bot.log_text()

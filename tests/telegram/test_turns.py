@@ -4,11 +4,12 @@ person's queued updates take no room from anyone else."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 from datetime import UTC, datetime
 
 from telegram import Chat, Message, Update, User
 
-from bot.telegram.turns import TakingTurns, Turns
+from bot.telegram.turns import PER_PERSON, TakingTurns, Turns
 
 
 async def test_one_persons_updates_run_one_after_another_in_order() -> None:
@@ -65,3 +66,25 @@ async def test_a_persons_waiting_updates_take_no_room_from_others() -> None:
     release.set()
     await asyncio.wait_for(asyncio.gather(*burst), 1)
     assert len(processor.turns) == 0
+
+
+async def test_a_persons_updates_beyond_the_cap_are_dropped_at_once() -> None:
+    processor = TakingTurns(limit=4)
+    release, ran = asyncio.Event(), []
+
+    async def held(n: int) -> None:
+        ran.append(n)
+        await release.wait()
+
+    kept = [
+        asyncio.create_task(processor.process_update(update_from(1), held(n)))
+        for n in range(PER_PERSON)
+    ]
+    await asyncio.sleep(0.01)
+    extra = held(-1)
+    await asyncio.wait_for(processor.process_update(update_from(1), extra), 1)
+    assert processor.dropped == 1 and inspect.getcoroutinestate(extra) == "CORO_CLOSED"
+    assert -1 not in ran, "dropped: never run"
+    release.set()
+    await asyncio.wait_for(asyncio.gather(*kept), 1)
+    assert ran == list(range(PER_PERSON)), "the kept ones all ran, in order"

@@ -42,6 +42,8 @@ EDITS_IGNORED = (
 )
 OURS = ["start", "help", "language", "stop", "surveys", "summary", "export", "link", "pulse"]
 """The bot's commands (the last five are the admins')."""
+IN_GROUPS = ["start", "help"]
+"""The commands a group gets an answer to (where to find the bot); the rest get nothing."""
 COMMANDS = [*OURS, "START", "Help", "settings", "frobnicate", "x_y_z"]
 COMMAND_TOKEN = re.compile(r"/[A-Za-z0-9_]+(?:@[A-Za-z0-9_]+)?")
 """What Telegram marks as a bot_command entity at the start of a text."""
@@ -124,14 +126,14 @@ def with_command(message: JSON, text: str, entity: bool = True) -> JSON:
     return message
 
 
-def for_this_bot(text: str) -> bool:
+def for_this_bot(text: str, commands: Sequence[str] = OURS) -> bool:
     """A leading command of this bot's, for it or for any bot (`/help`, `/help@cxbot_test_bot`;
     not `/help@other_bot`, nor a command this bot does not have)."""
     token = COMMAND_TOKEN.match(text)
     if token is None:
         return False
     name, _, to = token[0][1:].partition("@")
-    return name.lower() in OURS and to.lower() in {"", ME.lower()}
+    return name.lower() in commands and to.lower() in {"", ME.lower()}
 
 
 def starts_a_survey(text: str) -> bool:
@@ -378,7 +380,7 @@ def group_messages(draw: st.DrawFn, world: World) -> Event:
     if what == "edited":
         shape["edit_date"] = now()
         return Event({"edited_message": shape}, silent_to=chat_id)
-    if "entities" in shape and for_this_bot(text):
+    if "entities" in shape and for_this_bot(text, IN_GROUPS):
         return Event({"message": shape}, notice_in=chat_id, sender=user["id"])
     return Event({"message": shape}, silent_to=chat_id)
 

@@ -1,0 +1,61 @@
+"""The pulse runner against a real database, with the sending replaced by the test's own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.storage.database import Storage
+from bot.storage.pulses import Delivery, Wave
+from bot.telegram.pulses import PulseRunner
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    opened = await Storage.open(tmp_path / "x.sqlite3")
+    yield opened
+    await opened.close()
+
+
+async def team(storage: Storage, size: int) -> None:
+    for user_id in range(1, size + 1):
+        await storage.touch_user(user_id, "en")
+        assert await storage.pulses.join("ops", user_id, most=20)
+
+
+async def nobody(wave: Wave) -> list[int]:
+    return []
+
+
+async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
+    storage: Storage,
+) -> None:
+    """None of a failed step's sends is left running: the next step (or a kick) would find
+    their deliveries still `sending` and send them a second time."""
+    await team(storage, 4)
+    await storage.pulses.open_wave(survey_id="enps", team="ops", reminder_hours=1, open_hours=2)
+    started, cancelled = asyncio.Event(), []
+    calls = 0
+
+    async def deliver(delivery: Delivery) -> bool:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await started.wait()  # the others are in flight
+            raise RuntimeError("a bug in rendering")
+        if calls == 3:
+            started.set()
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(delivery.user_id)
+            raise
+        return True
+
+    runner = PulseRunner(lambda: storage, deliver, nobody, rate=1000, tick=60)
+    with pytest.raises(ExceptionGroup):
+        await asyncio.wait_for(runner.run_once(), 10)
+    assert len(cancelled) == 2, "both sends still in flight were cancelled and waited for"
