@@ -101,6 +101,7 @@ async def invite(admin: Person, team: str, survey: str = "enps", *, rotate: bool
     """The start command behind a team's invite link, obtained as an admin does: `/link` in the
     chat (`new` replaces the link). What an employee sends when they open the link."""
     await admin.send(f"/link {survey} {team}" + (" new" if rotate else ""))
+    await admin.receive("photo")  # the QR code comes last: the next command's answer is after it
     link = admin.text.split()[0]
     assert link.startswith("https://t.me/") and "?start=" in link, admin.text
     return "/start " + link.split("?start=", 1)[1]
