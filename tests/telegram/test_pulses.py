@@ -69,7 +69,7 @@ async def test_stop_is_honoured_before_the_next_wave(api: BotApiStandIn, bot: Bo
     assert pulses_sent_to(api, leaver.id) == 0
     await leaver.send(await invite(admin, "sales"))  # the invite link again: back in
     await admin.send("/pulse now enps sales")
-    assert admin.text == "Wave 2 of enps is going out to 1 members of sales."
+    assert admin.text == "Wave 2 of enps is going out to 1 member of sales."
     await leaver.expect(PULSE)
 
 
