@@ -181,5 +181,5 @@ async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
     # wave 1: 5 of 6 answered, 3 promoters and 2 detractors: +20;
     # wave 2: 6 of 6, 5 promoters and 1 detractor: (5 - 1) / 6 = +67, 47 points up
     lines = admin.text.split("By wave:\n")[1].split("\n")
-    assert lines[0].endswith("· support: response rate 83% (5/6) · NPS +20")
-    assert lines[1].endswith("· support: response rate 100% (6/6) · NPS +67 (+47)")
+    assert lines[0].endswith("· support: response rate 83% (5/6) · eNPS +20")
+    assert lines[1].endswith("· support: response rate 100% (6/6) · eNPS +67 (+47)")
