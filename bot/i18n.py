@@ -14,13 +14,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from babel import Locale, numbers
+from babel import Locale, dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -102,6 +103,14 @@ def format_decimal(value: float, digits: int) -> str:
     text: str = numbers.format_decimal(
         half_up(value, digits), format=pattern, locale=_language.get()
     )
+    return text
+
+
+def format_day(day: date) -> str:
+    """A day as the locale writes it in full: '1 January 2027', '1 janvier 2027', '1 января 2027 г.'."""
+    language = _language.get()
+    locale = {"en": "en_GB", "pt": "pt_PT"}.get(language, language)  # British, European
+    text: str = dates.format_date(day, format="long", locale=locale)
     return text
 
 

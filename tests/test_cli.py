@@ -108,7 +108,7 @@ def test_run_without_a_token_says_what_is_missing() -> None:
 def test_preview_takes_a_survey_in_the_terminal_with_the_same_summary() -> None:
     result = cxbot("preview", "nps", "--lang", "fr", stdin="11\n6\n\n")
     assert result.returncode == 0, result.stderr
-    assert "0 — pas du tout probable · 10 — très probable" in result.stdout
+    assert "0 — pas du tout probable · 10 — extrêmement probable" in result.stdout
     assert "Cette réponse ne correspond pas à la question." in result.stdout  # the 11
     assert "Votre note\u00a0: 6 sur 10." in result.stdout
 

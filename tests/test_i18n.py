@@ -18,6 +18,7 @@ from bot.i18n import (
     resolve_language,
     use_language,
 )
+from bot.reports.periods import PeriodError, parse_period
 from bot.survey.model import LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,11 +70,71 @@ def test_every_message_is_translated_with_the_same_placeholders(language: str) -
 
 
 def test_russian_counts_take_three_forms() -> None:
-    singular = "“{answer}”: {count} statement of {total}. Finding out is a first step."
-    plural = "“{answer}”: {count} statements of {total}. Finding out is a first step."
     with use_language("ru"):
-        words = [ngettext(singular, plural, n).split()[2] for n in (1, 3, 5, 21, 11)]
+        words = [
+            ngettext("{count} statement", "{count} statements", n).split()[1]
+            for n in (1, 3, 5, 21, 11)
+        ]
     assert words == ["утверждение", "утверждения", "утверждений", "утверждение", "утверждений"]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_babel_finds_no_error_in_any_catalog(language: str) -> None:
+    """Babel's own checks (placeholders, format flags, plural forms) pass for every entry: a
+    message that merely looks like a %-format ("% of 4-5") would fail them."""
+    errors = [(message.id, [str(e) for e in found]) for message, found in catalog(language).check()]
+    assert errors == []
+
+
+def test_portuguese_counts_follow_the_european_rule() -> None:
+    """pt_PT: one is singular, zero and everything else plural ("0 respostas")."""
+    assert catalog("pt").num_plurals == 2
+    with use_language("pt"):
+        counts = [
+            ngettext("{count} response", "{count} responses", n).format(count=n) for n in (0, 1, 2)
+        ]
+    assert counts == ["0 respostas", "1 resposta", "2 respostas"]
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "two"),
+    [
+        ("ru", "1 участнику", "2 участникам"),
+        ("en", "1 member of", "2 members of"),
+        ("fr", "1 membre de", "2 membres de"),
+        ("pt", "1 membro de", "2 membros de"),
+    ],
+)
+def test_a_wave_counts_its_members_with_plurals(language: str, one: str, two: str) -> None:
+    singular = "Wave {wave} of {survey} is going out to {count} member of {team}."
+    plural = "Wave {wave} of {survey} is going out to {count} members of {team}."
+    with use_language(language):
+        texts = [
+            ngettext(singular, plural, n).format(wave=3, survey="enps", count=n, team="sales")
+            for n in (1, 2)
+        ]
+    assert one in texts[0]
+    assert two in texts[1]
+
+
+@pytest.mark.parametrize("language", ["fr", "pt"])
+def test_the_surveys_line_reads_right_with_one_finished(language: str) -> None:
+    with use_language(language):
+        line = _("{id}: {finished} finished, {unfinished} unfinished, last {last}").format(
+            id="nps", finished=1, unfinished=1, last="—"
+        )
+    assert "1 terminés" not in line and "1 concluídos" not in line
+
+
+def test_french_uses_typographic_apostrophes_and_no_break_spaces() -> None:
+    """Inside quotation marks; "« Retour" is an arrow, not a quotation."""
+    problems = []
+    for message in catalog("fr"):
+        raw = message.string if isinstance(message.string, tuple | list) else (message.string,)
+        for text in (str(s or "") for s in raw):
+            if message.id and ("'" in text or re.search(r" [?:;!»]|« [^»]*»", text)):
+                problems.append(text)
+    assert problems == []
 
 
 def test_percentages_follow_the_locale() -> None:
@@ -106,3 +167,12 @@ def test_the_language_in_force_is_per_context() -> None:
 )
 def test_telegram_language_codes_map_to_ours(code: str | None, expected: str) -> None:
     assert resolve_language(code, default="en") == expected
+
+
+def test_admin_errors_reach_the_catalog() -> None:
+    used = used_messages()
+    assert "Surveys: {ids}" in used
+    assert "{period}: no such month" in used
+    with use_language("fr"), pytest.raises(PeriodError) as caught:
+        parse_period("2026-13")
+    assert str(caught.value) == "2026-13\u00a0: ce mois n’existe pas"

@@ -20,8 +20,8 @@ MAX_BARS = 15
 
 def _axis_label(survey: Survey) -> str:
     return {
-        "nps": _("NPS (−100…+100)"),
-        "csat": _("CSAT, % of 4-5"),
+        "nps": _("eNPS (−100…+100)") if survey.employees else _("NPS (−100…+100)"),
+        "csat": _("CSAT, 4-5 ratings, %"),
         "ces": _("CES, mean of 1-7"),
         "index": _("Index, 0-100"),
         "yes-share": _("Share of “yes”, %"),
@@ -50,7 +50,7 @@ def _bars(survey: Survey, summary: Summary) -> tuple[str, list[str], list[float]
         sections = [s for s in survey.sections if s.id in overall.criteria]
         return (
             _("By section, % “yes”"),
-            [(s.title or survey.title)(language) for s in sections],
+            [(s.label or s.title or survey.title)(language) for s in sections],
             [100 * overall.criteria[s.id] for s in sections],
         )
     return "", [], []

@@ -64,13 +64,13 @@ def parse_period(
             )
         days = int(m[1])
         if not 1 <= days <= 3660:
-            raise PeriodError(f"{name}: between 1d and 3660d")
+            raise PeriodError(_("{period}: between 1d and 3660d").format(period=name))
         start = now - timedelta(days=days)
         return Period(name, _stamp(start), LATEST, "week" if days <= 120 else "month", "days")
     if m := _MONTH.fullmatch(name):
         year, month = int(m[1]), int(m[2])
         if not 1 <= month <= 12:
-            raise PeriodError(f"{name}: no such month")
+            raise PeriodError(_("{period}: no such month").format(period=name))
         start_dt, end_dt = _span(name, (year, month), (year + month // 12, month % 12 + 1))
         return Period(name, _stamp(start_dt), _stamp(end_dt), "week", "month")
     if m := _QUARTER.fullmatch(name):
@@ -79,7 +79,11 @@ def parse_period(
             name, (year, 3 * quarter - 2), (year + quarter // 4, (3 * quarter) % 12 + 1)
         )
         return Period(f"{year}-Q{quarter}", _stamp(start_dt), _stamp(end_dt), "week", "quarter")
-    raise PeriodError(f"{name}: use 7d, 30d, 90d, all, a month (2026-10) or a quarter (2026-Q4)")
+    raise PeriodError(
+        _("{period}: use 7d, 30d, 90d, all, a month (2026-10) or a quarter (2026-Q4)").format(
+            period=name
+        )
+    )
 
 
 def _span(name: str, start: tuple[int, int], end: tuple[int, int]) -> tuple[datetime, datetime]:
@@ -89,7 +93,7 @@ def _span(name: str, start: tuple[int, int], end: tuple[int, int]) -> tuple[date
     try:
         return datetime(*start, 1), datetime(*end, 1)
     except ValueError:
-        raise PeriodError(f"{name}: years run from 0001 to 9998") from None
+        raise PeriodError(_("{period}: years run from 0001 to 9998").format(period=name)) from None
 
 
 def looks_like_period(text: str) -> bool:

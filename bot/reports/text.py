@@ -76,7 +76,12 @@ def summary_text(summary: Summary) -> str:
                 _("… {count} more …").format(count=more),
                 *ranked[-3:],
             ]
-        lines.append("\n".join([_("By segment, best first:"), *ranked]))
+        heading = (
+            survey.segments_title(language)
+            if survey.segments_title is not None
+            else _("By segment, best first:")
+        )
+        lines.append("\n".join([heading, *ranked]))
     if summary.waves:
         lines.append("\n".join([_("By wave:"), *(_wave(survey, w) for w in summary.waves)]))
     if summary.comments:
@@ -111,7 +116,7 @@ def _wave(survey: Survey, wave: WaveFigures) -> str:
     )
     if wave.figures is None:
         return head + " · " + _("score hidden (too few responses)")
-    score = f"NPS {headline(survey, wave.figures)}"
+    score = f"{survey.score_name} {headline(survey, wave.figures)}"
     if wave.change is not None:
         score += f" ({'+' if wave.change >= 0 else '−'}{format_number(abs(wave.change))})"
     return f"{head} · {score}"
@@ -131,9 +136,11 @@ def _figures(survey: Survey, summary: Summary) -> str:
         nps = overall.nps
         return "\n".join(
             [
-                _("NPS: {score} ± {margin} (95% margin of error)").format(
-                    score=headline(survey, overall), margin=format_number(nps.margin)
-                ),
+                (
+                    _("eNPS: {score} ± {margin} (95% margin of error)")
+                    if survey.employees
+                    else _("NPS: {score} ± {margin} (95% margin of error)")
+                ).format(score=headline(survey, overall), margin=format_number(nps.margin)),
                 _("Promoters: {p} ({pp}) · Passives: {a} ({ap}) · Detractors: {d} ({dp})").format(
                     p=format_number(nps.promoters),
                     pp=format_percent(nps.promoters / nps.n),
@@ -152,7 +159,9 @@ def _figures(survey: Survey, summary: Summary) -> str:
             )
         return "\n".join(parts)
     if survey.scoring == "ces":
-        return _("CES: {value} out of 7").format(value=headline(survey, overall))
+        return _("CES: {value} out of 7 (agreement that it was easy: higher = easier)").format(
+            value=headline(survey, overall)
+        )
     if survey.scoring == "index":
         criteria = [
             labelled(
@@ -165,7 +174,9 @@ def _figures(survey: Survey, summary: Summary) -> str:
         index = _("Index: {value} out of 100").format(value=headline(survey, overall))
         return "\n".join([index, *criteria])
     sections = [
-        labelled((s.title or survey.title)(language), format_percent(overall.criteria[s.id]))
+        labelled(
+            (s.label or s.title or survey.title)(language), format_percent(overall.criteria[s.id])
+        )
         for s in survey.sections
         if s.id in overall.criteria
     ]

@@ -139,6 +139,10 @@ class Question(Strict, frozen=True):
 class Section(Strict, frozen=True, kw_only=True):
     id: Id
     title: Localized | None = None
+    """The heading shown with the progress; it may be a whole statement."""
+    label: Localized | None = None
+    """A short noun title for summaries ("Target audience"); the title when absent. A statement
+    read as "Weakest: You clearly know your target audience" sounds like a contradiction."""
     questions: Annotated[list[Question], Meta(min_length=1)]
 
 
@@ -163,7 +167,7 @@ class PlacedQuestion(Struct, frozen=True):
 
 
 Scoring = Literal["yes-share", "index", "nps", "csat", "ces"]
-Repeat = Literal["replace", "each", "wave"]
+Repeat = Literal["replace", "each", "wave", "quarterly"]
 
 
 class Survey(Strict, frozen=True, kw_only=True, dict=True):
@@ -171,7 +175,8 @@ class Survey(Strict, frozen=True, kw_only=True, dict=True):
     scoring: Scoring
     repeat: Repeat = "each"
     """replace: one current response per person (self-assessments); each: every link scan is a
-    new response (contact ratings); wave: one per pulse wave."""
+    new response (contact ratings); wave: one per pulse wave; quarterly: at most one finished
+    response per person per calendar quarter (relationship NPS: a frequent visitor counts once)."""
     anonymous: bool = False
     """No Telegram id is stored with responses or answers (employee surveys)."""
     anonymity_threshold: Annotated[int, Meta(ge=2, le=100)] = 5
@@ -181,6 +186,12 @@ class Survey(Strict, frozen=True, kw_only=True, dict=True):
     public: bool = True
     suggest_start: bool = False
     """Self-assessments: name the weakest section as the place to start (a diagnostic)."""
+    employees: bool = False
+    """The respondents are the organisation's own staff: an NPS survey's figure is eNPS in every
+    admin output, so that it is never read beside the customers' NPS as the same number."""
+    segments_title: Localized | None = None
+    """What a link's segment stands for in this survey, as the summary's heading of the
+    segments ("By site visited (ours or a competitor's), best first:"); "By segment" when absent."""
     title: Localized
     intro: Localized | None = None
     scales: dict[Id, Scale]
@@ -188,6 +199,21 @@ class Survey(Strict, frozen=True, kw_only=True, dict=True):
     sections: Annotated[list[Section], Meta(min_length=1)]
     score_question: Id | None = None
     """For nps, csat and ces scoring: the question whose answer is the score."""
+
+    @property
+    def score_name(self) -> str:
+        """The figure's name in admin outputs: eNPS for an employer survey, else the scoring's."""
+        if self.scoring == "nps":
+            return "eNPS" if self.employees else "NPS"
+        return self.scoring.upper()
+
+    @property
+    def asks_statements(self) -> bool:
+        """A yes-share survey of statements rather than questions (no item ends with "?"):
+        what the respondent is told to expect and what the "don't know" count counts."""
+        return self.scoring == "yes-share" and not any(
+            q.text.en.endswith("?") for q in self.all_questions()
+        )
 
     def all_questions(self) -> Iterator[Question]:
         for section in self.sections:
@@ -246,6 +272,10 @@ def cross_check(survey: Survey) -> Iterator[tuple[str, str]]:
             if question.when is not None:
                 yield from _check_condition(survey, question.when, seen, f"{place}.when")
             seen.setdefault(question.id, (place, question))
+    if survey.repeat == "quarterly" and survey.anonymous:
+        yield "repeat", "quarterly counts responses per person, which an anonymous survey cannot"
+    if survey.employees and survey.scoring != "nps":
+        yield "employees", "employees names the figure eNPS, so it needs nps scoring"
     if survey.scoring == "yes-share":
         starts = [level.from_ for level in survey.levels]
         if not starts or starts[0] != 0 or starts != sorted(set(starts)):

@@ -68,9 +68,11 @@ def _length_line(survey: Survey) -> str:
         SECONDS_PER_TEXT if isinstance(q.scale, TextScale) else SECONDS_PER_TAP
         for q in survey.questions
     )
-    count = ngettext("{count} question", "{count} questions", len(survey.questions)).format(
-        count=len(survey.questions)
-    )
+    count = (
+        ngettext("{count} statement", "{count} statements", len(survey.questions))
+        if survey.asks_statements
+        else ngettext("{count} question", "{count} questions", len(survey.questions))
+    ).format(count=len(survey.questions))
     minutes = ngettext("about {minutes} minute", "about {minutes} minutes", math.ceil(seconds / 60))
     return f"{count} · {minutes.format(minutes=math.ceil(seconds / 60))}"
 
@@ -211,17 +213,27 @@ def _yes_share_lines(
     unsure_label = _unsure_label(survey, language)
     if result.unsure and unsure_label:
         lines.append(
-            ngettext(
-                "“{answer}”: {count} statement of {total}. Finding out is a first step.",
-                "“{answer}”: {count} statements of {total}. Finding out is a first step.",
-                result.unsure,
+            (
+                ngettext(
+                    "“{answer}”: {count} of {total} statements. Finding out is a first step.",
+                    "“{answer}”: {count} of {total} statements. Finding out is a first step.",
+                    result.total,
+                )
+                if survey.asks_statements
+                else ngettext(
+                    "“{answer}”: {count} of {total} answers. Finding out is a first step.",
+                    "“{answer}”: {count} of {total} answers. Finding out is a first step.",
+                    result.total,
+                )
             ).format(answer=unsure_label, count=result.unsure, total=result.total)
         )
     return lines
 
 
 def _section_title(section: Section, language: str) -> str:
-    return section.title(language) if section.title else section.id
+    """The section's name in a summary: its short label, else its heading."""
+    name = section.label or section.title
+    return name(language) if name else section.id
 
 
 def _unsure_label(survey: Survey, language: str) -> str | None:

@@ -79,7 +79,7 @@ class AdminCommands:
     def _survey(self, args: list[str], usage: str) -> Survey:
         if not args or args[0] not in self.surveys:
             known = ", ".join(sorted(self.surveys))
-            raise Usage(f"{usage}\n{_('Surveys: {ids}').format(ids=known)}")
+            raise Usage(usage + "\n" + _("Surveys: {ids}").format(ids=known))
         return self.surveys[args[0]]
 
     @staticmethod
@@ -265,8 +265,12 @@ class AdminCommands:
             self._wake()
             await context.bot.send_message(
                 chat_id,
-                _("Wave {wave} of {survey} is going out to {count} members of {team}.").format(
-                    wave=wave_id, survey=survey.id, count=members, team=args[2]
+                ngettext(
+                    "Wave {wave} of {survey} is going out to {count} member of {team}.",
+                    "Wave {wave} of {survey} is going out to {count} members of {team}.",
+                    members,
+                ).format(
+                    wave=wave_id, survey=survey.id, count=format_number(members), team=args[2]
                 ),
             )
             return

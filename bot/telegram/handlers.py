@@ -35,7 +35,15 @@ from telegram.ext import (
 from telegram.ext import MessageHandler as TextHandler
 
 from bot.config import Config
-from bot.i18n import _, format_number, language_name, ngettext, resolve_language, use_language
+from bot.i18n import (
+    _,
+    format_day,
+    format_number,
+    language_name,
+    ngettext,
+    resolve_language,
+    use_language,
+)
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, ResponseClosed, Storage
 from bot.storage.pulses import Delivery, Wave
@@ -51,6 +59,7 @@ from bot.survey.flow import (
 )
 from bot.survey.links import Invite, decode_payload, invite_accepted, invite_of
 from bot.survey.model import LANGUAGES, PlacedQuestion, Survey, TextScale
+from bot.survey.repeats import again_from
 from bot.survey.respondents import respondent
 from bot.survey.scoring import score
 from bot.survey.screens import question_screen, summary_screen
@@ -809,12 +818,23 @@ class SurveyBot:
         by_link: bool,
     ) -> None:
         """Open a survey: continue the unfinished response, or start one as the survey's repeat
-        policy says (every scan of a contact-rating link is a new response)."""
+        policy says (every scan of a contact-rating link is a new response; a quarterly survey
+        answered this quarter starts nothing and says when it can be answered again)."""
         response = await self._open_response(visit, survey)
         note, nonce = None, None
         if response is not None and by_link and survey.repeat == "each":
             await self.storage.close_response(response.id, "new scan")
             response = None
+        if response is None and survey.repeat == "quarterly":
+            last = await self.storage.last_finished(respondent(visit.user_id), survey.id)
+            again = again_from(survey, last.finished_at if last else None, datetime.now(UTC))
+            if again is not None:  # counted once this quarter already: nothing is stored
+                text = _(
+                    "Thank you, you have already answered this survey this quarter."
+                    " You can answer it again from {date}."
+                ).format(date=format_day(again))
+                await context.bot.send_message(visit.chat_id, text)
+                return
         if response is None:
             nonce, digest = new_nonce() if survey.anonymous else (None, None)
             response = await self.storage.start_response(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import re
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 from bot.i18n import use_language
 from bot.pulses import MAX_TEAMS
+from bot.reports.chart import _axis_label
 from bot.reports.disclosure import Batch, Disclosure, Node, Scope, month_end
 from bot.reports.export import export_csv
 from bot.reports.figures import Figures, NpsFigures, figures
@@ -522,6 +524,22 @@ async def test_a_closed_hidden_wave_shows_no_count(company: Company) -> None:
     (legal,) = [line for line in text.split("\n") if "legal" in line]
     assert legal.endswith("· legal: score hidden (too few responses)")
     assert "/" not in legal.split("·")[-1], "no finished / delivered counts"
+
+
+async def test_the_employer_figure_is_named_enps_in_the_summary_waves_and_chart(
+    company: Company,
+) -> None:
+    """An employer survey's figure is never labelled as the customers' NPS."""
+    await sales_and_legal(company)
+    summary = await company.summary("2026-10", on=NOVEMBER)
+    with use_language("en"):
+        text = summary_text(summary)
+        axis = _axis_label(company.survey)
+    assert "\neNPS: " in text
+    (sales,) = [line for line in text.split("\n") if "· sales:" in line]
+    assert "· eNPS " in sales
+    assert re.search(r"(?<!e)NPS", text) is None
+    assert axis.startswith("eNPS ")
 
 
 async def test_surveys_counts_only_what_the_summary_shows(company: Company) -> None:

@@ -472,3 +472,41 @@ async def test_a_self_assessment_summary_gives_sections_levels_and_dont_know(
         "Levels: Beginner: 2 · Developing: 1 · Advanced: 1 · Leader: 1\n"
         "“Don't know”: 5% of all answers"
     )
+
+
+async def test_the_ces_line_says_which_way_is_easier(
+    storage: Storage, people: People, ces: Survey
+) -> None:
+    await people.finish(ces, {"effort": "6", "why": None}, at="2026-11-03 10:00:00.000")
+    summary = await summarise(storage, ces, "2026-11")
+    with use_language("en"):
+        text = summary_text(summary)
+    assert "CES: 6.0 out of 7 (agreement that it was easy: higher = easier)" in text
+
+
+async def test_cei_names_its_segments_as_the_sites_visited(
+    storage: Storage, people: People, catalogue: dict[str, Survey]
+) -> None:
+    cei = catalogue["cei"]
+    ratings = {q.id: "7" for q in cei.questions if q.id != "comment"}
+    await people.finish(cei, ratings, at="2026-11-03 10:00:00.000", segment="ours")
+    await people.finish(cei, ratings, at="2026-11-03 10:00:00.000", segment="rival-a")
+    summary = await summarise(storage, cei, "2026-11")
+    with use_language("en"):
+        text = summary_text(summary)
+    assert "By site visited (ours or a competitor's), best first:\n1. ours: 70" in text
+    assert "By segment" not in text
+
+
+async def test_the_checklist_summary_names_sections_by_their_short_label(
+    storage: Storage, people: People, catalogue: dict[str, Survey]
+) -> None:
+    checklist = catalogue["cx-checklist"]
+    await people.finish(
+        checklist, {q.id: "yes" for q in checklist.questions}, at="2026-11-03 10:00:00.000"
+    )
+    summary = await summarise(storage, checklist, "2026-11")
+    with use_language("en"):
+        text = summary_text(summary)
+    assert "\nTarget audience: 100%\n" in text
+    assert "You clearly know" not in text

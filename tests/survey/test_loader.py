@@ -321,3 +321,43 @@ def test_shipped_ids_fit_callback_data(survey_id: str) -> None:
             data = encode(tap)
             assert len(data.encode()) <= 64
             assert decode(data) == tap
+
+
+def test_a_quarterly_survey_loads(tmp_path: Path) -> None:
+    path = write(tmp_path, broken(NPS, 'scoring = "nps"', 'scoring = "nps"\nrepeat = "quarterly"'))
+    assert load_survey(path).repeat == "quarterly"
+
+
+@pytest.mark.parametrize(
+    ("change", "place", "reason"),
+    [
+        ('repeat = "quarterly"\nanonymous = true', "repeat", "an anonymous survey cannot"),
+        ('repeat = "monthly"', "repeat", "Invalid enum value 'monthly'"),
+    ],
+)
+def test_a_repeat_policy_that_cannot_work_is_refused(
+    tmp_path: Path, change: str, place: str, reason: str
+) -> None:
+    path = write(tmp_path, broken(NPS, 'scoring = "nps"', f'scoring = "nps"\n{change}'))
+    problems = refusal(path)
+    assert [p.place for p in problems] == [place]
+    assert reason in problems[0].reason
+
+
+def test_employees_need_nps_scoring(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        broken(YES_SHARE, 'scoring = "yes-share"', 'scoring = "yes-share"\nemployees = true'),
+    )
+    assert [(p.place, p.reason) for p in refusal(path)] == [
+        ("employees", "employees names the figure eNPS, so it needs nps scoring")
+    ]
+
+
+def test_a_section_label_is_a_text_in_every_language(tmp_path: Path) -> None:
+    path = write(tmp_path, broken(YES_SHARE, 'id = "only"', 'id = "only"\nlabel = { en = "Only" }'))
+    assert {p.place for p in refusal(path)} == {
+        "sections[0].label.ru",
+        "sections[0].label.fr",
+        "sections[0].label.pt",
+    }

@@ -70,7 +70,7 @@ async def test_summaries_of_each_kind_carry_their_figures(
     await admin.send("/summary csat")
     # 2 of 3 rated 4-5; 2 of 3 solved
     assert "CSAT\u00a0: 67\u00a0%" in admin.text
-    assert "Résolu au premier contact\u00a0: 67\u00a0%" in admin.text
+    assert "Résolu lors de l’échange\u00a0: 67\u00a0%" in admin.text
     await admin.send("/summary ces")
     assert "CES\u00a0: 5,3 sur 7" in admin.text  # (7 + 5 + 3 + 6) / 4 = 5.25
     await admin.send("/summary five-promises")

@@ -20,10 +20,10 @@ TAPS = "YYYYYNU" + "YNNUNY" + "YYYNNNUUY" + "YYYYN" + "NNNNU"
 SECTION_PERCENTS = ["71", "33", "44", "80", "0"]
 
 QUESTIONS_AND_TIME = {
-    "fr": "32 questions · environ 6 minutes",
-    "ru": "32 вопроса · около 6 минут",
-    "en": "32 questions · about 6 minutes",
-    "pt": "32 perguntas · cerca de 6 minutos",
+    "fr": "32 affirmations · environ 6 minutes",
+    "ru": "32 утверждения · около 6 минут",
+    "en": "32 statements · about 6 minutes",
+    "pt": "32 afirmações · cerca de 6 minutos",
 }
 BACK = {"fr": "Retour", "ru": "Назад", "en": "Back", "pt": "Voltar"}
 LANGUAGES = {
@@ -31,28 +31,28 @@ LANGUAGES = {
     "fr": (
         ("Oui", "Non", "Ne sais pas"),
         "Global\u00a0: 47\u00a0% · Niveau\u00a0: En progression",
-        "«\u00a0Ne sais pas\u00a0»\u00a0: 5 affirmations sur 32.",
+        "«\u00a0Ne sais pas\u00a0»\u00a0: 5 sur 32 affirmations.",
         "\u00a0%",
         "\u00a0: ",
     ),
     "ru": (
         ("Да", "Нет", "Не знаю"),
-        "Итого: 47\u00a0% · Уровень: Развивающийся",
-        "«Не знаю»: 5 утверждений из 32.",
+        "Общий результат: 47\u00a0% · Уровень: Развивающийся",
+        "«Не знаю»: 5 из 32 утверждений.",
         "\u00a0%",
         ": ",
     ),
     "en": (
         ("Yes", "No", "Don't know"),
         "Overall: 47% · Level: Developing",
-        "“Don't know”: 5 statements of 32.",
+        "“Don't know”: 5 of 32 statements.",
         "%",
         ": ",
     ),
     "pt": (
         ("Sim", "Não", "Não sei"),
         "Global: 47% · Nível: Em desenvolvimento",
-        "«Não sei»: 5 afirmações em 32.",
+        "«Não sei»: 5 de 32 afirmações.",
         "%",
         ": ",
     ),

@@ -29,7 +29,7 @@ async def test_an_employee_answers_anonymously_and_is_told_how(
     employee = await joined(api, EMPLOYEE, "sales", "ru")
     assert employee.text.startswith("Вы присоединились к пульс-опросам команды sales.")
     await Person(api, ADMIN, "en").send("/pulse now enps sales")
-    screen = await employee.expect("Пора пройти пульс вашей команды.")
+    screen = await employee.expect("Пора пройти пульс-опрос вашей команды.")
     assert "Ответы хранятся без привязки к вашему аккаунту Telegram" in screen
     await employee.tap("5")
     assert "Что вас разочаровало?" in employee.text

@@ -40,7 +40,7 @@ async def test_a_guessed_team_name_joins_nothing_and_looks_like_an_unknown_team(
     assert guesser.text == NOT_VALID
 
     await admin.send("/pulse now enps sales")
-    assert admin.text == "Wave 1 of enps is going out to 1 members of sales."
+    assert admin.text == "Wave 1 of enps is going out to 1 member of sales."
     await employee.expect(PULSE)
     await asyncio.sleep(1)
     assert not any(PULSE in text for text in guesser.texts())

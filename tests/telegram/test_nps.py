@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.survey.repeats import next_quarter
 from tests.telegram.harness import BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
@@ -26,14 +28,14 @@ async def test_a_customer_rates_us_and_says_why_through_a_desk_link(
     customer = Person(api, 2001, "fr")
     await customer.send("/start nps__desk-3")
     assert "Quelle est la probabilité que vous nous recommandiez" in customer.text
-    assert "0 — pas du tout probable · 10 — très probable" in customer.text
+    assert "0 — pas du tout probable · 10 — extrêmement probable" in customer.text
     assert customer.buttons() == ZERO_TO_TEN
     rows = customer.last["reply_markup"]["inline_keyboard"]
     assert [len(row) for row in rows] == [6, 5], "0-10 on two rows"
 
     await customer.tap("9")
     assert "2/2" in customer.text
-    assert "Qu'avez-vous le plus apprécié ?" in customer.text, "the promoters' follow-up"
+    assert "Qu’avez-vous le plus apprécié ?" in customer.text, "the promoters' follow-up"
     assert customer.buttons() == ["« Retour", "Passer"]
 
     await customer.send("Accueil rapide et très aimable")
@@ -111,3 +113,32 @@ async def test_a_link_to_an_unknown_survey_offers_the_menu(
     assert customer.text.startswith("This link does not lead to a survey we know.")
     assert "Would you recommend us?" in customer.buttons()
     assert responses(bot.database) == []
+
+
+async def test_nps_is_counted_once_a_quarter_and_a_second_scan_stores_nothing(
+    api: BotApiStandIn, bot: BotProcess
+) -> None:
+    """Relationship NPS: a frequent visitor counts once per quarter; they are told kindly when
+    they can answer again, and nothing new is stored."""
+    customer = Person(api, 2010, "en")
+    await customer.send("/start nps__desk-3")
+    await customer.tap("9")
+    await customer.tap("Skip")
+    assert "Thank you! We are glad you would recommend us." in customer.text
+    stored = responses(bot.database)
+
+    await customer.send("/start nps__desk-4")
+    again = next_quarter(datetime.now(UTC).date())
+    day = f"{again.day} {again.strftime('%B')} {again.year}"
+    assert customer.text == (
+        "Thank you, you have already answered this survey this quarter."
+        f" You can answer it again from {day}."
+    )
+    assert customer.buttons() == []
+    await customer.send("/start")
+    await customer.tap("Would you recommend us?")
+    assert "already answered this survey this quarter" in customer.text
+    assert responses(bot.database) == stored
+
+    await customer.send("/start csat")  # a per-contact rating stays per contact
+    assert "How satisfied are you with this contact?" in customer.text

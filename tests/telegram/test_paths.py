@@ -56,7 +56,7 @@ async def test_start_offers_to_continue_an_unfinished_survey(
     )
     assert manager.buttons()[:2] == ["Continue", "Start over"]
     await manager.tap("Continue")
-    assert manager.text.startswith("Welcome back! You continue where you stopped.")
+    assert manager.text.startswith("Welcome back! Pick up where you left off.")
     assert "3/32" in manager.text
     await manager.tap("Yes")
     assert "4/32" in manager.text
@@ -115,11 +115,11 @@ async def test_every_scan_of_a_contact_link_is_a_new_response(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:
     customer = Person(api, 5006, "en")
-    await customer.send("/start nps__desk-1")
-    await customer.tap("6")
-    await customer.send("/start nps__desk-2")  # scanned again at another desk, mid-way
+    await customer.send("/start csat__desk-1")
+    await customer.tap("2 · Dissatisfied")
+    await customer.send("/start csat__desk-2")  # scanned again at another desk, mid-way
     assert "1/2" in customer.text
-    await customer.tap("10")
-    await customer.tap("Skip")
+    await customer.tap("5 · Very satisfied")
+    await customer.tap("Yes")
     rows = bot.query("SELECT segment, finished_at IS NOT NULL, closed_reason FROM responses")
     assert rows == [("desk-1", 0, "new scan"), ("desk-2", 1, None)]

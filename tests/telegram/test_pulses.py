@@ -71,7 +71,7 @@ async def test_stop_is_honoured_before_the_next_wave(api: BotApiStandIn, bot: Bo
     assert pulses_sent_to(api, leaver.id) == 0
     await leaver.send(await invite(admin, "sales"))  # the invite link again: back in
     await admin.send("/pulse now enps sales")
-    assert admin.text == "Wave 2 of enps is going out to 1 members of sales."
+    assert admin.text == "Wave 2 of enps is going out to 1 member of sales."
     await leaver.expect(PULSE)
 
 
@@ -214,8 +214,8 @@ async def test_the_summary_shows_each_wave_with_its_response_rate_and_change(
     # wave 1: 5 of 6 answered, 3 promoters and 2 detractors: +20;
     # wave 2: 6 of 6, 5 promoters and 1 detractor: (5 - 1) / 6 = +67, 47 points up
     lines = admin.text.split("By wave:\n")[1].split("\n")
-    assert lines[0].endswith("· support: response rate 83% (5/6) · NPS +20")
-    assert lines[1].endswith("· support: response rate 100% (6/6) · NPS +67 (+47)")
+    assert lines[0].endswith("· support: response rate 83% (5/6) · eNPS +20")
+    assert lines[1].endswith("· support: response rate 100% (6/6) · eNPS +67 (+47)")
 
 
 def minute(moment: datetime) -> str:

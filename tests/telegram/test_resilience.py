@@ -93,7 +93,7 @@ async def test_a_tap_on_an_old_message_shows_the_current_question_again(
     await answer_yes(manager, 3)
     await manager.send("/start")
     await manager.tap(TITLE)
-    assert manager.text.startswith("Welcome back! You continue where you stopped.")
+    assert manager.text.startswith("Welcome back! Pick up where you left off.")
     assert "4/32" in manager.text
 
     notice = await manager.tap("No", first_screen)
