@@ -10,35 +10,18 @@ from __future__ import annotations
 import asyncio
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import ANONYMOUS_IDS, Response, ResponseClosed, Storage
 from bot.storage.migrations import MIGRATIONS
+from tests.storage.conftest import query
 
 DAY = " 00:00:00.000"
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "x.sqlite3"
-
-
-@pytest.fixture
-async def storage(path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(path)
-    yield opened
-    await opened.close()
-
-
-def query(path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(sql, params).fetchall()
 
 
 async def anonymous(storage: Storage, wave_id: int | None = None) -> Response:

@@ -18,20 +18,9 @@ import pytest
 from bot.storage import database
 from bot.storage.database import Response, Storage, User
 from bot.storage.migrations import MIGRATIONS
+from tests.storage.conftest import query
 
 NOW = "2026-01-01 10:20:30.456"
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "x.sqlite3"
-
-
-@pytest.fixture
-async def storage(path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(path)
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture
@@ -39,12 +28,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every reading of the time is one millisecond after the last: order never hangs on a tie."""
     ticks = (f"2026-01-01 10:00:{n // 1000:02d}.{n % 1000:03d}" for n in itertools.count(1))
     monkeypatch.setattr(database, "utcnow", lambda: next(ticks))
-
-
-def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Read the file through a connection of its own, as another process would."""
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(sql).fetchall()
 
 
 async def started(storage: Storage, survey_id: str = "cx-maturity", user_id: int = 7) -> Response:

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.storage.database import Storage
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.sqlite3")
-    yield opened
-    await opened.close()
 
 
 async def test_the_report_connection_cannot_write(storage: Storage) -> None:

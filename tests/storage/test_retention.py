@@ -3,16 +3,14 @@ unfinished; with a fixed clock, on a real file."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from bot.storage import database
 from bot.storage.database import Purged, Response, Storage
+from tests.storage.conftest import query
 
 
 class Clock:
@@ -31,20 +29,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-def path(tmp_path: Path) -> Path:
-    return tmp_path / "x.sqlite3"
-
-
-@pytest.fixture
 async def storage(path: Path, clock: Clock) -> AsyncIterator[Storage]:
     opened = await Storage.open(path)
     yield opened
     await opened.close()
-
-
-def query(path: Path, sql: str, *params: object) -> list[tuple[Any, ...]]:
-    with closing(sqlite3.connect(path)) as db:
-        return db.execute(sql, params).fetchall()
 
 
 async def ordinary(storage: Storage, user_id: int, *, finished: bool) -> Response:
