@@ -9,10 +9,9 @@ import io
 import itertools
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,9 +26,9 @@ from bot.reports.figures import Figures, NpsFigures, figures
 from bot.reports.periods import PeriodError, parse_period
 from bot.reports.summary import Quote, Summary, build_summary, load_released
 from bot.reports.text import summary_text
-from bot.storage import database, pulses
 from bot.storage.database import Storage
 from bot.survey.model import Survey
+from tests.reports.conftest import Clock
 
 SCORE = {"P": "10", "A": "8", "D": "3"}
 """One score per NPS category: promoter, passive (A), detractor."""
@@ -299,36 +298,6 @@ def _explains(output: Output, world: dict[str, Counter[str]]) -> bool:
 
 
 # the admin's outputs on a real database: summary, text, export, /surveys
-
-
-class Clock:
-    """Every write of the database happens at `now` (a UTC stamp)."""
-
-    def __init__(self) -> None:
-        self.now = "2026-10-05 09:00:00.000"
-
-    def __call__(self) -> str:
-        return self.now
-
-    def after(self, hours: float) -> str:
-        moment = datetime.fromisoformat(self.now) + timedelta(hours=hours)
-        return moment.strftime("%Y-%m-%d %H:%M:%S.000")
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    stand_in = Clock()
-    monkeypatch.setattr(database, "utcnow", stand_in)
-    monkeypatch.setattr(pulses, "utcnow", stand_in)
-    monkeypatch.setattr(pulses, "after", stand_in.after)
-    return stand_in
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.sqlite3")
-    yield opened
-    await opened.close()
 
 
 @dataclass

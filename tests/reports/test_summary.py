@@ -4,10 +4,9 @@ and the text the admin reads in their language (anonymous surveys: test_disclosu
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -16,33 +15,9 @@ from bot.reports.figures import Figures
 from bot.reports.periods import parse_period
 from bot.reports.summary import Quote, Summary, build_summary
 from bot.reports.text import summary_text
-from bot.storage import database
 from bot.storage.database import Response, Storage
 from bot.survey.model import Survey
-
-
-class Clock:
-    """Stands in for the database's clock: every write happens at `now`."""
-
-    def __init__(self) -> None:
-        self.now = "2026-11-02 10:00:00.000"
-
-    def __call__(self) -> str:
-        return self.now
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    stand_in = Clock()
-    monkeypatch.setattr(database, "utcnow", stand_in)
-    return stand_in
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.sqlite3")
-    yield opened
-    await opened.close()
+from tests.reports.conftest import Clock
 
 
 @dataclass
