@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -191,8 +192,17 @@ def summary(config: Config, args: argparse.Namespace) -> int:
     with use_language(args.lang or config.default_language):
         print(summary_text(result))
         if args.chart is not None and not result.hidden and result.overall.n:
-            args.chart.write_bytes(render_chart(result))
+            write_private(args.chart, render_chart(result))
     return 0
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Results taken out of the database stay its owner's: 0600 whatever the umask, and an
+    existing file is made so too before it is written."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(data)
 
 
 def export(config: Config, args: argparse.Namespace) -> int:
@@ -212,7 +222,7 @@ def export(config: Config, args: argparse.Namespace) -> int:
     if args.output is None:
         sys.stdout.buffer.write(document)
     else:
-        args.output.write_bytes(document)
+        write_private(args.output, document)
     return 0
 
 

@@ -7,6 +7,7 @@ import csv
 import io
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -288,6 +289,29 @@ async def test_export_writes_the_csv(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert [(r["segment"], r["recommend"]) for r in rows] == [("desk-1", "7"), ("desk-1", "2")]
+
+
+async def test_the_csv_and_the_chart_are_written_for_their_owner_only(tmp_path: Path) -> None:
+    """Results taken out of the database keep its protection, whatever the umask says."""
+    database = tmp_path / "cx.sqlite3"
+    await answered_nps(database, [7, 2])
+    out, chart = tmp_path / "nps.csv", tmp_path / "nps.png"
+    out.write_bytes(b"an older export, readable by all")
+    out.chmod(0o644)
+    previous = os.umask(0o022)
+    try:
+        exported = await asyncio.to_thread(
+            cxbot, "export", "nps", "-o", str(out), DATABASE=str(database)
+        )
+        summed = await asyncio.to_thread(
+            cxbot, "summary", "nps", "--chart", str(chart), DATABASE=str(database)
+        )
+    finally:
+        os.umask(previous)
+    assert exported.returncode == 0 and summed.returncode == 0, exported.stderr + summed.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE(chart.stat().st_mode) == 0o600
+    assert chart.read_bytes().startswith(b"\x89PNG")
 
 
 def test_link_writes_a_qr_code_that_decodes_to_the_link(tmp_path: Path) -> None:
