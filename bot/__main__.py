@@ -15,7 +15,7 @@ from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import guard_exceptions, setup_logging
 from bot.reports.periods import PeriodError, looks_like_period, parse_period
-from bot.storage.database import Storage, StorageError, prepare
+from bot.storage.database import StorageError, prepare, reading
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, survey_files
@@ -185,8 +185,8 @@ def summary(config: Config, args: argparse.Namespace) -> int:
     period = parse_period(period_arg, anonymous=survey.anonymous)
 
     async def build() -> Summary:
-        async with await Storage.open(config.database) as storage:
-            return await build_summary(storage.reports, survey, period, segment)
+        async with reading(config.database) as reports:
+            return await build_summary(reports, survey, period, segment)
 
     result = asyncio.run(build())
     with use_language(args.lang or config.default_language):
@@ -212,8 +212,8 @@ def export(config: Config, args: argparse.Namespace) -> int:
     period = parse_period(args.period, anonymous=survey.anonymous)
 
     async def build() -> bytes | None:
-        async with await Storage.open(config.database) as storage:
-            return await export_csv(storage.reports, survey, period)
+        async with reading(config.database) as reports:
+            return await export_csv(reports, survey, period)
 
     document = asyncio.run(build())
     if document is None:

@@ -7,9 +7,11 @@ import csv
 import io
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ import zxingcpp
 from PIL import Image
 
 from bot.storage.database import Storage
+from bot.storage.migrations import MIGRATIONS
 from tests.telegram.harness import REPO, TOKEN
 from tests.telegram.standin import BotApiStandIn
 
@@ -312,6 +315,26 @@ async def test_the_csv_and_the_chart_are_written_for_their_owner_only(tmp_path: 
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     assert stat.S_IMODE(chart.stat().st_mode) == 0o600
     assert chart.read_bytes().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize("command", ["summary", "export"])
+def test_reports_on_the_command_line_never_migrate_or_create_the_live_database(
+    command: str, tmp_path: Path
+) -> None:
+    """The bot may be running on the file: only the bot migrates it, and a report only reads."""
+    database = tmp_path / "cx.sqlite3"
+    with closing(sqlite3.connect(database)) as db:
+        db.executescript(MIGRATIONS[0])
+        db.execute("PRAGMA user_version = 1")
+    result = cxbot(command, "nps", DATABASE=str(database))
+    assert result.returncode == 1
+    assert f"is at schema 1, and this cxbot reads schema {len(MIGRATIONS)}" in result.stderr
+    with closing(sqlite3.connect(database)) as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (1,), "left as it was"
+    missing = tmp_path / "none.sqlite3"
+    result = cxbot(command, "nps", DATABASE=str(missing))
+    assert result.returncode == 1 and "no database at" in result.stderr
+    assert not missing.exists()
 
 
 def test_link_writes_a_qr_code_that_decodes_to_the_link(tmp_path: Path) -> None:

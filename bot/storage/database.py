@@ -252,6 +252,40 @@ async def open_reader(path: Path) -> aiosqlite.Connection:
     return connection
 
 
+def _report_file(path: Path) -> Path:
+    """The database a command-line report reads: it must exist (a report never creates one)."""
+    if not path.is_file():
+        raise StorageError(f"no database at {path.resolve()}: check DATABASE")
+    return path.resolve()
+
+
+@asynccontextmanager
+async def reading(path: Path) -> AsyncIterator[ReportQueries]:
+    """Reports from the command line: the live file read-only, never created, migrated or
+    written here (a bot may be running on it, and only the bot migrates it). A file at another
+    schema than this code's is refused rather than misread."""
+    from bot.storage.reports import ReportQueries
+
+    where = _report_file(path)
+    try:
+        connection = await open_reader(where)
+    except sqlite3.Error as error:
+        raise StorageError(f"cannot read the database {where}: {error}") from None
+    try:
+        async with connection.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        version = int(row[0]) if row is not None else 0
+        if version != len(MIGRATIONS):
+            raise StorageError(
+                f"the database {where} is at schema {version}, and this cxbot reads schema"
+                f" {len(MIGRATIONS)}: start this version's bot on it once (cxbot run), which"
+                " brings it up to date"
+            )
+        yield ReportQueries(connection)
+    finally:
+        await connection.close()
+
+
 class Storage:
     def __init__(
         self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
