@@ -17,34 +17,14 @@ from telegram.ext import ExtBot
 
 from bot.telegram.http import AiohttpRequest, Refused, TooLarge, Unreachable
 from bot.telegram.retries import Retries
+from tests.telegram.conftest import Handler, Serve
 
 TOKEN = "123456789:AAE-secret-part"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@pytest.fixture
-async def serve() -> AsyncIterator[Callable[[Handler], Awaitable[str]]]:
-    runners: list[web.AppRunner] = []
-
-    async def start(handler: Handler) -> str:
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for runner in runners:
-        await runner.cleanup()
 
 
 @pytest.fixture
 async def bot_at(
-    serve: Callable[[Handler], Awaitable[str]],
+    serve: Serve,
 ) -> AsyncIterator[Callable[[Handler], Awaitable[Bot]]]:
     """A python-telegram-bot Bot on our request class, talking to a server with this handler."""
     bots: list[Bot] = []
@@ -204,7 +184,7 @@ async def test_a_closed_port_is_unreachable_with_the_host_and_the_reason() -> No
 
 
 async def test_a_413_is_refused_at_once_not_uploaded_again(
-    serve: Callable[[Handler], Awaitable[str]],
+    serve: Serve,
 ) -> None:
     """An upload over the Bot API's limit fails the same way each time: one request, and an
     error that the retry layer does not retry."""

@@ -9,13 +9,14 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
 from bot.telegram.startup import host_of
+from tests.telegram.conftest import Serve
 from tests.telegram.harness import TOKEN
 from tests.telegram.standin import BotApiStandIn
 
@@ -62,9 +63,8 @@ def one_line(code: int, out: str, err: str) -> str:
 
 
 @pytest.fixture
-async def answering() -> AsyncIterator[Callable[[int, object], Awaitable[str]]]:
+def answering(serve: Serve) -> Callable[[int, object], Awaitable[str]]:
     """A local HTTP server giving one answer (status, JSON or text) to every request."""
-    runners: list[web.AppRunner] = []
 
     async def start(status: int, body: object) -> str:
         async def handler(request: web.Request) -> web.Response:
@@ -72,19 +72,9 @@ async def answering() -> AsyncIterator[Callable[[int, object], Awaitable[str]]]:
                 return web.Response(status=status, text=body, content_type="text/html")
             return web.json_response(body, status=status)
 
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", handler)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        runners.append(runner)
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}"
+        return await serve(handler)
 
-    yield start
-    for runner in runners:
-        await runner.cleanup()
+    return start
 
 
 @pytest.mark.parametrize(
