@@ -1,0 +1,1 @@
+"""The web adapter: cxbot's own HTTP server (health, Telegram webhook, the admins' Mini App)."""
