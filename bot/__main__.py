@@ -14,7 +14,7 @@ from bot import i18n
 from bot.config import Config, ConfigError
 from bot.i18n import _, use_language
 from bot.logs import guard_exceptions, setup_logging
-from bot.reports.periods import PeriodError, looks_like_period, parse_period
+from bot.reports.periods import PeriodError, parse_period
 from bot.storage.database import StorageError, prepare, reading
 from bot.survey.flow import InvalidAnswer, check_answer, next_question
 from bot.survey.links import LinkError, Target, deep_link
@@ -22,11 +22,12 @@ from bot.survey.loader import SurveyFileError, load_catalogue, load_surveys, sur
 from bot.survey.model import LANGUAGES, ChoiceScale, NumericScale, Survey, TextScale
 from bot.survey.scoring import score
 from bot.survey.screens import answer_labels, question_screen, summary_screen
+from bot.usecases.words import Malformed, period_and_segment
 
 if TYPE_CHECKING:
     from bot.reports.summary import Summary
 
-FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError)
+FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError, Malformed)
 """What an operator can fix: one line on stderr and exit code 1, no traceback."""
 
 # The report modules (charts, CSV, QR codes) are imported by the commands that use them: `run`
@@ -179,9 +180,7 @@ def summary(config: Config, args: argparse.Namespace) -> int:
     from bot.reports.text import summary_text
 
     survey = _survey(config, args.survey)
-    period_arg, segment = args.period, args.segment
-    if period_arg is not None and not looks_like_period(period_arg) and segment is None:
-        period_arg, segment = None, period_arg
+    period_arg, segment = period_and_segment([w for w in (args.period, args.segment) if w])
     period = parse_period(period_arg, anonymous=survey.anonymous)
 
     async def build() -> Summary:

@@ -29,7 +29,6 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ExtBot,
     filters,
 )
 from telegram.ext import MessageHandler as TextHandler
@@ -45,8 +44,8 @@ from bot.i18n import (
     use_language,
 )
 from bot.pulses import MAX_TEAMS
+from bot.pulses.runner import PulseRunner
 from bot.storage.database import Response, ResponseClosed, Storage
-from bot.storage.pulses import Delivery, Wave
 from bot.storage.times import stamp
 from bot.survey.flow import (
     InvalidAnswer,
@@ -71,10 +70,9 @@ from bot.telegram.keyboards import (
     menu_keyboard,
     question_keyboard,
     resume_keyboard,
-    wave_keyboard,
 )
-from bot.telegram.pulses import PulseRunner
-from bot.telegram.retries import ONCE
+from bot.telegram.sender import TelegramSender
+from bot.usecases.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -145,20 +143,18 @@ class SurveyBot:
         self.config = config
         self.surveys = dict(surveys)
         self._storage: Storage | None = None
-        self._bot: ExtBot[Any] | None = None
         self._menus: asyncio.Task[None] | None = None
         self._retention: asyncio.Task[None] | None = None
         self._typing: dict[int, Typing] = {}
+        self._deps: Deps | None = None
+        self.sender = TelegramSender()
         self.pulses = PulseRunner(
-            lambda: self.storage,
-            self.deliver,
-            self.non_finishers,
+            lambda: self.deps,
+            self.sender,
             rate=config.pulse_rate,
             tick=config.pulse_tick,
         )
-        self.admin = AdminCommands(
-            config, self.surveys, lambda: self.storage, wake=self.pulses.kick
-        )
+        self.admin = AdminCommands(lambda: self.deps)
 
     @property
     def storage(self) -> Storage:
@@ -166,11 +162,24 @@ class SurveyBot:
             raise RuntimeError("storage is opened in post_init")
         return self._storage
 
+    @property
+    def deps(self) -> Deps:
+        if self._deps is None:
+            raise RuntimeError("storage is opened in post_init")
+        return self._deps
+
     # lifecycle
 
     async def post_init(self, application: Application) -> None:  # type: ignore[type-arg]
         self._storage = await Storage.open(self.config.database)
-        self._bot = application.bot
+        self._deps = Deps(
+            self.config,
+            self.surveys,
+            self._storage,
+            wake_pulses=self.pulses.kick,
+            bot_username=application.bot.username,
+        )
+        self.sender.bot = application.bot
         self.pulses.start()
         # the menus need five calls to the Bot API: made while the first updates come in
         self._menus = asyncio.create_task(self._register_menus(application.bot))
@@ -276,10 +285,11 @@ class SurveyBot:
 
     def _admin_command(self, name: str) -> Handler:
         async def handler(update: Update, context: Context, visit: Visit) -> None:
-            if not self.admin.is_admin(visit.user_id):
+            if not self.deps.is_admin(visit.user_id):
                 await self.on_unknown(update, context, visit)
                 return
-            await self.admin.run(name, context, visit.chat_id, list(context.args or []))
+            args = list(context.args or [])
+            await self.admin.run(name, context, visit.chat_id, visit.user_id, args)
 
         return handler
 
@@ -479,46 +489,6 @@ class SurveyBot:
             await self._edit(context, visit.chat_id, tapped, (text, None))
         else:
             await context.bot.send_message(visit.chat_id, text)
-
-    # pulses
-
-    async def deliver(self, delivery: Delivery) -> bool:
-        """A wave's first question, or a reminder, to one member; False: nothing to send.
-
-        No response exists before the member's first tap: the first question's buttons name
-        the wave, and the tap creates the response (see `_on_wave_answer`)."""
-        wave, bot = delivery.wave, self._bot
-        survey = self.surveys.get(wave.survey_id)
-        user = await self.storage.user(delivery.user_id)
-        if survey is None or user is None or bot is None:
-            return False
-        finished = await self.storage.pulses.participation(wave.id, user.id)
-        language = user.language or resolve_language(
-            user.telegram_language, self.config.default_language
-        )
-        with use_language(language):
-            if finished or (finished is not None and delivery.kind == "wave"):
-                return False
-            if finished is not None:  # started: their message holds the rest
-                text = _(
-                    "A reminder: your team's pulse is still open: you can finish it in its"
-                    " message above."
-                )
-                await bot.send_message(user.id, text, rate_limit_args=ONCE)
-                return True
-            if delivery.kind == "reminder":
-                note = _("A reminder: your team's pulse is still open, and it takes a minute.")
-            else:
-                note = _("Time for your team's pulse.")
-            text, markup = self._wave_screen(survey, wave.id)
-            await bot.send_message(
-                user.id, f"{note}\n\n{text}", reply_markup=markup, rate_limit_args=ONCE
-            )
-        return True
-
-    async def non_finishers(self, wave: Wave) -> list[int]:
-        """Members the wave reached who have not finished it: the ones a reminder is for."""
-        return await self.storage.pulses.not_finished(wave.id)
 
     async def on_language(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(
@@ -853,12 +823,6 @@ class SurveyBot:
 
     def _menu(self) -> InlineKeyboardMarkup:
         return menu_keyboard(s for s in self.surveys.values() if s.public)
-
-    def _wave_screen(self, survey: Survey, wave_id: int) -> Screen:
-        """A wave's first question, before any response exists."""
-        question = current_question(survey, {}, None)
-        assert question is not None, "a survey has at least one question"
-        return question_screen(survey, question, {}), wave_keyboard(wave_id, question)
 
     async def _screen(self, survey: Survey, response: Response, nonce: str | None = None) -> Screen:
         question = current_question(survey, response.answers, response.cursor)

@@ -22,6 +22,14 @@ class Deps:
     wake_pulses: Callable[[], None] = field(default=_nothing)
     """Called after a change the pulse runner should act on at once (a new or resumed pulse,
     a wave to open now), instead of at its next tick."""
+    bot_username: str | None = None
+    """The bot's username, which deep links name; None: BOT_USERNAME."""
 
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.config.admin_ids
+
+    def username(self) -> str:
+        username = self.bot_username or self.config.bot_username
+        if not username:
+            raise RuntimeError("the bot's username is not known yet: links cannot be made")
+        return username

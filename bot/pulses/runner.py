@@ -1,4 +1,4 @@
-"""The pulse runner: opens scheduled waves, reminds, closes, and delivers within Telegram's limits.
+"""The pulse runner: opens scheduled waves, reminds, closes, and delivers within the limits.
 
 A background task, woken every few seconds or at once when a wave opens. Everything it does is
 read from and recorded in the database, so a restart simply carries on: schedules, open waves,
@@ -11,6 +11,9 @@ backoff, up to a limit, each retry through the same limiter (the HTTP layer's ow
 off for pulses). A message that may have reached Telegram (a timeout while waiting for its
 answer) is never sent again: that keeps "at most the messages in flight at a crash arrive
 twice" true when Telegram answers slowly.
+
+What each message says is decided in bot/usecases/delivery.py; sending it is the messenger
+adapter's `Sender` (bot/telegram/sender.py), which reports what became of it as a `Sent`.
 """
 
 from __future__ import annotations
@@ -18,18 +21,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import Enum
+from typing import Protocol
 
 from aiolimiter import AsyncLimiter
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.pulses.schedule import ScheduleError, catch_up
-from bot.storage.database import Storage
-from bot.storage.pulses import Delivery, Pulse, Wave
+from bot.storage.pulses import Delivery, Pulse
 from bot.storage.times import stamp, utcnow
-from bot.telegram.http import may_have_arrived
-from bot.telegram.retries import seconds
+from bot.usecases.delivery import PulseMessage, deliver, non_finishers
+from bot.usecases.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -39,19 +43,45 @@ IN_FLIGHT = 4
 BATCH = 200
 
 
+class Sent(Enum):
+    """What became of one message handed to the messenger."""
+
+    SENT = "sent"
+    BLOCKED = "blocked"
+    """The member blocked the bot: marked inactive, never retried."""
+    REJECTED = "rejected"
+    """Refused as malformed: sending it again would be refused again."""
+    UNCONFIRMED = "unconfirmed"
+    """It may have arrived (a timeout while the server answered): counted as sent, never sent
+    again, or it could show twice."""
+    FAILED = "failed"
+    """It did not arrive (a 5xx, no connection): tried again later, a few times."""
+
+
+@dataclass(frozen=True)
+class RetryAfter:
+    """The messenger asks to wait this many seconds before any further message."""
+
+    seconds: float
+
+
+class Sender(Protocol):
+    """How a pulse message reaches a member: the messenger's adapter implements it."""
+
+    async def send(self, message: PulseMessage) -> Sent | RetryAfter: ...
+
+
 class PulseRunner:
     def __init__(
         self,
-        storage: Callable[[], Storage],
-        deliver: Callable[[Delivery], Awaitable[bool]],
-        non_finishers: Callable[[Wave], Awaitable[list[int]]],
+        deps: Callable[[], Deps],
+        sender: Sender,
         *,
         rate: float,
         tick: float,
     ) -> None:
-        self._storage = storage
-        self._deliver = deliver
-        self._non_finishers = non_finishers
+        self._deps = deps
+        self._sender = sender
         self._limiter = AsyncLimiter(1, 1 / rate)  # one at a time, evenly: no bursts
         self._tick = tick
         self._wake = asyncio.Event()
@@ -86,7 +116,8 @@ class PulseRunner:
             self._wake.clear()
 
     async def run_once(self) -> None:
-        pulses = self._storage().pulses
+        deps = self._deps()
+        pulses = deps.storage.pulses
         now = utcnow()
         for pulse in await pulses.due_pulses(now):
             try:
@@ -98,7 +129,7 @@ class PulseRunner:
             except Exception:
                 log.exception("pulse %d skipped: opening its wave failed", pulse.id)
         for wave in await pulses.waves_to_remind(now):
-            await pulses.add_reminders(wave.id, await self._non_finishers(wave))
+            await pulses.add_reminders(wave.id, await non_finishers(deps, wave))
         await pulses.close_due_waves(now)
         slots = asyncio.Semaphore(IN_FLIGHT)
 
@@ -116,12 +147,12 @@ class PulseRunner:
                 break
         # the log of recent writes would tell which participation came with which anonymous
         # response, and keep a closed wave's deleted rows: emptied at every step
-        await self._storage().checkpoint()
+        await deps.storage.checkpoint()
 
     async def _open_due(self, pulse: Pulse) -> None:
         """At most one wave for a schedule found due: after downtime, the occasions missed are
         skipped (logged, and shown in /pulse) and only the latest one, if still open, opens."""
-        pulses = self._storage().pulses
+        pulses = self._deps().storage.pulses
         plan = catch_up(
             datetime.fromisoformat(pulse.next_at + "+00:00"),
             datetime.now(UTC),
@@ -154,39 +185,34 @@ class PulseRunner:
         )
 
     async def _send(self, delivery: Delivery) -> None:
-        pulses = self._storage().pulses
+        deps = self._deps()
+        pulses = deps.storage.pulses
         await pulses.set_state(delivery, "sending")
+        message = await deliver(deps, delivery)
+        if message is None:
+            await pulses.set_state(delivery, "dropped", attempt=True)
+            return
         while True:
-            try:
-                async with self._limiter:
-                    sent = await self._deliver(delivery)
-            except RetryAfter as error:
-                await asyncio.sleep(seconds(error.retry_after))
-                continue
-            except Forbidden:
+            async with self._limiter:
+                result = await self._sender.send(message)
+            if not isinstance(result, RetryAfter):
+                break
+            await asyncio.sleep(result.seconds)
+        match result:
+            case Sent.SENT | Sent.UNCONFIRMED:
+                # unconfirmed: the message may be in the chat, and sending it again would show
+                # it twice. Counted as sent (its buttons work; a reminder goes to whoever does
+                # not finish), never sent again.
+                await pulses.set_state(delivery, "sent", attempt=True)
+            case Sent.BLOCKED:
                 await pulses.set_state(delivery, "blocked", attempt=True)
                 await pulses.mark_inactive(delivery.user_id)
-                return
-            except BadRequest as error:
-                log.warning("pulse not delivered to a member: %s", error.message)
+            case Sent.REJECTED:
                 await pulses.set_state(delivery, "failed", attempt=True)
-                return
-            except NetworkError as error:
-                if may_have_arrived(error):
-                    # a timeout while Telegram answered, or a connection lost midway: the
-                    # message may be in the chat, and sending it again would show it twice.
-                    # Counted as sent (its buttons work; a reminder goes to whoever does not
-                    # finish), never sent again.
-                    log.warning("pulse delivery unconfirmed (%s): not sent again", error)
-                    await pulses.set_state(delivery, "sent", attempt=True)
-                    return
+            case Sent.FAILED:
                 # 5xx, no connection: again at a later step, through the limiter, a few times
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS
-                log.warning(
-                    "pulse delivery failed (%s), %s", error, "giving up" if final else "will retry"
-                )
+                if final:
+                    log.warning("pulse delivery failed %d times, giving up", MAX_ATTEMPTS)
                 await pulses.set_state(delivery, "failed" if final else "pending", attempt=True)
                 await asyncio.sleep(min(2**delivery.attempts, 30) / 10)
-                return
-            await pulses.set_state(delivery, "sent" if sent else "dropped", attempt=True)
-            return

@@ -1,4 +1,4 @@
-"""The pulse runner against a real database, with the sending replaced by the test's own."""
+"""The pulse runner against a real database, with the sender replaced by the test's own."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Config
+from bot.pulses.runner import PulseRunner, Sent
 from bot.storage.database import Storage
-from bot.storage.pulses import Delivery, Wave
-from bot.telegram.pulses import PulseRunner
+from bot.survey.model import Survey
+from bot.usecases.delivery import PulseMessage
+from bot.usecases.deps import Deps
 
 
 @pytest.fixture
@@ -26,12 +29,8 @@ async def team(storage: Storage, size: int) -> None:
         assert await storage.pulses.join("ops", user_id, most=20)
 
 
-async def nobody(wave: Wave) -> list[int]:
-    return []
-
-
 async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
-    storage: Storage,
+    storage: Storage, catalogue: dict[str, Survey]
 ) -> None:
     """None of a failed step's sends is left running: the next step (or a kick) would find
     their deliveries still `sending` and send them a second time."""
@@ -40,7 +39,11 @@ async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
     started, cancelled = asyncio.Event(), []
     calls = 0
 
-    async def deliver(delivery: Delivery) -> bool:
+    class Sender:
+        async def send(self, message: PulseMessage) -> Sent:
+            return await send(message)
+
+    async def send(message: PulseMessage) -> Sent:
         nonlocal calls
         calls += 1
         if calls == 1:
@@ -51,11 +54,13 @@ async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
         try:
             await asyncio.sleep(30)
         except asyncio.CancelledError:
-            cancelled.append(delivery.user_id)
+            cancelled.append(message.user_id)
             raise
-        return True
+        return Sent.SENT
 
-    runner = PulseRunner(lambda: storage, deliver, nobody, rate=1000, tick=60)
+    config = Config.from_env({})
+    deps = Deps(config, catalogue, storage)
+    runner = PulseRunner(lambda: deps, Sender(), rate=1000, tick=60)
     with pytest.raises(ExceptionGroup):
         await asyncio.wait_for(runner.run_once(), 10)
     assert len(cancelled) == 2, "both sends still in flight were cancelled and waited for"
