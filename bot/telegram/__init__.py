@@ -1,1 +1,1 @@
-"""python-telegram-bot handlers: translate updates to engine calls and results to messages."""
+"""The Telegram adapter: updates in, use cases (bot/usecases/) called, outcomes rendered."""

@@ -15,7 +15,7 @@ from bot.telegram.http import CONNECTIONS, AiohttpRequest
 from bot.telegram.retries import Retries
 from bot.telegram.turns import TakingTurns
 
-# SurveyBot._edit calls editMessageText raw (the edited message that comes back is not needed,
+# Respondents._edit calls editMessageText raw (the edited message that comes back is not needed,
 # and parsing it was a third of a tap's edit); python-telegram-bot warns on every raw call of a
 # method it knows. Only that warning is silenced.
 warnings.filterwarnings(
