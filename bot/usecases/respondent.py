@@ -269,7 +269,7 @@ async def _join(deps: Deps, person: Person, survey: Survey, invite: Invite | Non
 
 
 async def reach(deps: Deps, person: Person, joined: Joined) -> None:
-    """A waves of the team still open reaches whoever just joined. Called once the welcome is
+    """The team's waves still open reach whoever just joined. Called once the welcome is
     sent, so that it comes before the wave's question."""
     pulses = deps.storage.pulses
     for wave in await pulses.open_waves(joined.team):
