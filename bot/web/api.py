@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
@@ -62,6 +62,8 @@ def add_routes(app: web.Application, deps: DepsGetter) -> None:
     app.router.add_get("/api/touchpoints", api.touchpoints)
     app.router.add_get("/api/pulses", api.pulses)
     app.router.add_get("/api/export/{survey}", api.export)
+    app.router.add_get("/api/link/{survey}", api.link)
+    app.router.add_get("/api/qr/{survey}", api.qr)
     app.router.add_get("/app", _to_app)
     app.router.add_get("/app/", static)
     app.router.add_get("/app/{name:[A-Za-z0-9_./-]+}", static)
@@ -366,6 +368,56 @@ class Api:
             return response
 
         return await self._answer(request, view)
+
+    async def link(self, request: web.Request) -> web.StreamResponse:
+        """A new link for a touchpoint (the same code as /link), and where its QR code is."""
+
+        async def view(deps: Deps) -> web.StreamResponse:
+            survey = self._survey(deps, request)
+            segment = request.query.get("segment") or None
+            link = _new_link(deps, survey, segment)
+            query = urlencode({"segment": segment} if segment else {})
+            return _json({"link": link, "qr": f"/api/qr/{survey.id}?{query}".rstrip("?")})
+
+        return await self._answer(request, view)
+
+    async def qr(self, request: web.Request) -> web.StreamResponse:
+        """The link's QR code as a PNG to print, the picture /link sends."""
+        from bot.reports.qr import qr_png
+
+        async def view(deps: Deps) -> web.StreamResponse:
+            survey = self._survey(deps, request)
+            segment = request.query.get("segment") or None
+            link = _new_link(deps, survey, segment)
+            name = "-".join(part for part in ("qr", survey.id, segment) if part)
+            return web.Response(
+                body=qr_png(link),
+                headers={
+                    "Content-Type": "image/png",
+                    "Content-Disposition": f'attachment; filename="{name}.png"',
+                },
+            )
+
+        return await self._answer(request, view)
+
+
+def _new_link(deps: Deps, survey: Survey, segment: str | None) -> str:
+    """A survey's deep link for a segment, as /link makes it; pulse surveys' invite links hold a
+    secret and are made in the chat."""
+    if survey.repeat == "wave":
+        raise Refused(
+            409,
+            _("Invite links of pulse surveys are made in the chat: /link {survey} <team>.").format(
+                survey=survey.id
+            ),
+        )
+    username = deps.config.bot_username
+    if not username:
+        raise Refused(409, _("Set BOT_USERNAME to make links here."))
+    try:
+        return deep_link(username, Target(survey.id, segment))
+    except LinkError as error:
+        raise Refused(400, str(error)) from None
 
 
 def _refusal(raw: str, default: str) -> str:

@@ -11,8 +11,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+import zxingcpp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from PIL import Image
 
 from bot.i18n import use_language
 from bot.reports.export import export_csv
@@ -20,6 +22,7 @@ from bot.reports.periods import parse_period
 from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
+from bot.survey.links import Target, deep_link
 from bot.survey.model import ChoiceScale, NumericScale, Survey
 from bot.usecases.deps import Deps
 from tests.reports.conftest import Clock
@@ -37,6 +40,8 @@ ENDPOINTS = [
     "/api/touchpoints",
     "/api/pulses",
     "/api/export/nps",
+    "/api/link/nps?segment=desk-1",
+    "/api/qr/nps?segment=desk-1",
 ]
 
 
@@ -489,3 +494,26 @@ def test_launch_data_is_fresh_for_these_tests() -> None:
     raw = launch()
     stamp = int(re.search(r"auth_date=(\d+)", raw)[1])  # type: ignore[index]
     assert abs(stamp - datetime.now(UTC).timestamp()) < 120
+
+
+# a new link for a touchpoint
+
+
+async def test_a_new_link_and_its_qr_code_are_the_ones_link_makes(client: Client) -> None:
+    status, made = await get(client, "/api/link/nps?segment=desk-9")
+    assert status == 200
+    assert made["link"] == deep_link("cxbot_test_bot", Target("nps", "desk-9"))
+    picture = await client.get(made["qr"], headers=auth(launch()))
+    assert picture.status == 200
+    assert picture.headers["Content-Type"] == "image/png"
+    assert 'filename="qr-nps-desk-9.png"' in picture.headers["Content-Disposition"]
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(await picture.read())))
+    assert decoded.text == made["link"]
+    assert (await client.get(made["qr"], params={"tma": launch(STRANGER)})).status == 403
+
+
+async def test_a_link_telegram_would_refuse_is_refused_with_the_reason(client: Client) -> None:
+    status, body = await get(client, "/api/link/nps?segment=desk 9")
+    assert status == 400 and "letters" in body["error"]
+    status, body = await get(client, "/api/link/enps?segment=sales")
+    assert status == 409 and "/link enps" in body["error"], "invite links hold a secret"

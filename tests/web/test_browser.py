@@ -5,6 +5,7 @@ What it shows is checked against the chat's /summary text."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -13,7 +14,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import zxingcpp
 from aiohttp.test_utils import TestServer
+from PIL import Image
 from playwright.async_api import Browser, Page, Route, async_playwright, expect
 
 from bot.i18n import use_language
@@ -22,6 +25,7 @@ from bot.reports.periods import parse_period
 from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
+from bot.survey.links import Target, deep_link
 from bot.survey.model import Survey
 from bot.usecases.deps import Deps
 from tests.reports.conftest import Clock
@@ -271,3 +275,28 @@ async def test_the_survey_view_fits_a_phone_and_a_desktop(
     if width == 360:
         README_SCREENSHOT.parent.mkdir(exist_ok=True)
         await tab.page.screenshot(path=str(README_SCREENSHOT), full_page=True)
+
+
+async def test_a_new_link_shows_a_qr_code_that_reads_as_the_link(
+    browser: Browser, server: TestServer
+) -> None:
+    tab = await open_dashboard(browser, server, launch())
+    await tab.page.locator('[data-tab="touchpoints"]').click()
+    maker = tab.page.locator('[data-touchpoints="csat"]')
+    await maker.get_by_test_id("new-segment").fill("desk-12")
+    await maker.get_by_test_id("make-link").click()
+    link = deep_link("cxbot_test_bot", Target("csat", "desk-12"))
+    await expect(maker.get_by_test_id("new-link")).to_have_text(link)
+    picture = maker.get_by_test_id("qr")
+    await expect(picture).to_be_visible()
+    shown = await picture.screenshot()
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(shown)))
+    assert decoded.text == link, "the QR code on the screen reads as the link"
+
+    await maker.get_by_test_id("download-qr").click()
+    (download,) = await tab.page.evaluate("window.__downloads")
+    assert download["file_name"] == "qr-csat-desk-12.png"
+    response = await tab.page.request.get(download["url"])
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(await response.body())))
+    assert decoded.text == link, "and so does the file downloaded"
+    assert tab.outside == []

@@ -212,15 +212,20 @@ function currentSurvey() {
   return survey;
 }
 
+/* A file to download: inside Telegram, Telegram fetches it (downloadFile takes a bare URL, so
+   the launch data rides in its query); in a browser, a plain link. */
+function downloadButton(path, fileName, label, testid) {
+  const url = new URL(path + (path.includes("?") ? "&" : "?") + "tma=" + encodeURIComponent(AUTH), location.href).href;
+  if (tg && typeof tg.downloadFile === "function" && tg.platform !== "unknown") {
+    return el("button", { class: "button", "data-testid": testid,
+      onclick: () => tg.downloadFile({ url, file_name: fileName }), text: label });
+  }
+  return el("a", { class: "button", href: url, download: fileName, "data-testid": testid, text: label });
+}
+
 function exportButton(survey) {
   const path = `/api/export/${encodeURIComponent(survey.id)}?period=${encodeURIComponent(state.period)}`;
-  const url = new URL(path + "&tma=" + encodeURIComponent(AUTH), location.href).href;
-  const fileName = `${survey.id}-${state.period}.csv`;
-  if (tg && typeof tg.downloadFile === "function" && tg.platform !== "unknown") {
-    return el("button", { class: "button", "data-testid": "export",
-      onclick: () => tg.downloadFile({ url, file_name: fileName }), text: S.export });
-  }
-  return el("a", { class: "button", href: url, download: fileName, "data-testid": "export", text: S.export });
+  return downloadButton(path, `${survey.id}-${state.period}.csv`, S.export, "export");
 }
 
 function rows(items) {
@@ -323,6 +328,30 @@ async function compareView() {
   show(...head, el("div", { class: "compare" }, table));
 }
 
+function linkMaker(survey) {
+  const segment = el("input", { placeholder: S.segment_optional, size: 16, "data-testid": "new-segment" });
+  const result = el("div", { "data-testid": "new-link-result" });
+  async function make() {
+    const query = segment.value.trim() ? `?segment=${encodeURIComponent(segment.value.trim())}` : "";
+    try {
+      const made = await api(`/api/link/${encodeURIComponent(survey.id)}${query}`);
+      const picture = await fetch(made.qr, { headers: { Authorization: "tma " + AUTH } });
+      const image = el("img", { alt: made.link, width: 180, height: 180, "data-testid": "qr",
+        src: URL.createObjectURL(await picture.blob()) });
+      const name = ["qr", survey.id, segment.value.trim()].filter(Boolean).join("-") + ".png";
+      result.replaceChildren(
+        el("p", {}, el("a", { href: made.link, target: "_blank", rel: "noopener", "data-testid": "new-link", text: made.link })),
+        image, el("p", {}, downloadButton(made.qr, name, S.download_qr, "download-qr")));
+    } catch (error) {
+      if (error instanceof Refused && error.status !== 401 && error.status !== 403) {
+        result.replaceChildren(el("p", { class: "muted", "data-testid": "link-error", text: error.message }));
+      } else throw error;
+    }
+  }
+  return el("div", {}, el("div", { class: "controls" }, segment,
+    el("button", { class: "button", "data-testid": "make-link", onclick: () => guarded(make), text: S.new_link })), result);
+}
+
 async function touchpoints() {
   const data = await api("/api/touchpoints");
   const blocks = data.surveys.map((s) => {
@@ -331,7 +360,8 @@ async function touchpoints() {
       : [s.link ? el("li", {}, el("a", { href: s.link, target: "_blank", rel: "noopener", text: s.link })) : null,
          ...(s.segments || []).map((seg) => el("li", { "data-testid": "touchpoint" }, seg.name || "—", seg.link ? " · " : "",
            seg.link ? el("a", { href: seg.link, target: "_blank", rel: "noopener", text: seg.link }) : null))];
-    return el("section", {}, el("h2", { text: s.title }), el("ul", { class: "plain" }, items));
+    return el("section", { "data-touchpoints": s.id }, el("h2", { text: s.title }), el("ul", { class: "plain" }, items),
+      s.pulse ? null : linkMaker(s));
   });
   show(el("h1", { text: S.touchpoints }), ...blocks);
 }
