@@ -3,7 +3,7 @@
 Every API call carries the Mini App's launch data, `Telegram.WebApp.initData`, in the header
 `Authorization: tma <initData>` (the convention of Telegram's own Mini App docs). A download the
 page hands to Telegram (`downloadFile` fetches a URL with no headers of its own) carries it as
-the query parameter `tma` instead. No, forged or stale launch data: 401; a signed user who is not
+the query parameter `tma` instead (GET only: the pulse controls, POST, take the header alone). No, forged or stale launch data: 401; a signed user who is not
 in ADMIN_IDS: 403; both with no data at all.
 
 The views answer from the chat's report code: `build_summary` inside `storage.report()` and
@@ -61,6 +61,7 @@ def add_routes(app: web.Application, deps: DepsGetter) -> None:
     app.router.add_get("/api/compare/{survey}", api.compare)
     app.router.add_get("/api/touchpoints", api.touchpoints)
     app.router.add_get("/api/pulses", api.pulses)
+    app.router.add_post("/api/pulses/{pulse:[0-9]+}/{action:pause|resume|now}", api.pulse_action)
     app.router.add_get("/api/export/{survey}", api.export)
     app.router.add_get("/api/link/{survey}", api.link)
     app.router.add_get("/api/qr/{survey}", api.qr)
@@ -130,11 +131,13 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def launch_data(request: web.Request) -> str:
+    """From the header; for downloads (GET) also from the query. A change (POST) takes the
+    header only: no link or form on another site can send one."""
     header = request.headers.get("Authorization", "")
     scheme, _space, value = header.partition(" ")
     if scheme.lower() == SCHEME and value:
         return value.strip()
-    return request.query.get(SCHEME, "")
+    return request.query.get(SCHEME, "") if request.method == "GET" else ""
 
 
 class Api:
@@ -334,6 +337,23 @@ class Api:
                     "waves": waves,
                 }
             )
+
+        return await self._answer(request, view)
+
+    async def pulse_action(self, request: web.Request) -> web.StreamResponse:
+        """Pause, resume, or send a wave now: POST, with the launch data in its header (which
+        no other site can make a browser send, so a link elsewhere cannot trigger it)."""
+        from bot.web import actions
+
+        async def view(deps: Deps) -> web.StreamResponse:
+            pulse_id, action = int(request.match_info["pulse"]), request.match_info["action"]
+            if action == "now":
+                outcome = await actions.send_now(deps, pulse_id)
+            else:
+                outcome = await actions.set_paused(deps, pulse_id, action == "pause")
+            if not outcome.done:
+                raise Refused(404, outcome.message)
+            return _json({"message": outcome.message})
 
         return await self._answer(request, view)
 

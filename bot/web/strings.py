@@ -50,6 +50,10 @@ def page_strings() -> dict[str, str]:
         "next_wave": _("Next wave"),
         "paused": _("paused"),
         "no_pulses": _("No pulse is scheduled."),
+        "pause": _("Pause"),
+        "resume": _("Resume"),
+        "send_now": _("Send now"),
+        "confirm_send": _("Send a wave of {survey} to {team} now?"),
         "admins_only": _("This dashboard is for the bot's admins only."),
         "error": _("Something went wrong. Try again later."),
     }

@@ -1,7 +1,7 @@
 /* A stand-in for https://telegram.org/js/telegram-web-app.js in the browser tests: the few parts
    of Telegram.WebApp the dashboard uses, read from the URL fragment as the real script reads it
    (tgWebAppData, tgWebAppThemeParams, tgWebAppPlatform). downloadFile records what it is given
-   in window.__downloads instead of asking Telegram. */
+   in window.__downloads instead of asking Telegram; showConfirm notes the question and says yes. */
 (function () {
   "use strict";
   var fragment = new URLSearchParams(location.hash.slice(1));
@@ -28,6 +28,10 @@
       ready: function () { window.__calls.push("ready"); },
       expand: function () { window.__calls.push("expand"); },
       downloadFile: function (params) { window.__downloads.push(params); },
+      showConfirm: function (message, callback) {
+        window.__calls.push("confirm: " + message);
+        setTimeout(function () { callback(true); }, 0);
+      },
     },
   };
 })();

@@ -417,17 +417,7 @@ async def test_touchpoints_list_the_segments_with_their_links(
 
 async def test_pulses_show_schedules_teams_and_waves(client: Client, company: Company) -> None:
     await sales_and_legal(company)
-    await company.storage.pulses.add_pulse(
-        survey_id="enps",
-        team="sales",
-        cadence="monthly",
-        local_time="09:00",
-        time_zone="Europe/Lisbon",
-        reminder_hours=48,
-        open_hours=168,
-        next_at="2026-12-01 09:00:00.000",
-        anchor_day=1,
-    )
+    await scheduled(company)
     _status, pulses = await get(client, "/api/pulses")
     (pulse,) = pulses["pulses"]
     assert (pulse["team"], pulse["paused"], pulse["next"]) == ("sales", False, "2026-12-01 09:00")
@@ -517,3 +507,67 @@ async def test_a_link_telegram_would_refuse_is_refused_with_the_reason(client: C
     assert status == 400 and "letters" in body["error"]
     status, body = await get(client, "/api/link/enps?segment=sales")
     assert status == 409 and "/link enps" in body["error"], "invite links hold a secret"
+
+
+# pulse controls
+
+
+async def scheduled(company: Company) -> int:
+    return await company.storage.pulses.add_pulse(
+        survey_id="enps",
+        team="sales",
+        cadence="monthly",
+        local_time="09:00",
+        time_zone="Europe/Lisbon",
+        reminder_hours=48,
+        open_hours=168,
+        next_at="2026-12-01 09:00:00.000",
+        anchor_day=1,
+    )
+
+
+async def test_a_pulse_is_paused_and_resumed_as_with_pulse_pause(
+    client: Client, company: Company
+) -> None:
+    pulse = await scheduled(company)
+    paused = await client.post(f"/api/pulses/{pulse}/pause", headers=auth(launch()))
+    assert paused.status == 200
+    assert (await company.storage.pulses.pulses())[0].paused
+    resumed = await client.post(f"/api/pulses/{pulse}/resume", headers=auth(launch()))
+    assert resumed.status == 200 and (await resumed.json())["message"] == "Done."
+    assert not (await company.storage.pulses.pulses())[0].paused
+    missing = await client.post("/api/pulses/999/pause", headers=auth(launch()))
+    assert missing.status == 404 and (await missing.json())["error"] == "No pulse 999."
+
+
+async def test_send_now_opens_a_wave_for_the_team_and_wakes_the_runner(
+    storage: Storage, deps: Deps, company: Company
+) -> None:
+    woken: list[bool] = []
+    awake = Deps(deps.config, deps.surveys, storage, wake_pulses=lambda: woken.append(True))
+    pulse = await scheduled(company)
+    for member in (501, 502, 503):
+        await storage.touch_user(member, "en")
+        await storage.pulses.join("sales", member, most=20)
+    async with TestClient(TestServer(dashboard(awake))) as client:
+        sent = await client.post(f"/api/pulses/{pulse}/now", headers=auth(launch()))
+        assert sent.status == 200
+        answer = await sent.json()
+    (wave,) = await storage.pulses.open_waves("sales")
+    assert answer["message"] == f"Wave {wave.id} of enps is going out to 3 members of sales."
+    assert len(await storage.pulses.to_send(100)) == 3
+    assert woken == [True]
+    assert (await storage.pulses.pulses())[0].next_at == "2026-12-01 09:00:00.000"
+
+
+async def test_pulse_controls_refuse_strangers_and_launch_data_in_the_query(
+    client: Client, company: Company
+) -> None:
+    pulse = await scheduled(company)
+    stranger = await client.post(f"/api/pulses/{pulse}/now", headers=auth(launch(STRANGER)))
+    assert stranger.status == 403
+    in_query = await client.post(f"/api/pulses/{pulse}/pause", params={"tma": launch()})
+    assert in_query.status == 401, "a change takes the header only"
+    assert await company.storage.pulses.open_waves("sales") == []
+    assert not (await company.storage.pulses.pulses())[0].paused
+    assert (await client.get(f"/api/pulses/{pulse}/pause", headers=auth(launch()))).status == 405

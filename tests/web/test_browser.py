@@ -300,3 +300,33 @@ async def test_a_new_link_shows_a_qr_code_that_reads_as_the_link(
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(await response.body())))
     assert decoded.text == link, "and so does the file downloaded"
     assert tab.outside == []
+
+
+async def test_a_pulse_is_paused_resumed_and_sent_from_the_page(
+    browser: Browser, server: TestServer, storage: Storage, clock: Clock
+) -> None:
+    pulse = await storage.pulses.add_pulse(
+        survey_id="enps",
+        team="sales",
+        cadence="weekly",
+        local_time="09:00",
+        time_zone="Europe/Paris",
+        reminder_hours=48,
+        open_hours=168,
+        next_at="2026-12-01 08:00:00.000",
+        anchor_day=None,
+    )
+    await storage.touch_user(501, "en")
+    await storage.pulses.join("sales", 501, most=20)
+    tab = await open_dashboard(browser, server, launch())
+    await tab.page.locator('[data-tab="pulses"]').click()
+    row = tab.page.locator(f'[data-pulse="{pulse}"]')
+    await row.locator('[data-action="pause"]').click()
+    await expect(row.get_by_test_id("pulse-state")).to_have_text("paused")
+    assert (await storage.pulses.pulses())[0].paused
+    await row.locator('[data-action="resume"]').click()
+    await expect(row.get_by_test_id("pulse-state")).to_contain_text("2026-12-01 08:00")
+    await row.locator('[data-action="now"]').click()
+    await expect(tab.page.get_by_test_id("notice")).to_contain_text("going out to 1 member")
+    assert "confirm: Send a wave of enps to sales now?" in await tab.page.evaluate("window.__calls")
+    assert len(await storage.pulses.open_waves("sales")) == 1

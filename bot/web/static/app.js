@@ -366,11 +366,40 @@ async function touchpoints() {
   show(el("h1", { text: S.touchpoints }), ...blocks);
 }
 
+/* Asks before a wave goes out to a whole team: Telegram's own dialog inside Telegram. */
+function confirmed(message) {
+  if (tg && typeof tg.showConfirm === "function" && tg.platform !== "unknown") {
+    return new Promise((resolve) => tg.showConfirm(message, resolve));
+  }
+  return Promise.resolve(window.confirm(message));
+}
+
+async function post(path) {
+  const response = await fetch(path, { method: "POST", headers: { Authorization: "tma " + AUTH } });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Refused(response.status, body.error || "");
+  return body;
+}
+
+function pulseControls(p) {
+  const act = (action) => guarded(async () => {
+    if (action === "now" && !(await confirmed(S.confirm_send.replace("{survey}", p.survey).replace("{team}", p.team)))) return;
+    const done = await post(`/api/pulses/${p.id}/${action}`);
+    await pulses();
+    document.getElementById("view").prepend(el("p", { class: "chip", "data-testid": "notice", text: done.message }));
+  });
+  return el("td", { class: "num" },
+    el("button", { class: "button", "data-action": p.paused ? "resume" : "pause", onclick: () => act(p.paused ? "resume" : "pause"), text: p.paused ? S.resume : S.pause }), " ",
+    el("button", { class: "button", "data-action": "now", onclick: () => act("now"), text: S.send_now }));
+}
+
 async function pulses() {
   const data = await api("/api/pulses");
   const schedules = data.pulses.length
-    ? rows(data.pulses.map((p) => el("tr", {}, el("td", { text: `${p.id}. ${p.survey} → ${p.team}` }),
-        el("td", { text: `${p.cadence} ${p.time}` }), el("td", { class: "num", text: p.paused ? S.paused : `${S.next_wave}: ${p.next} UTC` }))))
+    ? rows(data.pulses.map((p) => el("tr", { "data-pulse": p.id }, el("td", { text: `${p.id}. ${p.survey} → ${p.team}` }),
+        el("td", { text: `${p.cadence} ${p.time}` }),
+        el("td", { class: "num", "data-testid": "pulse-state", text: p.paused ? S.paused : `${S.next_wave}: ${p.next} UTC` }),
+        pulseControls(p))))
     : el("p", { class: "muted", text: S.no_pulses });
   show(el("h1", { text: S.pulses }), el("h2", { text: S.schedule }), schedules,
     el("h2", { text: S.teams }), rows(data.teams.map((t) => el("tr", {}, el("td", { text: t.name }), el("td", { class: "num", text: `${t.members}` })))),
