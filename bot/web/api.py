@@ -25,12 +25,13 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from bot.i18n import _, resolve_language, use_language
+from bot.i18n import _, current_language, resolve_language, use_language
 from bot.reports.periods import Period, PeriodError, parse_period, previous
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.model import Survey
@@ -77,20 +78,29 @@ STATIC = "static"
 
 
 @cache
+def assets() -> dict[str, tuple[bytes, bytes, str]]:
+    """Every file under static/ by its path there: (raw, gzipped, content type), read once.
+    Only these names are ever served, so no request can reach outside the folder."""
+    found: dict[str, tuple[bytes, bytes, str]] = {}
+
+    def walk(folder: Traversable, prefix: str) -> None:
+        for entry in folder.iterdir():
+            if entry.is_dir():
+                walk(entry, f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                name = prefix + entry.name
+                raw = entry.read_bytes()
+                kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+                if kind.startswith("text/") or kind == "application/javascript":
+                    kind += "; charset=utf-8"
+                found[name] = (raw, gzip.compress(raw, 9, mtime=0), kind)
+
+    walk(resources.files("bot.web") / STATIC, "")
+    return found
+
+
 def asset(name: str) -> tuple[bytes, bytes, str] | None:
-    """(raw, gzipped, content type) of a file under static/, None if there is no such file."""
-    if ".." in name.split("/"):
-        return None
-    path = resources.files("bot.web") / STATIC
-    for part in name.split("/"):
-        path = path / part
-    if not path.is_file():
-        return None
-    raw = path.read_bytes()
-    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or kind in ("application/javascript", "text/javascript"):
-        kind += "; charset=utf-8"
-    return raw, gzip.compress(raw, 9, mtime=0), kind
+    return assets().get(name)
 
 
 def _gzip_ok(request: web.Request) -> bool:
@@ -192,8 +202,6 @@ class Api:
 
     async def me(self, request: web.Request) -> web.StreamResponse:
         async def view(deps: Deps) -> web.StreamResponse:
-            from bot.i18n import current_language
-
             return _json(
                 {
                     "language": current_language(),

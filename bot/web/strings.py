@@ -39,6 +39,9 @@ def page_strings() -> dict[str, str]:
             "Answers are anonymous: figures count closed waves and past months only, and leave"
             " out groups too small to show on their own."
         ),
+        "calendar_only": _(
+            "Anonymous surveys are shown by month, quarter or all time only: {surveys}."
+        ),
         "pick_segments": _("Pick two or more segments to compare."),
         "export": _("Download CSV"),
         "new_link": _("New link"),

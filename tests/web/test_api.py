@@ -571,3 +571,15 @@ async def test_pulse_controls_refuse_strangers_and_launch_data_in_the_query(
     assert await company.storage.pulses.open_waves("sales") == []
     assert not (await company.storage.pulses.pulses())[0].paused
     assert (await client.get(f"/api/pulses/{pulse}/pause", headers=auth(launch()))).status == 405
+
+
+async def test_a_window_of_days_leaves_anonymous_surveys_out_of_the_overview_and_says_so(
+    client: Client, company: Company, people: People, nps: Survey
+) -> None:
+    await sales_and_legal(company)
+    await answered(people, nps)
+    _status, overview = await get(client, "/api/overview?period=3660d")
+    assert [card["survey"]["id"] for card in overview["surveys"]] == ["nps"]
+    assert [survey["id"] for survey in overview["calendar_only"]] == ["enps"]
+    _status, october = await get(client, "/api/overview?period=2026-10")
+    assert [card["survey"]["id"] for card in october["surveys"]] == ["enps"]

@@ -195,7 +195,11 @@ async function overview() {
   show(
     el("h1", { text: S.overview }),
     el("div", { class: "controls" }, periodPicker(false, (p) => go("overview", { period: p }))),
-    cards.length ? el("div", { class: "cards" }, cards) : el("p", { class: "muted", text: S.nothing_yet })
+    cards.length ? el("div", { class: "cards" }, cards) : el("p", { class: "muted", text: S.nothing_yet }),
+    data.calendar_only.length
+      ? el("p", { class: "muted", "data-testid": "calendar-only",
+          text: S.calendar_only.replace("{surveys}", data.calendar_only.map((s) => s.title).join(", ")) })
+      : null
   );
 }
 
