@@ -60,13 +60,13 @@ def answers_for(survey: Survey, person: int) -> dict[str, str | None]:
     return given
 
 
-async def answered(people: People, survey: Survey, count: int = 7) -> None:
-    """`count` people answer in November 2026, at two desks."""
+async def answered(people: People, survey: Survey, count: int = 7, month: str = "11") -> None:
+    """`count` people answer in that month of 2026 (November by default), at two desks."""
     for person in range(count):
         await people.finish(
             survey,
             answers_for(survey, person),
-            at=f"2026-11-{3 + person % 5:02d} 10:00:00.000",
+            at=f"2026-{month}-{3 + person % 5:02d} 10:00:00.000",
             segment=f"desk-{1 + person % 2}",
         )
 

@@ -254,14 +254,17 @@ async def test_the_survey_view_fits_a_phone_and_a_desktop(
     width: int,
 ) -> None:
     nps = catalogue["nps"]
-    for month in ("09", "10", "11"):
-        await answered(people, nps, count=12)
-        for person in range(4):
+    for step, month in enumerate(("08", "09", "10", "11")):
+        await answered(people, nps, count=6 + 3 * step, month=month)
+        for person in range(2 + 2 * step):
             await people.finish(
                 nps,
-                {"recommend": str(6 + person), "why-passive": f"Queue at desk {person} was short"},
+                {
+                    "recommend": str(7 + person % 4),
+                    "why-passive": f"Queue at desk {person} was short",
+                },
                 at=f"2026-{month}-1{person} 10:00:00.000",
-                segment=f"desk-{3 + person}",
+                segment=f"desk-{3 + person % 4}",
             )
     tab = await open_dashboard(browser, server, launch(), width=width)
     await tab.page.locator('[data-survey="nps"]').click()

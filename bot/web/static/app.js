@@ -171,7 +171,12 @@ function trendChart(trend, title) {
     new uPlot({
       width: box.clientWidth || 320, height: 220, legend: { show: false },
       scales: { x: { time: false } },
-      axes: [{ ...axis, values: (_u, ticks) => ticks.map((i) => labels[i] || "") }, { ...axis, size: 44 }],
+      axes: [{
+        ...axis,
+        // a tick on every bucket, or every few when they would crowd the width
+        splits: (u) => data[0].filter((i) => i % Math.max(1, Math.ceil(labels.length / (u.width / 80))) === 0),
+        values: (_u, ticks) => ticks.map((i) => labels[i] || ""),
+      }, { ...axis, size: 44 }],
       series: [{}, { label: title, stroke: line, width: 2, points: { size: 6, fill: line }, spanGaps: false }],
     }, data, box);
   });
