@@ -46,6 +46,13 @@ THEME = {
     "button_text_color": "#ffffff",
     "secondary_bg_color": "#232e3c",
 }
+REMARKS = [
+    "Quick and friendly, but the queue was long",
+    "Staff knew the answer at once",
+    "Had to come back a second time",
+    "Clear explanation of the options",
+    "Fine overall, the waiting area is cramped",
+]
 README_SCREENSHOT = REPO / "docs" / "dashboard.png"
 
 pytestmark = pytest.mark.skipif(
@@ -261,7 +268,7 @@ async def test_the_survey_view_fits_a_phone_and_a_desktop(
                 nps,
                 {
                     "recommend": str(7 + person % 4),
-                    "why-passive": f"Queue at desk {person} was short",
+                    "why-passive": REMARKS[person % len(REMARKS)],
                 },
                 at=f"2026-{month}-1{person} 10:00:00.000",
                 segment=f"desk-{3 + person % 4}",
