@@ -3,12 +3,13 @@
 Every API call carries the Mini App's launch data, `Telegram.WebApp.initData`, in the header
 `Authorization: tma <initData>` (the convention of Telegram's own Mini App docs). A download the
 page hands to Telegram (`downloadFile` fetches a URL with no headers of its own) carries it as
-the query parameter `tma` instead (GET only: the pulse controls, POST, take the header alone). No, forged or stale launch data: 401; a signed user who is not
-in ADMIN_IDS: 403; both with no data at all.
+the query parameter `tma` instead; that works for GET only, and the pulse controls (POST) take
+the header alone. No, forged or stale launch data: 401; a signed user who is not in ADMIN_IDS:
+403; both with no data at all.
 
-The views answer from the chat's report code: `build_summary` inside `storage.report()` and
-`export_csv`, in the admin's language. The handlers parse, call and serialize (views.py), and
-decide nothing about what an anonymous survey may show.
+The views answer from the chat's report code: `build_summary` inside `storage.report()`,
+`export_csv`, `deep_link` and `qr_png`, in the admin's language. The handlers parse, call and
+serialize (views.py), and decide nothing about what an anonymous survey may show.
 
 Static files are read from the package (bot/web/static/, shipped as package data), gzipped
 once in memory and sent compressed to every client that accepts it: the first view of the
@@ -48,7 +49,6 @@ MAX_COMPARED = 8
 WAVES_SHOWN = 20
 """The latest waves per pulse survey on the pulses view."""
 
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 DepsGetter = Callable[[], Deps]
 
 
