@@ -34,7 +34,12 @@ def figure(survey: Survey, group: Figures | None) -> Json | None:
     """One group's headline; None for a group the summary hides (no count either)."""
     if group is None:
         return None
-    return {"value": group.headline, "text": headline(survey, group), "n": group.n}
+    return {
+        "value": group.headline,
+        "text": headline(survey, group),
+        "n": group.n,
+        "n_text": format_number(group.n),
+    }
 
 
 def signed(change: float) -> str:

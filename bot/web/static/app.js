@@ -195,7 +195,7 @@ async function overview() {
         el("span", { class: "big", "data-testid": "headline", text: card.headline.text }),
         el("span", { class: "muted", text: card.survey.score_name }),
         changeNode(card.change)),
-      el("div", { class: "muted", text: `${S.responses}: ${card.headline.n}` }),
+      el("div", { class: "muted", text: `${S.responses}: ${card.headline.n_text}` }),
       sparkline(card.spark)));
   show(
     el("h1", { text: S.overview }),
@@ -281,7 +281,7 @@ async function surveyView() {
           el("td", { class: "num", text: `${i + 1}.` }),
           el("td", {}, el("button", { "data-segment": seg.name, onclick: () => go("survey", { segment: seg.name }), text: seg.name || "—" })),
           el("td", { class: "num", text: seg.figure ? seg.figure.text : S.hidden }),
-          el("td", { class: "num muted", text: seg.figure ? `n=${seg.figure.n}` : "" })))));
+          el("td", { class: "num muted", text: seg.figure ? `n=${seg.figure.n_text}` : "" })))));
     }
     if (data.comments.length) {
       side.push(el("h2", { text: S.comments }), ...data.comments.map((c) =>
