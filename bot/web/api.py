@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 
 SCHEME = "tma"
 MAX_COMPARED = 8
-"""Segments in one compare view: each is a summary of its own."""
+"""Columns in one compare view: each is a summary of its own."""
 WAVES_SHOWN = 20
 """The latest waves per pulse survey on the pulses view."""
 
@@ -179,13 +179,15 @@ class Api:
             raise Refused(404, _("No such survey."))
         return survey
 
+    @classmethod
+    def _period(cls, request: web.Request, survey: Survey | None) -> Period:
+        return cls._parsed(request.query.get("period") or None, survey)
+
     @staticmethod
-    def _period(request: web.Request, survey: Survey | None) -> Period:
+    def _parsed(text: str | None, survey: Survey | None) -> Period:
+        """The period as the chat reads it; a 400 with the chat's reason when it refuses."""
         try:
-            return parse_period(
-                request.query.get("period") or None,
-                anonymous=survey is not None and survey.anonymous,
-            )
+            return parse_period(text, anonymous=survey is not None and survey.anonymous)
         except PeriodError as error:
             raise Refused(400, str(error)) from None
 
@@ -256,21 +258,27 @@ class Api:
         return await self._answer(request, view)
 
     async def compare(self, request: web.Request) -> web.StreamResponse:
+        """Columns side by side: several segments over one period (`segments=a,b`), or one
+        segment, or all, over several periods (`periods=2026-10,2026-11&segments=a`). Each
+        column is a summary of its own, so every disclosure rule applies to each."""
         from bot.reports.summary import build_summary
 
         async def view(deps: Deps) -> web.StreamResponse:
             survey = self._survey(deps, request)
-            period = self._period(request, survey)
-            names = [s for s in request.query.get("segments", "").split(",") if s]
-            names = list(dict.fromkeys(names))[:MAX_COMPARED]
+            names = _listed(request.query.get("segments", ""))
+            over_time = _listed(request.query.get("periods", ""))
+            if over_time:
+                segment = names[0] if len(names) == 1 else None
+                pairs = [(self._parsed(name, survey), segment) for name in over_time]
+            else:
+                period = self._period(request, survey)
+                pairs = [(period, name) for name in names]
             columns = []
             async with deps.storage.report() as queries:
-                for name in names:
-                    summary = await build_summary(queries, survey, period, name)
+                for period, segment in pairs:
+                    summary = await build_summary(queries, survey, period, segment)
                     columns.append(views.compare_entry(summary))
-            return _json(
-                {"survey": views.survey_info(survey), "period": period.name, "segments": columns}
-            )
+            return _json({"survey": views.survey_info(survey), "columns": columns})
 
         return await self._answer(request, view)
 
@@ -427,6 +435,11 @@ class Api:
             )
 
         return await self._answer(request, view)
+
+
+def _listed(text: str) -> list[str]:
+    """A comma-separated query value, each item once, in order, at most MAX_COMPARED."""
+    return list(dict.fromkeys(item for item in text.split(",") if item))[:MAX_COMPARED]
 
 
 def _new_link(deps: Deps, survey: Survey, segment: str | None) -> str:

@@ -42,7 +42,10 @@ def page_strings() -> dict[str, str]:
         "calendar_only": _(
             "Anonymous surveys are shown by month, quarter or all time only: {surveys}."
         ),
-        "pick_segments": _("Pick two or more segments to compare."),
+        "pick_compare": _(
+            "Tick two or more segments, or two or more months or quarters (with one segment"
+            " ticked, that segment's)."
+        ),
         "export": _("Download CSV"),
         "new_link": _("New link"),
         "segment_optional": _("Segment (optional)"),

@@ -198,9 +198,8 @@ def overview_entry(summary: Summary, before: Summary | None) -> Json:
 
 
 def compare_entry(summary: Summary) -> Json:
-    """One column of the compare view: a segment's headline, margin and breakdown."""
+    """One column of the compare view: a segment's or a period's headline, margin and
+    breakdown."""
     view = summary_view(summary)
-    return {
-        key: view.get(key)
-        for key in ("segment", "hidden", "n", "n_text", "headline", "margin", "breakdown")
-    }
+    keys = ("segment", "period", "hidden", "n", "n_text", "headline", "margin", "breakdown")
+    return {key: view.get(key) for key in keys}

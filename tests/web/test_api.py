@@ -60,13 +60,15 @@ def answers_for(survey: Survey, person: int) -> dict[str, str | None]:
     return given
 
 
-async def answered(people: People, survey: Survey, count: int = 7, month: str = "11") -> None:
-    """`count` people answer in that month of 2026 (November by default), at two desks."""
+async def answered(
+    people: People, survey: Survey, count: int = 7, month: str = "11", year: str = "2026"
+) -> None:
+    """`count` people answer in that month (November 2026 by default), at two desks."""
     for person in range(count):
         await people.finish(
             survey,
             answers_for(survey, person),
-            at=f"2026-{month}-{3 + person % 5:02d} 10:00:00.000",
+            at=f"{year}-{month}-{3 + person % 5:02d} 10:00:00.000",
             segment=f"desk-{1 + person % 2}",
         )
 
@@ -255,12 +257,36 @@ async def test_the_compare_view_gives_each_segment_s_own_summary(
     await answered(people, nps, count=9)
     status, compared = await get(client, "/api/compare/nps?period=all&segments=desk-2,desk-1")
     assert status == 200
-    assert [column["segment"] for column in compared["segments"]] == ["desk-2", "desk-1"]
-    for column in compared["segments"]:
+    assert [column["segment"] for column in compared["columns"]] == ["desk-2", "desk-1"]
+    for column in compared["columns"]:
         text, alone = await chat_and_dashboard(client, storage, nps, "all", column["segment"])
         assert column["headline"] == alone["headline"]
         assert column["headline"]["text"] == chat_headline(text)
         assert column["breakdown"] == alone["breakdown"]
+
+
+async def test_the_compare_view_sets_one_desk_over_several_months(
+    client: Client, storage: Storage, people: People, nps: Survey
+) -> None:
+    for month in ("09", "10", "11"):
+        await answered(people, nps, count=4 + int(month) % 3, month=month)
+    path = "/api/compare/nps?periods=2026-09,2026-11,2026-10&segments=desk-1"
+    status, compared = await get(client, path)
+    assert status == 200
+    columns = compared["columns"]
+    assert [(c["period"], c["segment"]) for c in columns] == [
+        ("2026-09", "desk-1"),
+        ("2026-11", "desk-1"),
+        ("2026-10", "desk-1"),
+    ]
+    for column in columns:
+        text, alone = await chat_and_dashboard(
+            client, storage, nps, column["period"], column["segment"]
+        )
+        assert column["headline"] == alone["headline"]
+        assert column["headline"]["text"] == chat_headline(text)
+    status, body = await get(client, "/api/compare/enps?periods=2026-10,30d")
+    assert status == 400 and "30d" in body["error"], "each period as the chat reads it"
 
 
 async def test_the_overview_lists_surveys_with_responses_and_their_change(
@@ -326,7 +352,7 @@ async def test_overall_minus_a_team_gives_nothing_through_the_api(
     assert overall["breakdown"] == sales["breakdown"], "overall minus sales is empty"
     assert legal["hidden"] and "n" not in legal and "headline" not in legal
     assert [s["name"] for s in overall["segments"]] == ["sales"], "legal is not even listed"
-    legal_column = compared["segments"][1]
+    legal_column = compared["columns"][1]
     assert legal_column["hidden"] and legal_column["n"] is None
     assert legal_column["headline"] is None
     (card,) = overview["surveys"]

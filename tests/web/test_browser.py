@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 from collections.abc import AsyncIterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -340,3 +341,30 @@ async def test_a_pulse_is_paused_resumed_and_sent_from_the_page(
     await expect(tab.page.get_by_test_id("notice")).to_contain_text("going out to 1 member")
     assert "confirm: Send a wave of enps to sales now?" in await tab.page.evaluate("window.__calls")
     assert len(await storage.pulses.open_waves("sales")) == 1
+
+
+async def test_the_compare_view_sets_one_segment_over_two_months(
+    browser: Browser, server: TestServer, storage: Storage, people: People, nps: Survey
+) -> None:
+    """Months as the picker offers them: this one and the one before."""
+    this = datetime.now(UTC).date().replace(day=1)
+    before = (this - timedelta(days=1)).replace(day=1)
+    months = [this.isoformat()[:7], before.isoformat()[:7]]
+    for count, month in zip((5, 9), months, strict=True):
+        await answered(people, nps, count=count, month=month[5:], year=month[:4])
+    tab = await open_dashboard(browser, server, launch())
+    await tab.page.locator('[data-tab="compare"]').click()
+    await tab.page.get_by_test_id("survey-picker").select_option("nps")
+    await tab.page.locator('[data-compare="desk-1"]').check()
+    for month in months:
+        await tab.page.locator(f'[data-compare-period="{month}"]').check()
+    columns = tab.page.get_by_test_id("compare-headline")
+    await expect(columns).to_have_count(2)
+    header = await tab.page.locator('[data-testid="compare"] thead th').all_inner_texts()
+    assert header[1:] == [f"{month} · desk-1" for month in months]
+    expected = []
+    for month in months:
+        summary = await build_summary(storage.reports, nps, parse_period(month), "desk-1")
+        with use_language("en"):
+            expected.append(chat_headline(summary_text(summary)))
+    assert await columns.all_inner_texts() == expected

@@ -14,7 +14,9 @@ function launchData() {
 }
 
 const AUTH = launchData();
-const state = { tab: "overview", survey: null, period: "all", segment: null, compared: new Set() };
+const state = {
+  tab: "overview", survey: null, period: "all", segment: null, compared: new Set(), comparedPeriods: new Set(),
+};
 let me = null;
 let S = {};
 
@@ -302,37 +304,49 @@ function wavesTable(waves) {
       el("td", { class: "num", text: w.change ? w.change.text : "" }))));
 }
 
+/* Compare: two or more segments over the chosen period, or two or more months or quarters
+   (of one segment when exactly one is ticked, else of all). */
 async function compareView() {
   const survey = currentSurvey();
   const all = await api(`/api/survey/${encodeURIComponent(survey.id)}?period=${encodeURIComponent(state.period)}`);
   const names = (all.segments || []).map((s) => s.name).filter(Boolean);
-  const toggles = names.map((name) =>
-    el("label", {}, el("input", { type: "checkbox", "data-compare": name, checked: state.compared.has(name),
-      onchange: (event) => { event.target.checked ? state.compared.add(name) : state.compared.delete(name); go("compare"); } }), " " + name));
+  const toggle = (set, value, label, attr) =>
+    el("label", {}, el("input", { type: "checkbox", [attr]: value, checked: set.has(value),
+      onchange: (event) => { event.target.checked ? set.add(value) : set.delete(value); go("compare"); } }), " " + label);
   const head = [
     el("h1", { text: S.compare }),
     el("div", { class: "controls" },
-      surveyPicker((id) => go("compare", { survey: id, period: "all", compared: new Set() })),
+      surveyPicker((id) => go("compare", { survey: id, period: "all", compared: new Set(), comparedPeriods: new Set() })),
       periodPicker(survey.anonymous, (p) => go("compare", { period: p }))),
-    el("div", { class: "controls" }, toggles),
+    el("div", { class: "controls" }, names.map((name) => toggle(state.compared, name, name, "data-compare"))),
+    el("div", { class: "controls" }, calendarPeriods().map(([value, label]) => toggle(state.comparedPeriods, value, label, "data-compare-period"))),
   ];
-  const chosen = names.filter((n) => state.compared.has(n));
-  if (chosen.length < 2) {
-    show(...head, el("p", { class: "muted", text: S.pick_segments }));
+  const segments = names.filter((n) => state.compared.has(n));
+  const periods = calendarPeriods().map(([value]) => value).filter((p) => state.comparedPeriods.has(p));
+  const query = new URLSearchParams({ period: state.period });
+  if (periods.length >= 2) {
+    query.set("periods", periods.join(","));
+    if (segments.length === 1) query.set("segments", segments[0]);
+  } else if (segments.length >= 2) {
+    query.set("segments", segments.join(","));
+  } else {
+    show(...head, el("p", { class: "muted", text: S.pick_compare }));
     return;
   }
-  const data = await api(`/api/compare/${encodeURIComponent(survey.id)}?period=${encodeURIComponent(state.period)}&segments=${encodeURIComponent(chosen.join(","))}`);
+  const data = await api(`/api/compare/${encodeURIComponent(survey.id)}?${query}`);
+  const columns = data.columns;
+  const title = (c) => (periods.length >= 2 ? [c.period, c.segment].filter(Boolean).join(" · ") : c.segment);
   const labels = [];
-  for (const column of data.segments) for (const row of column.breakdown || []) if (!labels.includes(row.label)) labels.push(row.label);
+  for (const column of columns) for (const row of column.breakdown || []) if (!labels.includes(row.label)) labels.push(row.label);
   const cell = (column, pick) => el("td", { class: "num" }, column.hidden ? S.hidden : pick(column));
   const table = el("table", { "data-testid": "compare" },
-    el("thead", {}, el("tr", {}, el("th", {}), data.segments.map((c) => el("th", { class: "num", text: c.segment })))),
+    el("thead", {}, el("tr", {}, el("th", {}), columns.map((c) => el("th", { class: "num", text: title(c) })))),
     el("tbody", {},
-      el("tr", {}, el("th", { text: survey.score_name }), data.segments.map((c) =>
+      el("tr", {}, el("th", { text: survey.score_name }), columns.map((c) =>
         el("td", { class: "num big", "data-testid": "compare-headline", text: c.hidden ? S.hidden : c.headline ? c.headline.text : "—" }))),
-      el("tr", {}, el("th", { text: S.margin.replace("{margin}", "").trim() }), data.segments.map((c) => cell(c, (x) => (x.margin ? "± " + x.margin.text : "")))),
-      el("tr", {}, el("th", { text: S.responses }), data.segments.map((c) => cell(c, (x) => x.n_text))),
-      labels.map((label) => el("tr", {}, el("th", { text: label }), data.segments.map((c) =>
+      el("tr", {}, el("th", { text: "±" }), columns.map((c) => cell(c, (x) => (x.margin ? x.margin.text : "")))),
+      el("tr", {}, el("th", { text: S.responses }), columns.map((c) => cell(c, (x) => x.n_text))),
+      labels.map((label) => el("tr", {}, el("th", { text: label }), columns.map((c) =>
         cell(c, (x) => ((x.breakdown || []).find((r) => r.label === label) || { text: "—" }).text))))));
   show(...head, el("div", { class: "compare" }, table));
 }
