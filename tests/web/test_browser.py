@@ -368,3 +368,18 @@ async def test_the_compare_view_sets_one_segment_over_two_months(
         with use_language("en"):
             expected.append(chat_headline(summary_text(summary)))
     assert await columns.all_inner_texts() == expected
+
+
+async def test_a_french_admin_reads_the_page_and_its_figures_in_french(
+    browser: Browser, server: TestServer, storage: Storage, people: People, ces: Survey
+) -> None:
+    await answered(people, ces, count=9)
+    tab = await open_dashboard(browser, server, launch(language="fr"))
+    await expect(tab.page.locator('[data-tab="overview"]')).to_have_text("Vue d’ensemble")
+    summary = await build_summary(storage.reports, ces, parse_period(None))
+    with use_language("fr"):
+        text = summary_text(summary)
+    shown = await tab.page.locator('[data-survey="ces"]').get_by_test_id("headline").inner_text()
+    assert "," in shown, "a decimal comma"
+    assert f"CES\u00a0: {shown} sur 7" in text
+    assert await tab.page.evaluate("document.documentElement.lang") == "fr"
