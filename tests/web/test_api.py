@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -494,7 +496,12 @@ async def test_the_first_view_of_the_overview_sends_under_200_kb_compressed(
                 path, headers={"Accept-Encoding": "gzip, deflate, br", **auth(launch())}
             )
             assert response.status == 200, path
-            sizes[path] = len(await response.read())
+            sizes[path] = len(body := await response.read())
+            if path == "/api/overview":
+                encoding = response.headers["Content-Encoding"]
+                assert encoding in ("gzip", "deflate"), encoding
+                cards = json.loads(zlib.decompress(body, wbits=47))["surveys"]
+                assert len(cards) == len(catalogue) - 1, "every survey but the anonymous one"
     total = sum(sizes.values())
     print(f"\nfirst view of the overview: {total / 1024:.1f} KB compressed in all: {sizes}")
     assert total <= FIRST_VIEW_BUDGET
