@@ -2,10 +2,10 @@
 
 Every API call carries the Mini App's launch data, `Telegram.WebApp.initData`, in the header
 `Authorization: tma <initData>` (the convention of Telegram's own Mini App docs). A download the
-page hands to Telegram (`downloadFile` fetches a URL with no headers of its own) carries it as
-the query parameter `tma` instead; that works for GET only, and the pulse controls (POST) take
-the header alone. No, forged or stale launch data: 401; a signed user who is not in ADMIN_IDS:
-403; both with no data at all.
+page hands to Telegram (`downloadFile` fetches a URL with no headers of its own) carries a
+download ticket instead (tickets.py), asked for with the header at /api/download: good for five
+minutes and that one file. No, forged or stale launch data or ticket: 401; a signed user who is
+not in ADMIN_IDS: 403; both with no data at all.
 
 The views answer from the chat's report code: `build_summary` inside `storage.report()`,
 `export_csv`, `deep_link` and `qr_png`, in the admin's language. The handlers parse, call and
@@ -37,13 +37,15 @@ from bot.reports.periods import Period, PeriodError, parse_period, previous
 from bot.survey.links import LinkError, Target, deep_link
 from bot.survey.model import Survey
 from bot.usecases.deps import Deps
-from bot.web import views
-from bot.web.initdata import InitData, InitDataError, check_init_data
+from bot.web import tickets, views
+from bot.web.initdata import InitDataError, check_init_data
 from bot.web.strings import page_strings
 
 log = logging.getLogger(__name__)
 
 SCHEME = "tma"
+DOWNLOADS = ("/api/export/", "/api/qr/")
+"""The files a download ticket can be asked for."""
 MAX_COMPARED = 8
 """Columns in one compare view: each is a summary of its own."""
 WAVES_SHOWN = 20
@@ -57,6 +59,7 @@ def add_routes(app: web.Application, deps: DepsGetter) -> None:
     before the storage is open."""
     api = Api(deps)
     app.router.add_get("/api/me", api.me)
+    app.router.add_get("/api/download", api.download)
     app.router.add_get("/api/overview", api.overview)
     app.router.add_get("/api/survey/{survey}", api.survey)
     app.router.add_get("/api/compare/{survey}", api.compare)
@@ -141,13 +144,10 @@ def _json(data: Any, status: int = 200) -> web.Response:
 
 
 def launch_data(request: web.Request) -> str:
-    """From the header; for downloads (GET) also from the query. A change (POST) takes the
-    header only: no link or form on another site can send one."""
+    """From the header only: no link or form on another site can send it."""
     header = request.headers.get("Authorization", "")
     scheme, _space, value = header.partition(" ")
-    if scheme.lower() == SCHEME and value:
-        return value.strip()
-    return request.query.get(SCHEME, "") if request.method == "GET" else ""
+    return value.strip() if scheme.lower() == SCHEME else ""
 
 
 class Api:
@@ -155,23 +155,30 @@ class Api:
         self._deps = deps
 
     @contextmanager
-    def _admin(self, request: web.Request) -> Iterator[tuple[Deps, InitData]]:
-        """The admin behind the request, in their language; Refused otherwise."""
+    def _admin(self, request: web.Request, *, ticket: bool = False) -> Iterator[Deps]:
+        """The admin behind the request, in their language; Refused otherwise. `ticket`: a
+        file download, which may show a download ticket instead of the launch data."""
         deps = self._deps()
         token, raw = deps.config.token, launch_data(request)
+        default = deps.config.default_language
         try:
             if not token:
                 raise InitDataError("no bot token to check against")
-            data = check_init_data(raw, token)
+            if ticket and not raw:
+                holder = tickets.check(request.path, request.query.items(), token)
+                user_id, language = holder.user_id, resolve_language(holder.language, default)
+            else:
+                data = check_init_data(raw, token)
+                user_id = data.user.id
+                language = resolve_language(data.user.language_code, default)
         except InitDataError as error:
             log.info("dashboard request refused: %s", error)
-            raise Refused(401, _refusal(raw, deps.config.default_language)) from None
-        if not deps.is_admin(data.user.id):
-            log.info("dashboard request from %s, not an admin", data.user.id)
-            raise Refused(403, _refusal(raw, deps.config.default_language))
-        language = resolve_language(data.user.language_code, deps.config.default_language)
+            raise Refused(401, _refusal(raw, default)) from None
+        if not deps.is_admin(user_id):
+            log.info("dashboard request from %s, not an admin", user_id)
+            raise Refused(403, _refusal(raw, default))
         with use_language(language):
-            yield deps, data
+            yield deps
 
     def _survey(self, deps: Deps, request: web.Request) -> Survey:
         survey = deps.surveys.get(request.match_info["survey"])
@@ -192,15 +199,34 @@ class Api:
             raise Refused(400, str(error)) from None
 
     async def _answer(
-        self, request: web.Request, view: Callable[[Deps], Awaitable[web.StreamResponse]]
+        self,
+        request: web.Request,
+        view: Callable[[Deps], Awaitable[web.StreamResponse]],
+        *,
+        ticket: bool = False,
     ) -> web.StreamResponse:
         try:
-            with self._admin(request) as (deps, _data):
+            with self._admin(request, ticket=ticket) as deps:
                 return await view(deps)
         except Refused as refused:
             return _json({"error": str(refused)}, refused.status)
 
     # the endpoints
+
+    async def download(self, request: web.Request) -> web.StreamResponse:
+        """A download ticket for one file of the API (the export, a QR code): its URL, to hand
+        to Telegram's downloadFile or to open in a browser."""
+
+        async def view(deps: Deps) -> web.StreamResponse:
+            target = request.query.get("target", "")
+            if not target.startswith(DOWNLOADS):
+                raise Refused(400, "not a file")
+            assert deps.config.token is not None  # checked by _admin
+            data = check_init_data(launch_data(request), deps.config.token)
+            holder = tickets.Holder(data.user.id, current_language())
+            return _json({"url": tickets.issue(target, holder, deps.config.token)})
+
+        return await self._answer(request, view)
 
     async def me(self, request: web.Request) -> web.StreamResponse:
         async def view(deps: Deps) -> web.StreamResponse:
@@ -403,7 +429,7 @@ class Api:
             response.enable_compression()
             return response
 
-        return await self._answer(request, view)
+        return await self._answer(request, view, ticket=True)
 
     async def link(self, request: web.Request) -> web.StreamResponse:
         """A new link for a touchpoint (the same code as /link), and where its QR code is."""
@@ -434,7 +460,7 @@ class Api:
                 },
             )
 
-        return await self._answer(request, view)
+        return await self._answer(request, view, ticket=True)
 
 
 def _listed(text: str) -> list[str]:

@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import zxingcpp
@@ -44,6 +45,7 @@ ENDPOINTS = [
     "/api/export/nps",
     "/api/link/nps?segment=desk-1",
     "/api/qr/nps?segment=desk-1",
+    "/api/download?target=%2Fapi%2Fexport%2Fnps",
 ]
 
 
@@ -404,18 +406,44 @@ async def test_the_export_is_the_chat_s_csv(
     assert len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) == 1 + 7
 
 
-async def test_a_download_link_carries_the_launch_data_in_its_query(
+async def ticket(client: Client, target: str, raw: str | None = None) -> tuple[int, Any]:
+    return await get(client, f"/api/download?target={quote(target, safe='')}", raw)
+
+
+async def test_a_download_ticket_opens_its_file_without_the_launch_data(
+    client: Client, storage: Storage, people: People, nps: Survey
+) -> None:
+    """Telegram's downloadFile fetches a bare URL: a ticket in its query stands for the admin,
+    and the launch data never appears in a URL."""
+    await answered(people, nps)
+    status, issued = await ticket(client, "/api/export/nps?period=2026-11")
+    assert status == 200
+    assert "hash" not in issued["url"] and "auth_date" not in issued["url"]
+    opened = await client.get(issued["url"])
+    assert opened.status == 200
+    assert await opened.read() == await export_csv(storage.reports, nps, parse_period("2026-11"))
+
+
+async def test_a_ticket_opens_nothing_but_its_own_file(
     client: Client, people: People, nps: Survey
 ) -> None:
-    """Telegram's downloadFile fetches a bare URL: the launch data rides in `tma=`, checked the
-    same way."""
     await answered(people, nps)
-    ok = await client.get("/api/export/nps", params={"tma": launch()})
-    assert ok.status == 200
-    refused = await client.get("/api/export/nps", params={"tma": launch(STRANGER)})
-    assert refused.status == 403
-    stale = await client.get("/api/export/nps", params={"tma": launch(age=timedelta(hours=2))})
-    assert stale.status == 401
+    _status, issued = await ticket(client, "/api/export/nps?period=2026-11")
+    url = issued["url"]
+    other_period = url.replace("period=2026-11", "period=all")
+    assert (await client.get(other_period)).status == 401
+    other_file = url.replace("/api/export/nps", "/api/export/csat")
+    assert (await client.get(other_file)).status == 401
+    assert (await client.get(url.replace("/api/export/", "/api/survey/"))).status == 401
+    other_user = url.replace(f"user={ADMIN}", f"user={ADMIN + 1}")
+    assert (await client.get(other_user)).status == 401
+
+
+async def test_tickets_are_given_to_admins_and_for_files_only(client: Client) -> None:
+    status, _body = await ticket(client, "/api/export/nps", launch(STRANGER))
+    assert status == 403
+    status, _body = await ticket(client, "/api/survey/nps")
+    assert status == 400
 
 
 async def test_an_anonymous_export_with_nothing_to_show_says_why(
@@ -532,7 +560,9 @@ async def test_a_new_link_and_its_qr_code_are_the_ones_link_makes(client: Client
     assert 'filename="qr-nps-desk-9.png"' in picture.headers["Content-Disposition"]
     (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(await picture.read())))
     assert decoded.text == made["link"]
-    assert (await client.get(made["qr"], params={"tma": launch(STRANGER)})).status == 403
+    _status, issued = await ticket(client, made["qr"])
+    downloaded = await client.get(issued["url"])
+    assert await downloaded.read() == await picture.read()
 
 
 async def test_a_link_telegram_would_refuse_is_refused_with_the_reason(client: Client) -> None:
@@ -599,8 +629,10 @@ async def test_pulse_controls_refuse_strangers_and_launch_data_in_the_query(
     pulse = await scheduled(company)
     stranger = await client.post(f"/api/pulses/{pulse}/now", headers=auth(launch(STRANGER)))
     assert stranger.status == 403
-    in_query = await client.post(f"/api/pulses/{pulse}/pause", params={"tma": launch()})
-    assert in_query.status == 401, "a change takes the header only"
+    _status, issued = await ticket(client, "/api/export/enps")
+    query = issued["url"].partition("?")[2]
+    with_ticket = await client.post(f"/api/pulses/{pulse}/pause?{query}")
+    assert with_ticket.status == 401, "a change takes the header only"
     assert await company.storage.pulses.open_waves("sales") == []
     assert not (await company.storage.pulses.pulses())[0].paused
     assert (await client.get(f"/api/pulses/{pulse}/pause", headers=auth(launch()))).status == 405

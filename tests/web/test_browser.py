@@ -245,6 +245,7 @@ async def test_export_hands_telegram_the_chat_s_csv(
     tab = await open_dashboard(browser, server, launch())
     await tab.page.locator('[data-survey="nps"]').click()
     await tab.page.get_by_test_id("export").click()
+    await tab.page.wait_for_function("window.__downloads.length > 0")
     (download,) = await tab.page.evaluate("window.__downloads")
     assert download["file_name"] == "nps-all.csv"
     response = await tab.page.request.get(download["url"])
@@ -305,6 +306,7 @@ async def test_a_new_link_shows_a_qr_code_that_reads_as_the_link(
     assert decoded.text == link, "the QR code on the screen reads as the link"
 
     await maker.get_by_test_id("download-qr").click()
+    await tab.page.wait_for_function("window.__downloads.length > 0")
     (download,) = await tab.page.evaluate("window.__downloads")
     assert download["file_name"] == "qr-csat-desk-12.png"
     response = await tab.page.request.get(download["url"])

@@ -223,15 +223,20 @@ function currentSurvey() {
   return survey;
 }
 
-/* A file to download: inside Telegram, Telegram fetches it (downloadFile takes a bare URL, so
-   the launch data rides in its query); in a browser, a plain link. */
+/* A file to download: the server gives a ticket URL good for a few minutes and this file only
+   (Telegram's downloadFile fetches a bare URL, so the launch data cannot ride along). Inside
+   Telegram, Telegram downloads it; in a browser, the URL is followed (the file is an
+   attachment, so the page stays). */
 function downloadButton(path, fileName, label, testid) {
-  const url = new URL(path + (path.includes("?") ? "&" : "?") + "tma=" + encodeURIComponent(AUTH), location.href).href;
-  if (tg && typeof tg.downloadFile === "function" && tg.platform !== "unknown") {
-    return el("button", { class: "button", "data-testid": testid,
-      onclick: () => tg.downloadFile({ url, file_name: fileName }), text: label });
-  }
-  return el("a", { class: "button", href: url, download: fileName, "data-testid": testid, text: label });
+  return el("button", { class: "button", "data-testid": testid, onclick: () => guarded(async () => {
+    const ticket = await api(`/api/download?target=${encodeURIComponent(path)}`);
+    const url = new URL(ticket.url, location.href).href;
+    if (tg && typeof tg.downloadFile === "function" && tg.platform !== "unknown") {
+      tg.downloadFile({ url, file_name: fileName });
+    } else {
+      el("a", { href: url, download: fileName }).click();
+    }
+  }), text: label });
 }
 
 function exportButton(survey) {
