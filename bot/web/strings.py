@@ -60,6 +60,5 @@ def page_strings() -> dict[str, str]:
         "resume": _("Resume"),
         "send_now": _("Send now"),
         "confirm_send": _("Send a wave of {survey} to {team} now?"),
-        "admins_only": _("This dashboard is for the bot's admins only."),
         "error": _("Something went wrong. Try again later."),
     }
