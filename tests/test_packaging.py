@@ -109,3 +109,20 @@ def test_preview_takes_a_survey_in_french_with_the_shipped_catalogs(
     assert "Quelle est la probabilité que vous nous recommandiez" in result.stdout  # the survey
     assert "Cette réponse ne correspond pas à la question." in result.stdout  # the catalog
     assert "Votre note\u00a0: 6 sur 10." in result.stdout
+
+
+def test_the_dashboard_page_and_its_chart_library_ship_in_the_wheel(
+    installed: Path, elsewhere: Path
+) -> None:
+    """The Mini App is served from the installed package: every file under bot/web/static/ is
+    found there, the vendored uPlot and its licence included."""
+    static = REPO / "bot" / "web" / "static"
+    names = sorted(str(p.relative_to(static)) for p in static.rglob("*") if p.is_file())
+    assert "vendor/uPlot.iife.min.js" in names and "vendor/uPlot.LICENSE" in names
+    script = (
+        "import sys\nfrom bot.web.api import asset\n"
+        "print(all(asset(name) is not None for name in sys.argv[1:]))"
+    )
+    result = run(installed / "python", "-c", script, *names, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"

@@ -101,3 +101,25 @@ def looks_like_period(text: str) -> bool:
     return bool(
         text == "all" or _DAYS.fullmatch(text) or _MONTH.fullmatch(text) or _QUARTER.fullmatch(text)
     )
+
+
+def previous(period: Period, now: datetime | None = None) -> Period | None:
+    """The period just before this one, of the same length, for "change since" figures: the
+    month or quarter before, the N days before the last N; None for all time."""
+    try:
+        if period.kind == "month":
+            year, month = int(period.name[:4]), int(period.name[5:7])
+            year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+            return parse_period(f"{year:04d}-{month:02d}")
+        if period.kind == "quarter":
+            year, quarter = int(period.name[:4]), int(period.name[6])
+            year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+            return parse_period(f"{year:04d}-Q{quarter}")
+    except PeriodError:  # before the year 0001
+        return None
+    if period.kind == "days":
+        days = int(period.name[:-1])
+        end = (now or datetime.now(UTC)).astimezone(UTC) - timedelta(days=days)
+        start = end - timedelta(days=days)
+        return Period(f"-{period.name}", _stamp(start), _stamp(end), period.trend_by, "days")
+    return None

@@ -6,7 +6,13 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.reports.periods import Period, PeriodError, looks_like_period, parse_period
+from bot.reports.periods import (
+    Period,
+    PeriodError,
+    looks_like_period,
+    parse_period,
+    previous,
+)
 
 NOW = datetime(2026, 11, 15, 12, 30, 45, tzinfo=UTC)
 """A Sunday afternoon, UTC."""
@@ -193,3 +199,32 @@ def test_a_malformed_month_or_day_count_is_still_taken_as_a_period(text: str) ->
 @pytest.mark.parametrize("text", ["desk-3", "yesterday", "cafe", "All", "2026", "d7", ""])
 def test_other_words_are_taken_as_segments(text: str) -> None:
     assert not looks_like_period(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "before"),
+    [
+        ("2026-11", "2026-10"),
+        ("2026-01", "2025-12"),
+        ("2026-Q3", "2026-Q2"),
+        ("2026-Q1", "2025-Q4"),
+    ],
+)
+def test_the_previous_month_or_quarter_is_the_one_just_before(name: str, before: str) -> None:
+    earlier = previous(parse_period(name))
+    assert earlier == parse_period(before)
+    assert earlier is not None and earlier.end == parse_period(name).start
+
+
+def test_the_previous_window_of_days_ends_where_the_window_starts() -> None:
+    now = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    window = parse_period("30d", now)
+    earlier = previous(window, now)
+    assert earlier is not None
+    assert earlier.end == window.start
+    assert earlier.start == parse_period("60d", now).start
+
+
+def test_all_time_and_the_first_month_there_is_have_nothing_before() -> None:
+    assert previous(parse_period("all")) is None
+    assert previous(parse_period("0001-01")) is None
