@@ -17,6 +17,7 @@ that is not a pulse `NotAPulseSurvey`, a malformed period `PeriodError`, a malfo
 - `pulse_add(deps, admin_id, PulseRequest) -> PulseAdded`: a schedule.
 - `pulse_pause`, `pulse_resume`, `pulse_delete(deps, admin_id, pulse_id) -> bool`: False, no
   such pulse.
+- `pulse_now(deps, admin_id, pulse_id) -> (Pulse, WaveOpened) | None`: a pulse's wave now.
 - `close_wave(deps, admin_id, wave_id) -> bool`: False, no such open wave.
 - `report_waiting(deps) -> bool`: whether a report now would wait for another one.
 
@@ -105,7 +106,7 @@ class PulseAdded:
     """UTC, as stored."""
 
 
-def _admin(deps: Deps, admin_id: int) -> None:
+def require_admin(deps: Deps, admin_id: int) -> None:
     if not deps.is_admin(admin_id):
         raise NotAdmin(admin_id)
 
@@ -124,7 +125,7 @@ def _pulse_survey(deps: Deps, survey_id: str) -> Survey:
     return survey
 
 
-def _allowed(survey: Survey, period: Period) -> None:
+def allowed(survey: Survey, period: Period) -> None:
     """Anonymous surveys take calendar periods only, whichever adapter parsed the period."""
     if survey.anonymous and period.kind == "days":
         parse_period(period.name, anonymous=True)  # raises PeriodError saying why
@@ -146,7 +147,7 @@ async def overview(deps: Deps, admin_id: int) -> list[Activity]:
     from bot.reports.figures import figures
     from bot.reports.summary import load_released
 
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     async with _report(deps) as reports:
         activity = {a.survey_id: a for a in await reports.activity()}
         shown_of: dict[str, int] = {}
@@ -175,9 +176,9 @@ async def overview(deps: Deps, admin_id: int) -> list[Activity]:
 async def summary(deps: Deps, admin_id: int, request: SummaryRequest) -> Summary:
     from bot.reports.summary import build_summary
 
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     survey = survey_of(deps, request.survey_id)
-    _allowed(survey, request.period)
+    allowed(survey, request.period)
     async with _report(deps) as reports:
         return await build_summary(reports, survey, request.period, request.segment)
 
@@ -186,9 +187,9 @@ async def export(deps: Deps, admin_id: int, survey_id: str, period: Period) -> b
     from bot.reports.export import export_csv
     from bot.reports.summary import build_summary
 
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     survey = survey_of(deps, survey_id)
-    _allowed(survey, period)
+    allowed(survey, period)
     async with _report(deps) as reports:
         document = await export_csv(reports, survey, period)
         if document is None:  # anonymous, and too few responses: the summary says why
@@ -203,7 +204,7 @@ async def new_link(
     secret: made on the first call, the same after, replaced with `renew`."""
     from bot.reports.qr import qr_png
 
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     survey = survey_of(deps, survey_id)
     username = deps.username()
     if survey.repeat != "wave":
@@ -220,7 +221,7 @@ async def new_link(
 
 
 async def pulse_list(deps: Deps, admin_id: int) -> PulseList:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     pulses = deps.storage.pulses
     return PulseList(await pulses.audience_sizes(), await pulses.pulses())
 
@@ -228,7 +229,7 @@ async def pulse_list(deps: Deps, admin_id: int) -> PulseList:
 async def open_wave(
     deps: Deps, admin_id: int, survey_id: str, team: str, reminder_hours: float | None = None
 ) -> WaveOpened:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     survey = _pulse_survey(deps, survey_id)
     wave_id, members = await deps.storage.pulses.open_wave(
         survey_id=survey.id,
@@ -241,7 +242,7 @@ async def open_wave(
 
 
 async def pulse_add(deps: Deps, admin_id: int, request: PulseRequest) -> PulseAdded:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     survey = _pulse_survey(deps, request.survey_id)
     first = first_run(request.local_time, request.time_zone)
     next_run(first, request.cadence, request.local_time, request.time_zone)  # the cadence
@@ -260,22 +261,32 @@ async def pulse_add(deps: Deps, admin_id: int, request: PulseRequest) -> PulseAd
 
 
 async def pulse_pause(deps: Deps, admin_id: int, pulse_id: int) -> bool:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     return await deps.storage.pulses.set_paused(pulse_id, True)
 
 
 async def pulse_resume(deps: Deps, admin_id: int, pulse_id: int) -> bool:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     return await deps.storage.pulses.set_paused(pulse_id, False)
 
 
 async def pulse_delete(deps: Deps, admin_id: int, pulse_id: int) -> bool:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     return await deps.storage.pulses.delete_pulse(pulse_id)
 
 
+async def pulse_now(deps: Deps, admin_id: int, pulse_id: int) -> tuple[Pulse, WaveOpened] | None:
+    """A wave of a pulse's survey to its team now, with the pulse's own reminder delay; its
+    schedule is left as it is. None: no such pulse."""
+    require_admin(deps, admin_id)
+    pulse = next((p for p in await deps.storage.pulses.pulses() if p.id == pulse_id), None)
+    if pulse is None:
+        return None
+    return pulse, await open_wave(deps, admin_id, pulse.survey_id, pulse.team, pulse.reminder_hours)
+
+
 async def close_wave(deps: Deps, admin_id: int, wave_id: int) -> bool:
-    _admin(deps, admin_id)
+    require_admin(deps, admin_id)
     if not await deps.storage.pulses.close_early(wave_id):
         return False
     deps.wake_pulses()

@@ -7,9 +7,10 @@ download ticket instead (tickets.py), asked for with the header at /api/download
 minutes and that one file. No, forged or stale launch data or ticket: 401; a signed user who is
 not in ADMIN_IDS: 403; both with no data at all.
 
-The views answer from the chat's report code: `build_summary` inside `storage.report()`,
-`export_csv`, `deep_link` and `qr_png`, in the admin's language. The handlers parse, call and
-serialize (views.py), and decide nothing about what an anonymous survey may show.
+The views call the same use cases as the chat (bot/usecases/admin.py, and dashboard.py for the
+views that read several summaries at once), in the admin's language; those check admin rights
+again. The handlers parse, call and serialize (views.py), and decide nothing about what an
+anonymous survey may show.
 
 Static files are read from the package (bot/web/static/, shipped as package data), gzipped
 once in memory and sent compressed to every client that accepts it: the first view of the
@@ -32,11 +33,14 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from bot.i18n import _, current_language, resolve_language, use_language
-from bot.reports.periods import Period, PeriodError, parse_period, previous
+from bot.i18n import _, current_language, format_number, ngettext, resolve_language, use_language
+from bot.reports.periods import Period, PeriodError, parse_period
 from bot.survey.links import LinkError, Target, deep_link
-from bot.survey.model import Survey
+from bot.usecases import admin, dashboard
+from bot.usecases.admin import Link, SummaryRequest
+from bot.usecases.dashboard import MAX_COMPARED
 from bot.usecases.deps import Deps
+from bot.usecases.outcomes import NotAdmin, UnknownSurvey
 from bot.web import tickets, views
 from bot.web.initdata import InitDataError, check_init_data
 from bot.web.strings import page_strings
@@ -46,11 +50,6 @@ log = logging.getLogger(__name__)
 SCHEME = "tma"
 DOWNLOADS = ("/api/export/", "/api/qr/")
 """The files a download ticket can be asked for."""
-MAX_COMPARED = 8
-"""Columns in one compare view: each is a summary of its own."""
-WAVES_SHOWN = 20
-"""The latest waves per pulse survey on the pulses view."""
-
 DepsGetter = Callable[[], Deps]
 
 
@@ -155,7 +154,7 @@ class Api:
         self._deps = deps
 
     @contextmanager
-    def _admin(self, request: web.Request, *, ticket: bool = False) -> Iterator[Deps]:
+    def _admin(self, request: web.Request, *, ticket: bool = False) -> Iterator[tuple[Deps, int]]:
         """The admin behind the request, in their language; Refused otherwise. `ticket`: a
         file download, which may show a download ticket instead of the launch data."""
         deps = self._deps()
@@ -178,36 +177,39 @@ class Api:
             log.info("dashboard request from %s, not an admin", user_id)
             raise Refused(403, _refusal(raw, default))
         with use_language(language):
-            yield deps
-
-    def _survey(self, deps: Deps, request: web.Request) -> Survey:
-        survey = deps.surveys.get(request.match_info["survey"])
-        if survey is None:
-            raise Refused(404, _("No such survey."))
-        return survey
-
-    @classmethod
-    def _period(cls, request: web.Request, survey: Survey | None) -> Period:
-        return cls._parsed(request.query.get("period") or None, survey)
+            yield deps, user_id
 
     @staticmethod
-    def _parsed(text: str | None, survey: Survey | None) -> Period:
-        """The period as the chat reads it; a 400 with the chat's reason when it refuses."""
-        try:
-            return parse_period(text, anonymous=survey is not None and survey.anonymous)
-        except PeriodError as error:
-            raise Refused(400, str(error)) from None
+    def _survey_id(request: web.Request) -> str:
+        return request.match_info["survey"]
+
+    def _anonymous(self, deps: Deps, request: web.Request) -> bool:
+        survey = deps.surveys.get(self._survey_id(request))
+        return survey is not None and survey.anonymous
+
+    def _period(self, deps: Deps, request: web.Request) -> Period:
+        """The period as the chat reads it (PeriodError: a 400 with the chat's reason)."""
+        text = request.query.get("period") or None
+        return parse_period(text, anonymous=self._anonymous(deps, request))
 
     async def _answer(
         self,
         request: web.Request,
-        view: Callable[[Deps], Awaitable[web.StreamResponse]],
+        view: Callable[[Deps, int], Awaitable[web.StreamResponse]],
         *,
         ticket: bool = False,
     ) -> web.StreamResponse:
+        """The view's answer, or the refusal the use case raised, as JSON with its status."""
         try:
-            with self._admin(request, ticket=ticket) as deps:
-                return await view(deps)
+            with self._admin(request, ticket=ticket) as (deps, admin_id):
+                try:
+                    return await view(deps, admin_id)
+                except UnknownSurvey:
+                    raise Refused(404, _("No such survey.")) from None
+                except (PeriodError, LinkError) as error:
+                    raise Refused(400, str(error)) from None
+                except NotAdmin:
+                    raise Refused(403, _refusal(launch_data(request), "en")) from None
         except Refused as refused:
             return _json({"error": str(refused)}, refused.status)
 
@@ -217,19 +219,18 @@ class Api:
         """A download ticket for one file of the API (the export, a QR code): its URL, to hand
         to Telegram's downloadFile or to open in a browser."""
 
-        async def view(deps: Deps) -> web.StreamResponse:
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
             target = request.query.get("target", "")
             if not target.startswith(DOWNLOADS):
                 raise Refused(400, "not a file")
             assert deps.config.token is not None  # checked by _admin
-            data = check_init_data(launch_data(request), deps.config.token)
-            holder = tickets.Holder(data.user.id, current_language())
+            holder = tickets.Holder(admin_id, current_language())
             return _json({"url": tickets.issue(target, holder, deps.config.token)})
 
         return await self._answer(request, view)
 
     async def me(self, request: web.Request) -> web.StreamResponse:
-        async def view(deps: Deps) -> web.StreamResponse:
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
             return _json(
                 {
                     "language": current_language(),
@@ -241,45 +242,28 @@ class Api:
         return await self._answer(request, view)
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
-        from bot.reports.summary import build_summary
-
-        async def view(deps: Deps) -> web.StreamResponse:
-            period = self._period(request, None)
-            before = previous(period)
-            cards, refused = [], []
-            async with deps.storage.report() as queries:
-                for _id, survey in sorted(deps.surveys.items()):
-                    if survey.anonymous and period.kind == "days":
-                        refused.append(views.survey_info(survey))
-                        continue
-                    summary = await build_summary(queries, survey, period)
-                    if summary.hidden or not summary.overall.n:
-                        continue
-                    earlier = (
-                        await build_summary(queries, survey, before) if before is not None else None
-                    )
-                    cards.append(views.overview_entry(summary, earlier))
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            period = parse_period(request.query.get("period") or None)
+            seen = await dashboard.overview(deps, admin_id, period)
             return _json(
                 {
-                    "period": period.name,
-                    "previous": None if before is None else before.name,
-                    "surveys": cards,
-                    "calendar_only": refused,
+                    "period": seen.period.name,
+                    "previous": None if seen.before is None else seen.before.name,
+                    "surveys": [views.overview_entry(c.summary, c.earlier) for c in seen.cards],
+                    "calendar_only": [views.survey_info(s) for s in seen.calendar_only],
                 }
             )
 
         return await self._answer(request, view)
 
     async def survey(self, request: web.Request) -> web.StreamResponse:
-        from bot.reports.summary import build_summary
-
-        async def view(deps: Deps) -> web.StreamResponse:
-            survey = self._survey(deps, request)
-            period = self._period(request, survey)
-            segment = request.query.get("segment") or None
-            async with deps.storage.report() as queries:
-                summary = await build_summary(queries, survey, period, segment)
-            return _json(views.summary_view(summary))
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            request_ = SummaryRequest(
+                self._survey_id(request),
+                self._period(deps, request),
+                request.query.get("segment") or None,
+            )
+            return _json(views.summary_view(await admin.summary(deps, admin_id, request_)))
 
         return await self._answer(request, view)
 
@@ -287,137 +271,130 @@ class Api:
         """Columns side by side: several segments over one period (`segments=a,b`), or one
         segment, or all, over several periods (`periods=2026-10,2026-11&segments=a`). Each
         column is a summary of its own, so every disclosure rule applies to each."""
-        from bot.reports.summary import build_summary
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            survey = self._survey(deps, request)
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            survey_id = self._survey_id(request)
             names = _listed(request.query.get("segments", ""))
             over_time = _listed(request.query.get("periods", ""))
+            anonymous = self._anonymous(deps, request)
+            columns: list[tuple[Period, str | None]]
             if over_time:
                 segment = names[0] if len(names) == 1 else None
-                pairs = [(self._parsed(name, survey), segment) for name in over_time]
+                columns = [(parse_period(name, anonymous=anonymous), segment) for name in over_time]
             else:
-                period = self._period(request, survey)
-                pairs = [(period, name) for name in names]
-            columns = []
-            async with deps.storage.report() as queries:
-                for period, segment in pairs:
-                    summary = await build_summary(queries, survey, period, segment)
-                    columns.append(views.compare_entry(summary))
-            return _json({"survey": views.survey_info(survey), "columns": columns})
+                period = self._period(deps, request)
+                columns = [(period, name) for name in names]
+            summaries = await dashboard.compare(deps, admin_id, survey_id, columns)
+            survey = deps.surveys[survey_id]
+            return _json(
+                {
+                    "survey": views.survey_info(survey),
+                    "columns": [views.compare_entry(s) for s in summaries],
+                }
+            )
 
         return await self._answer(request, view)
 
     async def touchpoints(self, request: web.Request) -> web.StreamResponse:
         """Every survey with the segments its summary shows (for an anonymous survey, only the
         shown teams) and their links; pulse surveys with their teams."""
-        from bot.reports.summary import build_summary
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            username = deps.config.bot_username
-            audiences = await deps.storage.pulses.audience_sizes()
-            pulse_teams = {(p.survey_id, p.team) for p in await deps.storage.pulses.pulses()}
-            everything = parse_period(None)
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            username = deps.bot_username or deps.config.bot_username
             result = []
-            async with deps.storage.report() as queries:
-                for _id, survey in sorted(deps.surveys.items()):
-                    summary = await build_summary(queries, survey, everything)
-                    names = [name for name, _group in summary.segments]
-                    entry: dict[str, Any] = views.survey_info(survey)
-                    if survey.repeat == "wave":
-                        teams = sorted({t for s, t in pulse_teams if s == survey.id} | set(names))
-                        entry["teams"] = [
-                            {"name": team, "members": audiences.get(team, (0, 0))[0]}
-                            for team in teams
-                        ]
-                    else:
-                        entry["segments"] = [
-                            {"name": name, "link": _link(username, survey.id, name or None)}
-                            for name in names
-                        ]
-                        entry["link"] = _link(username, survey.id, None)
-                    result.append(entry)
+            for point in await dashboard.touchpoints(deps, admin_id):
+                survey = point.survey
+                entry: dict[str, Any] = views.survey_info(survey)
+                if survey.repeat == "wave":
+                    entry["teams"] = [
+                        {"name": team, "members": members} for team, members in point.teams.items()
+                    ]
+                else:
+                    entry["segments"] = [
+                        {"name": name, "link": _link(username, survey.id, name or None)}
+                        for name in point.segments
+                    ]
+                    entry["link"] = _link(username, survey.id, None)
+                result.append(entry)
             return _json({"surveys": result})
 
         return await self._answer(request, view)
 
     async def pulses(self, request: web.Request) -> web.StreamResponse:
-        """Schedules and the latest waves with their response rates (read-only: pausing,
-        resuming and sending now stay in the chat's /pulse for now)."""
-        from bot.reports.summary import build_summary
+        """Schedules, teams, and the latest waves with their response rates."""
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            schedules = [
-                {
-                    "id": p.id,
-                    "survey": p.survey_id,
-                    "team": p.team,
-                    "cadence": p.cadence,
-                    "time": f"{p.local_time} {p.time_zone}",
-                    "next": p.next_at[:16],
-                    "paused": p.paused,
-                }
-                for p in await deps.storage.pulses.pulses()
-            ]
-            audiences = await deps.storage.pulses.audience_sizes()
-            waves = []
-            everything = parse_period(None)
-            async with deps.storage.report() as queries:
-                for _id, survey in sorted(deps.surveys.items()):
-                    if survey.repeat != "wave":
-                        continue
-                    summary = await build_summary(queries, survey, everything)
-                    for line in summary.waves[-WAVES_SHOWN:]:
-                        waves.append({"survey": survey.id, **views.wave(survey, line)})
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            board = await dashboard.pulse_board(deps, admin_id)
             return _json(
                 {
-                    "pulses": schedules,
+                    "pulses": [
+                        {
+                            "id": p.id,
+                            "survey": p.survey_id,
+                            "team": p.team,
+                            "cadence": p.cadence,
+                            "time": f"{p.local_time} {p.time_zone}",
+                            "next": p.next_at[:16],
+                            "paused": p.paused,
+                        }
+                        for p in board.pulses
+                    ],
                     "teams": [
                         {"name": team, "members": active, "left": gone}
-                        for team, (active, gone) in sorted(audiences.items())
+                        for team, (active, gone) in sorted(board.audiences.items())
                     ],
-                    "waves": waves,
+                    "waves": [
+                        {"survey": survey.id, **views.wave(survey, line)}
+                        for survey, line in board.waves
+                    ],
                 }
             )
 
         return await self._answer(request, view)
 
     async def pulse_action(self, request: web.Request) -> web.StreamResponse:
-        """Pause, resume, or send a wave now: POST, with the launch data in its header (which
-        no other site can make a browser send, so a link elsewhere cannot trigger it)."""
-        from bot.web import actions
+        """Pause, resume, or send a wave now, as `/pulse pause|resume|now` do: POST, with the
+        launch data in its header (which no other site can make a browser send, so a link
+        elsewhere cannot trigger it)."""
 
-        async def view(deps: Deps) -> web.StreamResponse:
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
             pulse_id, action = int(request.match_info["pulse"]), request.match_info["action"]
+            missing = Refused(404, _("No pulse {id}.").format(id=pulse_id))
             if action == "now":
-                outcome = await actions.send_now(deps, pulse_id)
+                opened = await admin.pulse_now(deps, admin_id, pulse_id)
+                if opened is None:
+                    raise missing
+                pulse, wave = opened
+                message = ngettext(
+                    "Wave {wave} of {survey} is going out to {count} member of {team}.",
+                    "Wave {wave} of {survey} is going out to {count} members of {team}.",
+                    wave.members,
+                ).format(
+                    wave=wave.wave_id,
+                    survey=pulse.survey_id,
+                    count=format_number(wave.members),
+                    team=pulse.team,
+                )
             else:
-                outcome = await actions.set_paused(deps, pulse_id, action == "pause")
-            if not outcome.done:
-                raise Refused(404, outcome.message)
-            return _json({"message": outcome.message})
+                change = admin.pulse_pause if action == "pause" else admin.pulse_resume
+                if not await change(deps, admin_id, pulse_id):
+                    raise missing
+                message = _("Done.")
+            return _json({"message": message})
 
         return await self._answer(request, view)
 
     async def export(self, request: web.Request) -> web.StreamResponse:
         """The CSV /export sends; for an anonymous survey with nothing to show, the chat's
         summary text saying why (409)."""
-        from bot.reports.export import export_csv
-        from bot.reports.summary import build_summary
         from bot.reports.text import summary_text
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            survey = self._survey(deps, request)
-            period = self._period(request, survey)
-            async with deps.storage.report() as queries:
-                document = await export_csv(queries, survey, period)
-                summary = (
-                    None if document is not None else await build_summary(queries, survey, period)
-                )
-            if document is None:
-                assert summary is not None
-                raise Refused(409, summary_text(summary))
-            name = f"{survey.id}-{period.name}.csv"
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            survey_id, period = self._survey_id(request), self._period(deps, request)
+            document = await admin.export(deps, admin_id, survey_id, period)
+            if not isinstance(document, bytes):
+                raise Refused(409, summary_text(document))
+            name = f"{survey_id}-{period.name}.csv"
             response = web.Response(
                 body=document,
                 headers={
@@ -432,31 +409,30 @@ class Api:
         return await self._answer(request, view, ticket=True)
 
     async def link(self, request: web.Request) -> web.StreamResponse:
-        """A new link for a touchpoint (the same code as /link), and where its QR code is."""
+        """A touchpoint's link (the same use case as /link: a pulse survey's is the team's
+        invite), and where its QR code is."""
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            survey = self._survey(deps, request)
-            segment = request.query.get("segment") or None
-            link = _new_link(deps, survey, segment)
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            survey_id, segment = self._survey_id(request), request.query.get("segment") or None
+            link = await _new_link(deps, admin_id, survey_id, segment)
             query = urlencode({"segment": segment} if segment else {})
-            return _json({"link": link, "qr": f"/api/qr/{survey.id}?{query}".rstrip("?")})
+            return _json({"link": link.url, "qr": f"/api/qr/{survey_id}?{query}".rstrip("?")})
 
         return await self._answer(request, view)
 
     async def qr(self, request: web.Request) -> web.StreamResponse:
         """The link's QR code as a PNG to print, the picture /link sends."""
-        from bot.reports.qr import qr_png
 
-        async def view(deps: Deps) -> web.StreamResponse:
-            survey = self._survey(deps, request)
-            segment = request.query.get("segment") or None
-            link = _new_link(deps, survey, segment)
-            name = "-".join(part for part in ("qr", survey.id, segment) if part)
+        async def view(deps: Deps, admin_id: int) -> web.StreamResponse:
+            survey_id, segment = self._survey_id(request), request.query.get("segment") or None
+            link = await _new_link(deps, admin_id, survey_id, segment)
+            name = "-".join(part for part in ("qr", survey_id, segment) if part)
             return web.Response(
-                body=qr_png(link),
+                body=link.qr_png,
                 headers={
                     "Content-Type": "image/png",
                     "Content-Disposition": f'attachment; filename="{name}.png"',
+                    "Cache-Control": "no-store",
                 },
             )
 
@@ -468,23 +444,15 @@ def _listed(text: str) -> list[str]:
     return list(dict.fromkeys(item for item in text.split(",") if item))[:MAX_COMPARED]
 
 
-def _new_link(deps: Deps, survey: Survey, segment: str | None) -> str:
-    """A survey's deep link for a segment, as /link makes it; pulse surveys' invite links hold a
-    secret and are made in the chat."""
-    if survey.repeat == "wave":
-        raise Refused(
-            409,
-            _("Invite links of pulse surveys are made in the chat: /link {survey} <team>.").format(
-                survey=survey.id
-            ),
-        )
-    username = deps.config.bot_username
-    if not username:
-        raise Refused(409, _("Set BOT_USERNAME to make links here."))
+async def _new_link(deps: Deps, admin_id: int, survey_id: str, segment: str | None) -> Link:
     try:
-        return deep_link(username, Target(survey.id, segment))
-    except LinkError as error:
-        raise Refused(400, str(error)) from None
+        return await admin.new_link(deps, admin_id, survey_id, segment)
+    except LinkError:
+        raise
+    except RuntimeError:  # neither getMe nor BOT_USERNAME has told the bot's username
+        raise Refused(409, _("Set BOT_USERNAME to make links here.")) from None
+    except ValueError:  # a pulse survey's link is a team's
+        raise Refused(400, _("Choose a team.")) from None
 
 
 def _refusal(raw: str, default: str) -> str:

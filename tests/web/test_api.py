@@ -568,8 +568,21 @@ async def test_a_new_link_and_its_qr_code_are_the_ones_link_makes(client: Client
 async def test_a_link_telegram_would_refuse_is_refused_with_the_reason(client: Client) -> None:
     status, body = await get(client, "/api/link/nps?segment=desk 9")
     assert status == 400 and "letters" in body["error"]
-    status, body = await get(client, "/api/link/enps?segment=sales")
-    assert status == 409 and "/link enps" in body["error"], "invite links hold a secret"
+    status, body = await get(client, "/api/link/enps")
+    assert status == 400, "a pulse survey's link is a team's"
+
+
+async def test_a_pulse_surveys_link_is_the_teams_invite_the_chat_gives(client: Client) -> None:
+    status, made = await get(client, "/api/link/enps?segment=sales")
+    assert status == 200
+    payload = made["link"].rsplit("start=", 1)[1]
+    survey, team, secret = payload.split("__")
+    assert (survey, team) == ("enps", "sales") and len(secret) >= 12
+    again = await get(client, "/api/link/enps?segment=sales")
+    assert again == (200, made), "the same invite until /link enps sales new replaces it"
+    picture = await client.get(made["qr"], headers=auth(launch()))
+    (decoded,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(await picture.read())))
+    assert decoded.text == made["link"]
 
 
 # pulse controls
