@@ -65,6 +65,7 @@ from bot.survey.scoring import score
 from bot.survey.screens import question_screen, summary_screen
 from bot.telegram import callback_data
 from bot.telegram.admin import AdminCommands
+from bot.telegram.dashboard import dashboard_command
 from bot.telegram.keyboards import (
     forget_keyboard,
     language_keyboard,
@@ -231,6 +232,7 @@ class SurveyBot:
             "forget": self.on_forget,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
+        commands["dashboard"] = dashboard_command(self.config, self.on_unknown)
         # A forwarded command is someone else's words, not a command from the one forwarding
         # (an admin forwarding "/pulse delete 1" must not run it): ignored, before anything
         typed_command = filters.COMMAND | filters.Regex(r"^\s*/\w")
