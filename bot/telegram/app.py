@@ -102,7 +102,8 @@ async def serve(
     Long polling by default; with WEBHOOK=1, setWebhook for PUBLIC_URL/telegram and the updates
     come through the web server's route instead. The webhook is left set at stop: another
     replica may still be serving it, and Telegram keeps updates for a bot that is down. The
-    port is taken before anything else starts, so that a port in use is a start-up failure."""
+    port is taken and the webhook set before anything else starts, so that a port in use or a
+    webhook refused is a start-up failure with nothing to undo."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in STOP_SIGNALS:
@@ -112,11 +113,11 @@ async def serve(
         await application.initialize()
         if site is not None and config.web_port is not None:
             runner = await _listen(site, config.web_host, config.web_port)
+        if config.webhook:  # before post_init: a refusal stops the start before work begins
+            await _set_webhook(application, config)
         if application.post_init:
             await application.post_init(application)
-        if config.webhook:
-            await _set_webhook(application, config)
-        else:
+        if not config.webhook:
             assert application.updater is not None
             await application.updater.start_polling(
                 allowed_updates=Update.ALL_TYPES, error_callback=_reporter(application)
