@@ -16,7 +16,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    DATABASE=/data/cxbot.sqlite3
+    DATABASE=/data/cxbot.sqlite3 \
+    WEB_HOST=0.0.0.0
 
 RUN useradd --system --create-home --uid 10001 cxbot \
     && mkdir -p /data && chown cxbot /data

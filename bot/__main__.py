@@ -37,7 +37,7 @@ FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError, 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cxbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("run", help="run the bot (long polling, or webhook with WEBHOOK=1)")
     validate = commands.add_parser("validate", help="check survey files")
     validate.add_argument(
         "files",
@@ -76,11 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run(config: Config, args: argparse.Namespace) -> int:
     """Everything that can be checked is, before the first update: the surveys, the catalogs,
-    the database folder, then the token and the address with one call to the Bot API. Each
-    failure is one line on stderr and exit code 1, for the operator and the process manager."""
-    from telegram import Update
-
-    from bot.telegram.app import build_application
+    the database folder, then the token and the address with one call to the Bot API, then the
+    web server's port and the webhook. Each failure is one line on stderr and exit code 1, for
+    the operator and the process manager."""
+    from bot.telegram.app import build, serve, web_app
     from bot.telegram.startup import StartupError, connect
 
     setup_logging(config.token)
@@ -88,13 +87,21 @@ def run(config: Config, args: argparse.Namespace) -> int:
     surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
     prepare(config.database)
-    application = build_application(config, surveys)
+    application, survey_bot = build(config, surveys)
     try:
         connect(application, config.api_base_url)
     except StartupError as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    site = None if config.web_port is None else web_app(config, application, survey_bot)
+    loop = asyncio.get_event_loop()  # the one connect() ran on and left current
+    try:
+        loop.run_until_complete(serve(application, config, site))
+    except StartupError as error:
+        print(f"cxbot: {error}", file=sys.stderr)
+        return 1
+    finally:
+        loop.close()
     return 0
 
 

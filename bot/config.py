@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
 from pathlib import Path
+from typing import TypedDict
+from urllib.parse import urlsplit
 
 from bot.survey.loader import shipped_surveys
 from bot.survey.model import LANGUAGES
 
 PUBLIC_BOT_API = "https://api.telegram.org"
+WEBHOOK_SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+"""What Telegram accepts as a webhook's secret_token."""
 
 
 class ConfigError(ValueError):
@@ -39,6 +46,16 @@ class Config:
     retention_days: int | None = None
     """People not seen for this many days, and answers left unfinished as long, are deleted;
     None: kept until /forget."""
+    web_port: int | None = None
+    """WEB_PORT: the web server (health, webhook, Mini App) listens here; None: no server."""
+    web_host: str = "127.0.0.1"
+    public_url: str | None = None
+    """PUBLIC_URL, https, without a trailing slash: where Telegram and browsers reach the web
+    server (through a reverse proxy that ends TLS)."""
+    webhook: bool = False
+    """WEBHOOK=1: updates arrive at PUBLIC_URL/telegram instead of by long polling."""
+    webhook_secret: str | None = field(default=None, repr=False)
+    """WEBHOOK_SECRET as set; None: derived from the token (see `webhook_secret_token`)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -61,6 +78,7 @@ class Config:
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
             retention_days=_days(env, "RETENTION_DAYS"),
+            **_web(env),
         )
 
     @property
@@ -72,6 +90,26 @@ class Config:
         if not self.token:
             raise ConfigError("BOT_TOKEN is not set: get one from @BotFather")
         return self.token
+
+    @property
+    def webhook_url(self) -> str | None:
+        return None if self.public_url is None else f"{self.public_url}/telegram"
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The Mini App's address, opened by the admins' menu button and /dashboard."""
+        return None if self.public_url is None else f"{self.public_url}/app/"
+
+    def webhook_secret_token(self) -> str:
+        """The secret Telegram sends back with every webhook request: WEBHOOK_SECRET, else an
+        HMAC of the token. Derived rather than random so that every replica behind the proxy,
+        and the same bot after a restart, expects the same value without sharing a file; it
+        changes when the token is revoked, and whoever could compute it holds the token, which
+        already lets them call setWebhook themselves."""
+        if self.webhook_secret is not None:
+            return self.webhook_secret
+        token = self.require_token()
+        return hmac.new(token.encode(), b"cxbot webhook secret", hashlib.sha256).hexdigest()
 
 
 def _optional_path(raw: str) -> Path | None:
@@ -109,3 +147,63 @@ def _days(env: Mapping[str, str], name: str) -> int | None:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"{name}={raw!r}: a whole number of days, 1 or more, is expected")
     return int(raw)
+
+
+class _WebSettings(TypedDict):
+    web_port: int | None
+    web_host: str
+    public_url: str | None
+    webhook: bool
+    webhook_secret: str | None
+
+
+def _web(env: Mapping[str, str]) -> _WebSettings:
+    """WEB_PORT, WEB_HOST, PUBLIC_URL, WEBHOOK and WEBHOOK_SECRET, checked together: webhook
+    mode needs both the address Telegram calls and the port behind it."""
+    raw_port = env.get("WEB_PORT", "").strip()
+    port: int | None = None
+    if raw_port:
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            raise ConfigError(f"WEB_PORT={raw_port!r}: a port number from 1 to 65535 is expected")
+        port = int(raw_port)
+    public_url = _public_url(env.get("PUBLIC_URL", ""))
+    raw_webhook = env.get("WEBHOOK", "").strip()
+    if raw_webhook not in ("", "0", "1"):
+        raise ConfigError(f"WEBHOOK={raw_webhook!r}: 1 (webhook) or 0 (long polling) is expected")
+    webhook = raw_webhook == "1"
+    if webhook and (public_url is None or port is None):
+        missing = " and ".join(
+            name for name, value in (("PUBLIC_URL", public_url), ("WEB_PORT", port)) if not value
+        )
+        raise ConfigError(
+            f"WEBHOOK=1 needs {missing}: Telegram calls PUBLIC_URL/telegram, which the reverse"
+            " proxy passes to the web server on WEB_PORT"
+        )
+    secret = env.get("WEBHOOK_SECRET", "").strip() or None
+    if secret is not None and not WEBHOOK_SECRET_FORMAT.fullmatch(secret):
+        # the value itself is not repeated: it is a secret
+        raise ConfigError(
+            "WEBHOOK_SECRET: 1 to 256 characters among A-Z, a-z, 0-9, _ and - are expected"
+        )
+    return {
+        "web_port": port,
+        "web_host": env.get("WEB_HOST", "").strip() or "127.0.0.1",
+        "public_url": public_url,
+        "webhook": webhook,
+        "webhook_secret": secret,
+    }
+
+
+def _public_url(raw: str) -> str | None:
+    raw = raw.strip()
+    if not raw:
+        return None
+    parts = urlsplit(raw)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ConfigError(
+            f"PUBLIC_URL={raw!r}: an https:// address is expected (Telegram calls webhooks and"
+            " opens Mini Apps only over https)"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_URL={raw!r}: no query (?) or fragment (#) is expected")
+    return raw.rstrip("/")

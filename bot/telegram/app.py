@@ -1,19 +1,31 @@
-"""Building the python-telegram-bot Application for our settings."""
+"""Building the python-telegram-bot Application for our settings, and running it: by long
+polling or by webhook, with the web server in the same event loop when WEB_PORT is set."""
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from typing import Any
 
+from aiohttp import web
+from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.warnings import PTBUserWarning
 
 from bot.config import Config
 from bot.survey.model import Survey
+from bot.telegram.dashboard import MenuButtons
 from bot.telegram.handlers import SurveyBot
 from bot.telegram.http import CONNECTIONS, AiohttpRequest
 from bot.telegram.retries import Retries
+from bot.telegram.startup import StartupError
 from bot.telegram.turns import TakingTurns
+from bot.web.api import add_routes
+from bot.web.server import Routes, build_web_app, listen
+from bot.web.webhook import add_webhook
 
 # Respondents._edit calls editMessageText raw (the edited message that comes back is not needed,
 # and parsing it was a third of a tap's edit); python-telegram-bot warns on every raw call of a
@@ -22,10 +34,16 @@ warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
 )
 
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Hook = Callable[[AnyApplication], Coroutine[Any, Any, None]]
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
+"""The signals python-telegram-bot's run_polling stops on: a supervisor's SIGTERM, Ctrl-C."""
 
-def build_application(config: Config, surveys: Mapping[str, Survey]) -> Application:  # type: ignore[type-arg]
-    """The real Application, pointed at `BOT_API_BASE_URL` (public API, local server, tests)."""
+
+def build(config: Config, surveys: Mapping[str, Survey]) -> tuple[AnyApplication, SurveyBot]:
+    """The Application, and the SurveyBot behind it (its storage answers the health check)."""
     survey_bot = SurveyBot(config, surveys)
+    menu_buttons = MenuButtons(config)
     application = (
         ApplicationBuilder()
         .token(config.require_token())
@@ -33,8 +51,8 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .base_file_url(f"{config.api_base_url}/file/bot")
         .request(AiohttpRequest(connections=CONNECTIONS))
         .get_updates_request(AiohttpRequest(connections=1))
-        .post_init(survey_bot.post_init)
-        .post_shutdown(survey_bot.post_shutdown)
+        .post_init(_in_turn(survey_bot.post_init, menu_buttons.post_init))
+        .post_shutdown(_in_turn(menu_buttons.post_shutdown, survey_bot.post_shutdown))
         .rate_limiter(Retries())
         # as many updates handled at once as there are connections to answer them (more would
         # only wait for a connection, holding memory), one at a time per person
@@ -42,4 +60,120 @@ def build_application(config: Config, surveys: Mapping[str, Survey]) -> Applicat
         .build()
     )
     survey_bot.register(application)
-    return application
+    return application, survey_bot
+
+
+def _in_turn(*hooks: Hook) -> Hook:
+    async def run(application: AnyApplication) -> None:
+        for hook in hooks:
+            await hook(application)
+
+    return run
+
+
+def web_app(
+    config: Config,
+    application: AnyApplication,
+    survey_bot: SurveyBot,
+    extra: Sequence[Routes] = (),
+) -> web.Application:
+    """The web server's application: health on the bot's own storage, the webhook route in
+    webhook mode, the admins' dashboard (its page and API) on the bot's own Deps, and `extra`
+    routes."""
+
+    def webhook(app: web.Application) -> None:
+        add_webhook(
+            app,
+            secret=config.webhook_secret_token(),
+            bot=application.bot,
+            queue=application.update_queue,
+        )
+
+    async def database() -> object:
+        return await survey_bot.storage.schema_version()
+
+    def dashboard(app: web.Application) -> None:
+        add_routes(app, lambda: survey_bot.deps)
+
+    return build_web_app(
+        database, webhook=webhook if config.webhook else None, extra=[dashboard, *extra]
+    )
+
+
+async def serve(
+    application: AnyApplication, config: Config, site: web.Application | None = None
+) -> None:
+    """Run until SIGTERM or SIGINT, the way `run_polling` does (initialize, post_init, receive,
+    start; then stop, shutdown, post_shutdown), with the web server beside the Application.
+
+    Long polling by default; with WEBHOOK=1, setWebhook for PUBLIC_URL/telegram and the updates
+    come through the web server's route instead. The webhook is left set at stop: another
+    replica may still be serving it, and Telegram keeps updates for a bot that is down. The
+    port is taken and the webhook set before anything else starts, so that a port in use or a
+    webhook refused is a start-up failure with nothing to undo."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    runner: web.AppRunner | None = None
+    try:
+        await application.initialize()
+        if site is not None and config.web_port is not None:
+            runner = await _listen(site, config.web_host, config.web_port)
+        if config.webhook:  # before post_init: a refusal stops the start before work begins
+            await _set_webhook(application, config)
+        if application.post_init:
+            await application.post_init(application)
+        if not config.webhook:
+            assert application.updater is not None
+            await application.updater.start_polling(
+                allowed_updates=Update.ALL_TYPES, error_callback=_reporter(application)
+            )
+        await application.start()
+        await stop.wait()
+    finally:
+        if runner is not None:  # no new webhook requests while the queue is being finished
+            await runner.cleanup()
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+async def _listen(site: web.Application, host: str, port: int) -> web.AppRunner:
+    try:
+        return await listen(site, host, port)
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise StartupError(
+            f"the web server cannot listen on {host}:{port} ({reason}): check WEB_PORT and"
+            " WEB_HOST (another program, or another cxbot, may hold the port)"
+        ) from None
+
+
+async def _set_webhook(application: AnyApplication, config: Config) -> None:
+    url = config.webhook_url
+    assert url is not None  # the config refuses WEBHOOK=1 without PUBLIC_URL
+    try:
+        await application.bot.set_webhook(
+            url, secret_token=config.webhook_secret_token(), allowed_updates=Update.ALL_TYPES
+        )
+    except TelegramError as error:
+        raise StartupError(
+            f"Telegram refused the webhook {url} ({error}): check PUBLIC_URL, and that it"
+            " reaches this server over https"
+        ) from None
+
+
+def _reporter(application: AnyApplication) -> Callable[[TelegramError], None]:
+    """What run_polling does with an error fetching updates: the error handlers get it."""
+
+    def report(error: TelegramError) -> None:
+        application.create_task(application.process_error(error=error, update=None))
+
+    return report

@@ -34,6 +34,7 @@ from bot.storage.database import Storage
 from bot.storage.times import stamp
 from bot.survey.model import LANGUAGES, Survey
 from bot.telegram.admin import AdminCommands
+from bot.telegram.dashboard import dashboard_command
 from bot.telegram.respondent import Respondents, Visit
 from bot.telegram.sender import TelegramSender
 from bot.usecases.deps import Deps
@@ -155,6 +156,7 @@ class SurveyBot:
             "forget": people.on_forget,
         }
         commands |= {name: self._admin_command(name) for name in self.admin.commands}
+        commands["dashboard"] = dashboard_command(self.config, people.on_unknown)
         # A forwarded command is someone else's words, not a command from the one forwarding
         # (an admin forwarding "/pulse delete 1" must not run it): ignored, before anything
         typed_command = filters.COMMAND | filters.Regex(r"^\s*/\w")

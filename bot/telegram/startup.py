@@ -1,11 +1,12 @@
 """The bot's first call to the Bot API, and what an operator reads when it fails.
 
-python-telegram-bot checks the token with getMe inside `run_polling`, and a failure there came
-out as a hundred lines: its retry loop's tracebacks, the exception (an InvalidToken message holds
-the token itself) and aiohttp's "Unclosed client session" for the sessions nobody closed. Here
-that first call is made before `run_polling`, on the event loop it then runs on; a failure closes
-the sessions and becomes one line that says what to check, and `run_polling` finds the bot
-initialized and does not call again.
+python-telegram-bot checks the token with getMe when the Application is initialized, and a
+failure there came out as a hundred lines: its retry loop's tracebacks, the exception (an
+InvalidToken message holds the token itself) and aiohttp's "Unclosed client session" for the
+sessions nobody closed. Here that first call is made before the Application starts, on the event
+loop it then runs on (bot/telegram/app.py `serve`); a failure closes the sessions and becomes one
+line that says what to check, and the Application finds the bot initialized and does not call
+again.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def explain(error: TelegramError, api_base_url: str) -> str:
 
 
 def connect(application: Application, api_base_url: str) -> None:  # type: ignore[type-arg]
-    """getMe on a new event loop, left current for `run_polling`; StartupError if it fails."""
+    """getMe on a new event loop, left current for `serve`; StartupError if it fails."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:

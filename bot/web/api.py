@@ -157,7 +157,10 @@ class Api:
     def _admin(self, request: web.Request, *, ticket: bool = False) -> Iterator[tuple[Deps, int]]:
         """The admin behind the request, in their language; Refused otherwise. `ticket`: a
         file download, which may show a download ticket instead of the launch data."""
-        deps = self._deps()
+        try:
+            deps = self._deps()
+        except RuntimeError:  # the storage is not open yet (starting) or any more (stopping)
+            raise Refused(503, "starting") from None
         token, raw = deps.config.token, launch_data(request)
         default = deps.config.default_language
         try:

@@ -19,8 +19,15 @@ async def api() -> AsyncIterator[BotApiStandIn]:
 
 
 @pytest.fixture
-async def bot(api: BotApiStandIn, tmp_path: Path) -> AsyncIterator[BotProcess]:
-    process = BotProcess(api, tmp_path)
+def mode() -> str:
+    """How the `bot` fixture receives updates: long polling, unless a test is parametrized
+    over `MODES` (`@pytest.mark.parametrize("mode", MODES)`) to run in webhook mode too."""
+    return "polling"
+
+
+@pytest.fixture
+async def bot(api: BotApiStandIn, tmp_path: Path, mode: str) -> AsyncIterator[BotProcess]:
+    process = BotProcess(api, tmp_path, mode=mode)
     await process.start()
     yield process
     await process.stop()

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import os
 import signal
+import socket
 import sqlite3
 import sys
 import time
@@ -32,9 +33,25 @@ QUIET = 0.25
 """Seconds without a new call for a chat before a sent message counts as fully answered."""
 
 
+MODES = ("polling", "webhook")
+"""How the bot receives updates: getUpdates, or the stand-in POSTing them to its web server."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 class BotProcess:
-    def __init__(self, api: BotApiStandIn, workdir: Path, **env: str) -> None:
+    def __init__(
+        self, api: BotApiStandIn, workdir: Path, *, mode: str = "polling", **env: str
+    ) -> None:
+        """`mode` "webhook": the bot runs its web server on a free port and receives updates
+        there (PUBLIC_URL names that port; the stand-in plays the https proxy in front)."""
+        assert mode in MODES, mode
         self.api = api
+        self.mode = mode
         self.workdir = workdir
         self.database = workdir / "cxbot.sqlite3"
         self.log = workdir / "bot.log"
@@ -46,12 +63,14 @@ class BotProcess:
             "DEFAULT_LANGUAGE": "en",
             "ADMIN_IDS": str(ADMIN),
             "PULSE_TICK_SECONDS": "0.2",
+            **(webhook_env(free_port()) if mode == "webhook" else {}),
             **env,
         }
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        polls = self.api.polls
+        """Until the bot asks for updates: its first getUpdates, or setWebhook."""
+        asked = self._asked()
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -64,10 +83,13 @@ class BotProcess:
                 stderr=log,
             )
         deadline = time.monotonic() + 20
-        while self.api.polls == polls:
+        while self._asked() == asked:
             if self.process.returncode is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the bot did not start polling:\n{self.log.read_text()}")
+                raise RuntimeError(f"the bot did not start ({self.mode}):\n{self.log.read_text()}")
             await asyncio.sleep(0.05)
+
+    def _asked(self) -> int:
+        return self.api.webhooks if self.mode == "webhook" else self.api.polls
 
     async def stop(self) -> None:
         """SIGTERM, as a supervisor would: the bot shuts down cleanly."""
@@ -95,6 +117,11 @@ class BotProcess:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def webhook_env(port: int) -> dict[str, str]:
+    """The settings of webhook mode with the web server on `port` of this machine."""
+    return {"WEB_PORT": str(port), "PUBLIC_URL": f"https://127.0.0.1:{port}", "WEBHOOK": "1"}
 
 
 async def invite(admin: Person, team: str, survey: str = "enps", *, rotate: bool = False) -> str:

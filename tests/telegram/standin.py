@@ -1,7 +1,9 @@
 """A local stand-in for the Telegram Bot API: an HTTP server on 127.0.0.1 the real bot talks to.
 
 It hands out updates through getUpdates (kept until the bot confirms them with `offset`, as
-Telegram does, so a bot killed mid-batch sees them again), records every call, keeps each chat's
+Telegram does, so a bot killed mid-batch sees them again) or, once the bot has called setWebhook,
+POSTs them to the webhook with its secret header (kept until answered 200, as Telegram does; a
+`repeat` delivers each one twice), records every call, keeps each chat's
 messages as the user would see them, and refuses what Telegram refuses: callback data over
 64 bytes, texts over 4096 characters, an edit that changes nothing, an unknown callback query.
 """
@@ -13,11 +15,13 @@ import contextlib
 import itertools
 import json
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 JSON = dict[str, Any]
@@ -32,10 +36,20 @@ BOT_USER: JSON = {
     "supports_inline_queries": False,
 }
 _INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "cache_time"}
-_JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "show_alert", "scope"}
+_JSON_FIELDS = {
+    "reply_markup",
+    "allowed_updates",
+    "commands",
+    "show_alert",
+    "scope",
+    "menu_button",
+}
 CHAOTIC = {"sendMessage", "editMessageText", "editMessageReplyMarkup", "answerCallbackQuery"}
 MAX_POLL_WAIT = 1.0
 """Long polls end after at most this long: a stopping bot does not wait on a long poll."""
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+REDELIVERY_PAUSE = 0.2
+"""Seconds before a webhook delivery that failed (bot down, an error status) is tried again."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +127,18 @@ class BotApiStandIn:
         that took the message but answers after the client's timeout)."""
         self.unsupported: set[str] = set()
         """Methods answered 404, as a minimal or older Bot API server would."""
+        self.webhook: str | None = None
+        """The URL the bot set with setWebhook; None: updates go out by getUpdates."""
+        self.webhook_secret: str | None = None
+        self.webhooks = 0
+        """setWebhook calls so far: in webhook mode, the first one means the bot is up."""
+        self.repeat = False
+        """Deliver every webhook update twice, as Telegram does when an answer came late."""
+        self.webhook_posts: list[tuple[int, int]] = []
+        """(update id, status the bot answered) for every webhook delivery."""
+        self.menu_buttons: dict[int, JSON] = {}
+        """Chat id -> the menu button the bot set there (setChatMenuButton)."""
+        self._delivery: asyncio.Task[None] | None = None
         self._runner: web.AppRunner | None = None
         self.base_url = ""
 
@@ -132,6 +158,7 @@ class BotApiStandIn:
         return self.base_url
 
     async def stop(self) -> None:
+        await self._stop_delivery()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -200,12 +227,52 @@ class BotApiStandIn:
         return BOT_USER
 
     async def api_deleteWebhook(self, params: JSON) -> bool:
+        self.webhook = self.webhook_secret = None
+        await self._stop_delivery()
+        return True
+
+    async def api_setWebhook(self, params: JSON) -> bool:
+        url = str(params.get("url") or "")
+        if not url.startswith("https://"):
+            raise ApiError(
+                400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+            )
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        # TLS ends at the reverse proxy in front of the bot: here the stand-in plays that proxy
+        # and calls the bot's web server over plain http on the same host and port
+        self.webhook = "http://" + url.removeprefix("https://")
+        self.webhook_secret = None if secret is None else str(secret)
+        self.webhooks += 1
+        if self._delivery is None:
+            self._delivery = asyncio.create_task(self._deliver())
+        async with self._changed:
+            self._changed.notify_all()
+        return True
+
+    async def api_getWebhookInfo(self, params: JSON) -> JSON:
+        return {
+            "url": "" if self.webhook is None else self.webhook,
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._pending),
+        }
+
+    async def api_setChatMenuButton(self, params: JSON) -> bool:
+        if "chat_id" in params:
+            self.menu_buttons[int(params["chat_id"])] = dict(params.get("menu_button") or {})
         return True
 
     async def api_setMyCommands(self, params: JSON) -> bool:
         return True
 
     async def api_getUpdates(self, params: JSON) -> list[JSON]:
+        if self.webhook is not None:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active;"
+                " use deleteWebhook to delete the webhook first",
+            )
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_WAIT)
         async with self._changed:
@@ -330,6 +397,46 @@ class BotApiStandIn:
         if message is None:
             raise ApiError(400, "Bad Request: message to edit not found")
         return message
+
+    # webhook delivery
+
+    async def _deliver(self) -> None:
+        """POST the pending updates to the webhook one at a time, in order, each until the bot
+        answers 200 (twice each with `repeat`)."""
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            while True:
+                async with self._changed:
+                    await self._changed.wait_for(lambda: bool(self._pending))
+                    update = self._pending[0]
+                    self.handed_out.setdefault(update["update_id"], time.monotonic())
+                    self.delivered.add(update["update_id"])
+                if not await self._post(session, update):
+                    await asyncio.sleep(REDELIVERY_PAUSE)
+                    continue
+                if self.repeat:
+                    await self._post(session, update)
+                async with self._changed:
+                    self._pending = [u for u in self._pending if u is not update]
+                    self._changed.notify_all()
+
+    async def _post(self, session: aiohttp.ClientSession, update: JSON) -> bool:
+        assert self.webhook is not None
+        headers = {} if self.webhook_secret is None else {SECRET_HEADER: self.webhook_secret}
+        try:
+            async with session.post(self.webhook, json=update, headers=headers) as response:
+                status = response.status
+        except (aiohttp.ClientError, TimeoutError):
+            return False  # the bot is down or restarting: Telegram tries again later
+        self.webhook_posts.append((update["update_id"], status))
+        return status == 200
+
+    async def _stop_delivery(self) -> None:
+        if self._delivery is not None:
+            self._delivery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._delivery
+            self._delivery = None
 
     # the user's side
 

@@ -6,8 +6,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from bot.survey.repeats import next_quarter
-from tests.telegram.harness import BotProcess, Person
+from tests.telegram.harness import MODES, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
 ZERO_TO_TEN = [str(n) for n in range(11)]
@@ -22,6 +24,7 @@ def responses(database: Path) -> list[tuple[object, ...]]:
         ).fetchall()
 
 
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_customer_rates_us_and_says_why_through_a_desk_link(
     api: BotApiStandIn, bot: BotProcess
 ) -> None:

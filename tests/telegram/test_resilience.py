@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.survey.loader import load_survey
-from tests.telegram.harness import REPO, BotProcess, Person
+from tests.telegram.harness import MODES, REPO, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
 SURVEY = load_survey(REPO / "bot" / "surveys" / "cx-maturity.toml")
@@ -32,6 +32,7 @@ async def answer_yes(person: Person, times: int) -> None:
         await person.tap("Yes")
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("how", ["stop", "kill"])
 async def test_a_restart_mid_survey_loses_nothing_and_the_next_tap_continues(
     api: BotApiStandIn, bot: BotProcess, how: str
@@ -55,6 +56,7 @@ async def test_a_restart_mid_survey_loses_nothing_and_the_next_tap_continues(
     ]
 
 
+@pytest.mark.parametrize("mode", MODES)
 async def test_a_double_tap_is_stored_once(api: BotApiStandIn, bot: BotProcess) -> None:
     manager = Person(api, 3002, "en")
     await manager.send("/start")

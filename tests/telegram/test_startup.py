@@ -9,7 +9,7 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -17,7 +17,7 @@ from aiohttp import web
 
 from bot.telegram.startup import host_of
 from tests.telegram.conftest import Serve
-from tests.telegram.harness import TOKEN
+from tests.telegram.harness import MODES, TOKEN, webhook_env
 from tests.telegram.standin import BotApiStandIn
 
 SECRET = TOKEN.split(":")[1]
@@ -26,7 +26,12 @@ TELEGRAM_401 = {"ok": False, "error_code": 401, "description": "Unauthorized"}
 
 
 async def cxbot_run(
-    api_base_url: str, workdir: Path, *, database: Path | None = None, prefix: tuple[str, ...] = ()
+    api_base_url: str,
+    workdir: Path,
+    *,
+    database: Path | None = None,
+    prefix: tuple[str, ...] = (),
+    settings: Mapping[str, str] | None = None,
 ) -> tuple[int, str, str]:
     """`cxbot run` from an empty folder with the shipped catalogue: (exit code, stdout, stderr)."""
     env = {k: v for k, v in os.environ.items() if k not in ("SURVEYS_DIR", "LOCALES_DIR")}
@@ -34,6 +39,7 @@ async def cxbot_run(
         "BOT_TOKEN": TOKEN,
         "BOT_API_BASE_URL": api_base_url,
         "DATABASE": str(database or workdir / "data" / "cxbot.sqlite3"),
+        **(settings or {}),
     }
     process = await asyncio.create_subprocess_exec(
         *prefix,
@@ -155,6 +161,43 @@ async def test_a_database_folder_that_cannot_be_written_stops_the_start(tmp_path
         " and that the folder belongs to the user running cxbot"
     )
     assert not api.calls, "refused before anything is asked of the Bot API"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_web_port_in_use_stops_the_start_naming_the_address(
+    tmp_path: Path, mode: str
+) -> None:
+    api = BotApiStandIn(TOKEN)
+    await api.start()
+    try:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            port = taken.getsockname()[1]
+            settings = webhook_env(port) if mode == "webhook" else {"WEB_PORT": str(port)}
+            result = await cxbot_run(api.base_url, tmp_path, settings=settings)
+    finally:
+        await api.stop()
+    line = one_line(*result)
+    assert line.startswith(f"cxbot: the web server cannot listen on 127.0.0.1:{port} (")
+    assert line.endswith(
+        "check WEB_PORT and WEB_HOST (another program, or another cxbot, may hold the port)"
+    )
+    called = {call.method for call in api.calls}
+    assert not called & {"setWebhook", "getUpdates", "setMyCommands"}, "nothing started"
+
+
+async def test_a_webhook_telegram_refuses_stops_the_start(tmp_path: Path) -> None:
+    api = BotApiStandIn(TOKEN)
+    api.unsupported.add("setWebhook")
+    await api.start()
+    try:
+        result = await cxbot_run(api.base_url, tmp_path, settings=webhook_env(closed_port()))
+    finally:
+        await api.stop()
+    line = one_line(*result)
+    assert line.startswith("cxbot: Telegram refused the webhook https://127.0.0.1:")
+    assert "check PUBLIC_URL, and that it reaches this server over https" in line
 
 
 def test_the_host_is_named_without_path_or_password() -> None:

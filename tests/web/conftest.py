@@ -5,7 +5,7 @@ signs it."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -80,6 +80,26 @@ def dashboard(deps: Deps) -> web.Application:
 async def client(deps: Deps) -> AsyncIterator[TestClient[web.Request, web.Application]]:
     async with TestClient(TestServer(dashboard(deps))) as opened:
         yield opened
+
+
+Client = TestClient[web.Request, web.Application]
+Serve = Callable[[web.Application], Awaitable[Client]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """A test server around any application (the health route, the webhook), closed after."""
+    clients: list[Client] = []
+
+    async def start(app: web.Application) -> Client:
+        client: Client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield start
+    for client in clients:
+        await client.close()
 
 
 __all__ = ["ADMIN", "STRANGER", "TOKEN", "Clock", "auth", "dashboard", "launch"]

@@ -1,0 +1,58 @@
+"""cxbot's web server: one aiohttp application for health, the webhook and whatever other
+adapters add (the dashboard's API and pages), in the bot's own process and event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+from aiohttp import web
+
+log = logging.getLogger(__name__)
+
+HEALTH_TIMEOUT = 2.0
+"""Seconds the database has to answer a health check before the check says it does not."""
+
+Routes = Callable[[web.Application], None]
+"""Adds routes (and perhaps middlewares or startup hooks) to the application."""
+
+
+def build_web_app(
+    database: Callable[[], Awaitable[object]],
+    *,
+    webhook: Routes | None = None,
+    extra: Sequence[Routes] = (),
+) -> web.Application:
+    """`/healthz`, plus `webhook` (the `POST /telegram` route, in webhook mode) and `extra`.
+
+    `database` runs a trivial query: /healthz answers 200 once it returns, 503 when it raises
+    or takes longer than HEALTH_TIMEOUT (not open yet, closed, locked, the disk gone), so that
+    a load balancer or an orchestrator sends no one to a replica that cannot store answers."""
+    app = web.Application()
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            await asyncio.wait_for(database(), HEALTH_TIMEOUT)
+        except Exception as error:  # whatever the reason, the answer is the same: not healthy
+            log.warning("health check: the database does not answer: %s", error or type(error))
+            return web.Response(status=503, text="database unavailable\n")
+        return web.Response(text="ok\n")
+
+    app.router.add_get("/healthz", healthz)
+    for routes in (*([webhook] if webhook else []), *extra):
+        routes(app)
+    return app
+
+
+async def listen(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve `app` on host:port; OSError (a port in use, an address not on this machine) when
+    it cannot, with the runner cleaned up."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=5.0)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
