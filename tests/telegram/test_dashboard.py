@@ -14,7 +14,6 @@ import aiohttp
 import pytest
 
 from bot.web.initdata import signature
-
 from tests.telegram.harness import ADMIN, TOKEN, BotProcess, Person
 from tests.telegram.standin import BotApiStandIn
 
