@@ -19,6 +19,7 @@ from bot.survey.links import LinkError
 from bot.usecases import admin
 from bot.usecases.deps import Deps
 from bot.usecases.outcomes import NotAPulseSurvey, UnknownSurvey
+from bot.usecases.phrases import wave_going_out
 from bot.usecases.words import Malformed, export_request, summary_request, survey_word
 
 Context = ContextTypes.DEFAULT_TYPE
@@ -207,19 +208,7 @@ class AdminCommands:
                 survey = survey_word(deps.surveys, args[1:2])
                 reminder = _hours(args[3], usage) if len(args) == 4 else None
                 opened = await admin.open_wave(deps, admin_id, survey.id, args[2], reminder)
-                await context.bot.send_message(
-                    chat_id,
-                    ngettext(
-                        "Wave {wave} of {survey} is going out to {count} member of {team}.",
-                        "Wave {wave} of {survey} is going out to {count} members of {team}.",
-                        opened.members,
-                    ).format(
-                        wave=opened.wave_id,
-                        survey=survey.id,
-                        count=format_number(opened.members),
-                        team=args[2],
-                    ),
-                )
+                await context.bot.send_message(chat_id, wave_going_out(survey.id, args[2], opened))
                 return
             if action == "add" and len(args) in (6, 7):
                 survey = survey_word(deps.surveys, args[1:2])

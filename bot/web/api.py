@@ -33,7 +33,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from aiohttp import web
 
-from bot.i18n import _, current_language, format_number, ngettext, resolve_language, use_language
+from bot.i18n import _, current_language, resolve_language, use_language
 from bot.reports.periods import Period, PeriodError, parse_period
 from bot.survey.links import LinkError, Target, deep_link
 from bot.usecases import admin, dashboard
@@ -41,6 +41,7 @@ from bot.usecases.admin import Link, SummaryRequest
 from bot.usecases.dashboard import MAX_COMPARED
 from bot.usecases.deps import Deps
 from bot.usecases.outcomes import NotAdmin, UnknownSurvey
+from bot.usecases.phrases import wave_going_out
 from bot.web import tickets, views
 from bot.web.initdata import InitDataError, check_init_data
 from bot.web.strings import page_strings
@@ -368,16 +369,7 @@ class Api:
                 if opened is None:
                     raise missing
                 pulse, wave = opened
-                message = ngettext(
-                    "Wave {wave} of {survey} is going out to {count} member of {team}.",
-                    "Wave {wave} of {survey} is going out to {count} members of {team}.",
-                    wave.members,
-                ).format(
-                    wave=wave.wave_id,
-                    survey=pulse.survey_id,
-                    count=format_number(wave.members),
-                    team=pulse.team,
-                )
+                message = wave_going_out(pulse.survey_id, pulse.team, wave)
             else:
                 change = admin.pulse_pause if action == "pause" else admin.pulse_resume
                 if not await change(deps, admin_id, pulse_id):
