@@ -3,14 +3,22 @@
 The main query returns answer counts grouped by (trend bucket, segment, question, value): a few
 thousand rows at most, whatever the number of answers, from which the headline figure, the
 trend and the segment ranking are all derived in one pass over the data.
+
+The counts come from the rollups (bot/storage/rollup.py) for the whole days already rolled up
+and not stale, and from the raw rows for the rest: the period's first and last part days, the
+days since the last roll-up, and stale days. Each figure is one statement, so it reads the
+rollup and the raw rows in one snapshot, and equals the full aggregate `RawReportQueries` gives.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import aiosqlite
+
+from bot.storage.rollup import SURVEYS
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,13 @@ _BUCKETS = {
 }
 
 
+_DAY_BUCKETS = {
+    "month": "substr(day, 1, 7)",
+    "week": "strftime('%Y-W%W', day)",
+}
+"""The same buckets, of a day: a day is in one week and one month."""
+
+
 def _where(segment: str | None) -> str:
     return _CURRENT + (" AND r.segment = ?" if segment is not None else "")
 
@@ -95,6 +110,66 @@ def _params(
     survey_id: str, start: str, end: str, segment: str | None, *more: object
 ) -> list[object]:
     return [survey_id, start, end, *([segment] if segment is not None else []), *more]
+
+
+ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
+"""The bounds of a report over all time."""
+
+_UNTIL = "(SELECT until FROM rollup_state)"
+
+_STALE = f"""stale(day) AS (
+        SELECT day FROM rollup_stale WHERE survey_id = :survey
+          AND day >= :lo AND day < min(:hi, {_UNTIL})
+    )"""
+"""The stale days inside the rolled-up part of the period: read from the raw rows."""
+
+_ROLLED = f"survey_id = :survey AND day >= :lo AND day < min(:hi, {_UNTIL}) AND day NOT IN stale"
+"""Rollup rows of the whole days of the period that are rolled up and not stale."""
+
+_RAW_RANGES = (
+    ("", "r.finished_at >= :start AND r.finished_at < min(:end, :lo)"),
+    ("", f"r.finished_at >= max(:start, :lo, min(:hi, {_UNTIL})) AND r.finished_at < :end"),
+    (
+        "stale s JOIN ",
+        "r.finished_at >= s.day AND r.finished_at < s.day || '~'"
+        " AND r.finished_at >= :start AND r.finished_at < :end",
+    ),
+)
+"""The raw rows of the rest of the period, as ranges of the report index: before its first whole
+day, from the first day not rolled up (or its last part day) on, and the stale days ('~' sorts
+after every time of the day)."""
+
+
+def whole_days(start: str, end: str) -> tuple[str, str]:
+    """The whole UTC days inside [start, end): from `lo` (inclusive) to `hi` (exclusive), as
+    'YYYY-MM-DD'; lo >= hi when there is none."""
+    lo = start[:10]
+    if start[10:] not in ("", " 00:00:00.000"):
+        try:
+            lo = (date.fromisoformat(lo) + timedelta(days=1)).isoformat()
+        except ValueError:  # no day after it: no whole day either
+            lo = "9999-12-31~"
+    return lo, end[:10]
+
+
+def _bounds(survey_id: str, start: str, end: str, segment: str | None) -> dict[str, object]:
+    lo, hi = whole_days(start, end)
+    return {"survey": survey_id, "start": start, "end": end, "lo": lo, "hi": hi, "segment": segment}
+
+
+def _raw(select: str, joins: str, where: str, group: str) -> str:
+    """The raw part of a layered read: one branch per range, each an index range scan."""
+    return "\n        UNION ALL\n".join(
+        f"SELECT {select} FROM {before}responses r {joins}"
+        f" WHERE r.survey_id = :survey AND {ranges} {where} {group}"
+        for before, ranges in _RAW_RANGES
+    )
+
+
+def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
+    """`:name0, :name1, ...` for an IN list, with the parameters."""
+    params = {f"{name}{index}": value for index, value in enumerate(values)}
+    return ", ".join(f":{key}" for key in params), params
 
 
 class ReportQueries:
@@ -111,27 +186,59 @@ class ReportQueries:
         segment: str | None,
         trend_by: str,
     ) -> list[Count]:
-        marks = ", ".join("?" for _ in question_ids)
+        marks, questions = _in("q", question_ids)
+        by_segment = " AND segment = :segment" if segment is not None else ""
+        raw = _raw(
+            "substr(r.finished_at, 1, 10), r.segment, a.question_id, a.value, count(*)",
+            "JOIN answers a ON a.response_id = r.id",
+            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})"
+            + (" AND r.segment = :segment" if segment is not None else ""),
+            "GROUP BY 1, 2, 3, 4",
+        )
         sql = f"""
-            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
-                   count(*) AS n
-            FROM responses r JOIN answers a ON a.response_id = r.id
-            WHERE {_where(segment)} AND a.question_id IN ({marks})
-            GROUP BY bucket, r.segment, a.question_id, a.value
+            WITH {_STALE},
+            parts(day, segment, question_id, value, n) AS (
+                SELECT day, segment, question_id, value, sum(n) FROM rollup_answers
+                WHERE {_ROLLED} AND question_id IN ({marks}){by_segment}
+                GROUP BY 1, 2, 3, 4
+                UNION ALL
+                {raw}
+            )
+            SELECT {_DAY_BUCKETS[trend_by]} AS bucket, segment, question_id, value, sum(n)
+            FROM parts GROUP BY bucket, segment, question_id, value
         """
-        params = [*_params(survey_id, start, end, segment), *question_ids]
+        params = {**_bounds(survey_id, start, end, segment), **questions}
         async with self._db.execute(sql, params) as cursor:
             return [Count(*row) async for row in cursor]
 
     async def activity(self) -> list[SurveyActivity]:
-        async with self._db.execute(
-            """
-            SELECT survey_id, count(finished_at), sum(finished_at IS NULL AND closed_at IS NULL),
-                   max(finished_at)
-            FROM responses GROUP BY survey_id ORDER BY survey_id
-            """
-        ) as cursor:
-            return [SurveyActivity(row[0], row[1], row[2] or 0, row[3]) async for row in cursor]
+        """Per survey: finished responses (rolled-up days, then the raw rows of the rest),
+        unfinished ones still open, and the last finish: a few seeks on the report index per
+        survey, one statement each."""
+        async with self._db.execute(SURVEYS) as cursor:
+            surveys = [str(row[0]) async for row in cursor]
+        raw = _raw("count(*)", "", "", "")
+        sql = f"""
+            WITH {_STALE}, parts(n) AS (
+                SELECT sum(n) FROM rollup_responses WHERE {_ROLLED}
+                UNION ALL
+                {raw}
+            )
+            SELECT (SELECT coalesce(sum(n), 0) FROM parts), (
+                SELECT count(*) FROM responses
+                WHERE survey_id = :survey AND finished_at IS NULL AND closed_at IS NULL
+            ), (
+                SELECT max(finished_at) FROM responses WHERE survey_id = :survey
+            )
+        """
+        found = []
+        for survey_id in surveys:
+            params = _bounds(survey_id, ALL_TIME[0], ALL_TIME[1], None)
+            async with self._db.execute(sql, params) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            found.append(SurveyActivity(survey_id, row[0], row[1], row[2]))
+        return found
 
     async def comments(
         self,
@@ -166,23 +273,41 @@ class ReportQueries:
         segment: str | None,
     ) -> dict[int, int]:
         """How many responses fall in each maturity band (index into `starts`, the band starts
-        in percent), banded in SQL from each response's share of "yes"."""
-        marks = ", ".join("?" for _ in question_ids)
+        in percent), banded in SQL from each response's share of "yes".
+
+        The rollup counts a response's "yes" among all its answers: `question_ids` are all the
+        survey's questions, as for every survey scored by its share of "yes"."""
+        marks, questions = _in("q", question_ids)
         bands = " ".join(
             f"WHEN share >= {int(low)} THEN {index}"
             for index, low in sorted(enumerate(starts), key=lambda item: -item[1])
         )
+        by_segment = " AND segment = :segment" if segment is not None else ""
+        raw = _raw(
+            "round(100.0 * sum(a.value = 'yes') / :asked), 1",
+            "JOIN answers a ON a.response_id = r.id",
+            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})"
+            + (" AND r.segment = :segment" if segment is not None else ""),
+            "GROUP BY r.id",
+        )
         sql = f"""
-            SELECT band, count(*) FROM (
-                SELECT CASE {bands} ELSE 0 END AS band FROM (
-                    SELECT round(100.0 * sum(a.value = 'yes') / ?) AS share
-                    FROM responses r JOIN answers a ON a.response_id = r.id
-                    WHERE {_where(segment)} AND a.question_id IN ({marks})
-                    GROUP BY r.id
-                )
+            WITH {_STALE},
+            parts(share, n) AS (
+                SELECT round(100.0 * yes / :asked), sum(n) FROM rollup_responses
+                WHERE {_ROLLED} AND current AND answered > 0{by_segment}
+                GROUP BY yes
+                UNION ALL
+                {raw}
+            )
+            SELECT band, sum(n) FROM (
+                SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
             ) GROUP BY band
         """
-        params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
+        params = {
+            **_bounds(survey_id, start, end, segment),
+            **questions,
+            "asked": len(question_ids),
+        }
         async with self._db.execute(sql, params) as cursor:
             return {int(row[0]): int(row[1]) async for row in cursor}
 
@@ -229,17 +354,29 @@ class ReportQueries:
         """Anonymous surveys: answer counts per batch: per wave, or per month and segment for
         answers given outside a wave. Every finished response is counted, released or not: the
         disclosure control decides which batches are out."""
-        marks = ", ".join("?" for _ in question_ids)
+        marks, questions = _in("q", question_ids)
+        raw = _raw(
+            "substr(r.finished_at, 1, 7), r.segment, r.wave_id, a.question_id, a.value, count(*)",
+            "JOIN answers a ON a.response_id = r.id",
+            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})",
+            "GROUP BY 1, 2, 3, 4, 5",
+        )
         sql = f"""
-            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7) AS month,
-                   coalesce(w.team, r.segment), a.question_id, a.value, count(*)
-            FROM responses r JOIN answers a ON a.response_id = r.id
-            LEFT JOIN waves w ON w.id = r.wave_id
-            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
-              AND a.question_id IN ({marks})
-            GROUP BY r.wave_id, month, coalesce(w.team, r.segment), a.question_id, a.value
+            WITH {_STALE},
+            parts(finished_in, segment, wave_id, question_id, value, n) AS (
+                SELECT substr(day, 1, 7), segment, wave_id, question_id, value, sum(n)
+                FROM rollup_answers WHERE {_ROLLED} AND question_id IN ({marks})
+                GROUP BY 1, 2, 3, 4, 5
+                UNION ALL
+                {raw}
+            )
+            SELECT p.wave_id, coalesce(substr(w.opened_at, 1, 7), p.finished_in) AS month,
+                   coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
+            FROM parts p LEFT JOIN waves w ON w.id = p.wave_id
+            GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
         """
-        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
+        params = {**_bounds(survey_id, *ALL_TIME, None), **questions}
+        async with self._db.execute(sql, params) as cursor:
             return [BatchCount(*row) async for row in cursor]
 
     async def released_comments(
@@ -276,3 +413,90 @@ class ReportQueries:
                 current.answers[question] = value
         if current is not None:
             yield current
+
+
+class RawReportQueries(ReportQueries):
+    """The same figures from every raw row, without the rollups: what the rollups must equal
+    (the tests compare the two), and the yardstick of the reports benchmark."""
+
+    async def breakdown(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> list[Count]:
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
+                   count(*) AS n
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE {_where(segment)} AND a.question_id IN ({marks})
+            GROUP BY bucket, r.segment, a.question_id, a.value
+        """
+        params = [*_params(survey_id, start, end, segment), *question_ids]
+        async with self._db.execute(sql, params) as cursor:
+            return [Count(*row) async for row in cursor]
+
+    async def activity(self) -> list[SurveyActivity]:
+        async with self._db.execute(
+            """
+            SELECT survey_id, count(finished_at), sum(finished_at IS NULL AND closed_at IS NULL),
+                   max(finished_at)
+            FROM responses GROUP BY survey_id ORDER BY survey_id
+            """
+        ) as cursor:
+            return [SurveyActivity(row[0], row[1], row[2] or 0, row[3]) async for row in cursor]
+
+    async def level_counts(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        starts: Sequence[int],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+    ) -> dict[int, int]:
+        """How many responses fall in each maturity band (index into `starts`, the band starts
+        in percent), banded in SQL from each response's share of "yes"."""
+        marks = ", ".join("?" for _ in question_ids)
+        bands = " ".join(
+            f"WHEN share >= {int(low)} THEN {index}"
+            for index, low in sorted(enumerate(starts), key=lambda item: -item[1])
+        )
+        sql = f"""
+            SELECT band, count(*) FROM (
+                SELECT CASE {bands} ELSE 0 END AS band FROM (
+                    SELECT round(100.0 * sum(a.value = 'yes') / ?) AS share
+                    FROM responses r JOIN answers a ON a.response_id = r.id
+                    WHERE {_where(segment)} AND a.question_id IN ({marks})
+                    GROUP BY r.id
+                )
+            ) GROUP BY band
+        """
+        params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
+        async with self._db.execute(sql, params) as cursor:
+            return {int(row[0]): int(row[1]) async for row in cursor}
+
+    async def released_counts(
+        self, survey_id: str, question_ids: Sequence[str]
+    ) -> list[BatchCount]:
+        """Anonymous surveys: answer counts per batch: per wave, or per month and segment for
+        answers given outside a wave. Every finished response is counted, released or not: the
+        disclosure control decides which batches are out."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7) AS month,
+                   coalesce(w.team, r.segment), a.question_id, a.value, count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            LEFT JOIN waves w ON w.id = r.wave_id
+            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks})
+            GROUP BY r.wave_id, month, coalesce(w.team, r.segment), a.question_id, a.value
+        """
+        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
+            return [BatchCount(*row) async for row in cursor]
