@@ -193,13 +193,15 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pulses ADD COLUMN skipped_last TEXT;  -- UTC: the latest occasion skipped
     """,
     # 8: summaries read from rollups: answer and response counts per day x survey x segment x
-    # wave x question x value, of the days before `rollup_state.until` (whole UTC days, so that
-    # an anonymous response, stamped with its day, never lands behind it), read together with the
-    # raw rows of later days. A change to a response or an answer of a rolled-up day (a retake
-    # replacing it, /forget, an answer changed) marks that survey's day stale, in the same
-    # transaction, by the triggers below (NOT EXISTS rather than OR IGNORE: an upsert firing a
-    # trigger imposes its own conflict policy on the trigger's statements): reports read a stale day from the raw rows until the
-    # next roll-up rebuilds it. Existing databases start with nothing rolled up.
+    # wave x question x value, and the same per week and per month once it is over (a year is
+    # read as 12 months and a few days), for the days before `rollup_state.until`: whole UTC
+    # days, so that an anonymous response, stamped with its day, never lands behind it. Reports
+    # add the raw rows of the later days. A change to a response or an answer of a rolled-up day
+    # (a retake replacing it, /forget, an answer changed) marks that survey's day stale in the
+    # same transaction, by the triggers below (NOT EXISTS rather than OR IGNORE: an upsert that
+    # fires a trigger imposes its own conflict policy on the trigger's statements). Reports read
+    # a stale day from the raw rows until the next roll-up rebuilds it. Existing databases start
+    # with nothing rolled up.
     """
     CREATE TABLE rollup_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -213,7 +215,8 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE TABLE rollup_answers (            -- answers of finished, current responses
         survey_id TEXT NOT NULL,
-        day TEXT NOT NULL,                    -- of finished_at
+        span TEXT NOT NULL,                   -- day, week (as strftime %W cuts them) or month
+        day TEXT NOT NULL,                    -- the span's first day, of finished_at
         segment TEXT,
         wave_id INTEGER,
         question_id TEXT NOT NULL,
@@ -221,9 +224,10 @@ MIGRATIONS: tuple[str, ...] = (
         n INTEGER NOT NULL
     );
     CREATE INDEX rollup_answers_read
-        ON rollup_answers(survey_id, day, question_id, segment, wave_id, value, n);
+        ON rollup_answers(survey_id, span, day, question_id, segment, value, wave_id, n);
     CREATE TABLE rollup_responses (          -- finished responses, replaced ones too
         survey_id TEXT NOT NULL,
+        span TEXT NOT NULL,
         day TEXT NOT NULL,
         segment TEXT,
         wave_id INTEGER,
@@ -233,7 +237,7 @@ MIGRATIONS: tuple[str, ...] = (
         n INTEGER NOT NULL
     );
     CREATE INDEX rollup_responses_read
-        ON rollup_responses(survey_id, day, current, answered, yes, segment, wave_id, n);
+        ON rollup_responses(survey_id, span, day, current, answered, yes, segment, wave_id, n);
 
     CREATE TRIGGER rollup_answer_added AFTER INSERT ON answers BEGIN
         INSERT INTO rollup_stale (survey_id, day)

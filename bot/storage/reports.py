@@ -6,19 +6,20 @@ trend and the segment ranking are all derived in one pass over the data.
 
 The counts come from the rollups (bot/storage/rollup.py) for the whole days already rolled up
 and not stale, and from the raw rows for the rest: the period's first and last part days, the
-days since the last roll-up, and stale days. Each figure is one statement, so it reads the
-rollup and the raw rows in one snapshot, and equals the full aggregate `RawReportQueries` gives.
+days since the last roll-up, and stale days. Each figure reads the plan and the rows in one read
+transaction (the caller's, or its own), so it equals the full aggregate `RawReportQueries`
+gives over the same snapshot.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
 
 import aiosqlite
 
-from bot.storage.rollup import SURVEYS
+from bot.storage.rollup import SURVEYS, Plan, Unit, plan
 
 
 @dataclass(frozen=True)
@@ -115,55 +116,8 @@ def _params(
 ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
 """The bounds of a report over all time."""
 
-_UNTIL = "(SELECT until FROM rollup_state)"
-
-_STALE = f"""stale(day) AS (
-        SELECT day FROM rollup_stale WHERE survey_id = :survey
-          AND day >= :lo AND day < min(:hi, {_UNTIL})
-    )"""
-"""The stale days inside the rolled-up part of the period: read from the raw rows."""
-
-_ROLLED = f"survey_id = :survey AND day >= :lo AND day < min(:hi, {_UNTIL}) AND day NOT IN stale"
-"""Rollup rows of the whole days of the period that are rolled up and not stale."""
-
-_RAW_RANGES = (
-    ("", "r.finished_at >= :start AND r.finished_at < min(:end, :lo)"),
-    ("", f"r.finished_at >= max(:start, :lo, min(:hi, {_UNTIL})) AND r.finished_at < :end"),
-    (
-        "stale s JOIN ",
-        "r.finished_at >= s.day AND r.finished_at < s.day || '~'"
-        " AND r.finished_at >= :start AND r.finished_at < :end",
-    ),
-)
-"""The raw rows of the rest of the period, as ranges of the report index: before its first whole
-day, from the first day not rolled up (or its last part day) on, and the stale days ('~' sorts
-after every time of the day)."""
-
-
-def whole_days(start: str, end: str) -> tuple[str, str]:
-    """The whole UTC days inside [start, end): from `lo` (inclusive) to `hi` (exclusive), as
-    'YYYY-MM-DD'; lo >= hi when there is none."""
-    lo = start[:10]
-    if start[10:] not in ("", " 00:00:00.000"):
-        try:
-            lo = (date.fromisoformat(lo) + timedelta(days=1)).isoformat()
-        except ValueError:  # no day after it: no whole day either
-            lo = "9999-12-31~"
-    return lo, end[:10]
-
-
-def _bounds(survey_id: str, start: str, end: str, segment: str | None) -> dict[str, object]:
-    lo, hi = whole_days(start, end)
-    return {"survey": survey_id, "start": start, "end": end, "lo": lo, "hi": hi, "segment": segment}
-
-
-def _raw(select: str, joins: str, where: str, group: str) -> str:
-    """The raw part of a layered read: one branch per range, each an index range scan."""
-    return "\n        UNION ALL\n".join(
-        f"SELECT {select} FROM {before}responses r {joins}"
-        f" WHERE r.survey_id = :survey AND {ranges} {where} {group}"
-        for before, ranges in _RAW_RANGES
-    )
+ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
+"""The bounds of a report over all time."""
 
 
 def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
@@ -172,9 +126,55 @@ def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
     return ", ".join(f":{key}" for key in params), params
 
 
+def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, object]]:
+    """The branches of a read, joined with UNION ALL: `rolled` once per range of rollup rows
+    (it ends in a WHERE clause the span and day range are added to), `raw` once per range of
+    raw rows (`{range}` stands for the condition on finished_at); each an index range."""
+    branches: list[str] = []
+    params: dict[str, object] = {}
+    for index, (span, start, end) in enumerate(reading.rolled):
+        branches.append(
+            f"{rolled} AND span = :span{index} AND day >= :from{index} AND day < :to{index}"
+        )
+        params |= {f"span{index}": span, f"from{index}": start, f"to{index}": end}
+    for index, (start, end) in enumerate(reading.raw):
+        condition = f"r.finished_at >= :after{index} AND r.finished_at < :before{index}"
+        branches.append(raw.replace("{range}", condition))
+        params |= {f"after{index}": start, f"before{index}": end}
+    return "\n                UNION ALL\n".join(branches), params
+
+
 class ReportQueries:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[None]:
+        """One read transaction for the plan and the rows it names: the caller's if one is
+        open (a report), else one of its own (the connection only reads)."""
+        if self._db.in_transaction:
+            yield
+            return
+        await self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            await self._db.execute("ROLLBACK")
+
+    async def _plan(self, survey_id: str, start: str, end: str, unit: Unit) -> Plan:
+        """Which rollup rows and raw rows hold the survey's responses finished in [start, end)."""
+        async with self._db.execute(
+            "SELECT until, (SELECT min(day) FROM rollup_responses"
+            " WHERE survey_id = ? AND span = 'day') FROM rollup_state",
+            (survey_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        async with self._db.execute(
+            "SELECT day FROM rollup_stale WHERE survey_id = ?", (survey_id,)
+        ) as cursor:
+            stale = [str(day[0]) async for day in cursor]
+        return plan(start, end, until=str(row[0]), first=row[1], stale=stale, unit=unit)
 
     async def breakdown(
         self,
@@ -187,57 +187,59 @@ class ReportQueries:
         trend_by: str,
     ) -> list[Count]:
         marks, questions = _in("q", question_ids)
-        by_segment = " AND segment = :segment" if segment is not None else ""
-        raw = _raw(
-            "substr(r.finished_at, 1, 10), r.segment, a.question_id, a.value, count(*)",
-            "JOIN answers a ON a.response_id = r.id",
-            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})"
-            + (" AND r.segment = :segment" if segment is not None else ""),
-            "GROUP BY 1, 2, 3, 4",
-        )
-        sql = f"""
-            WITH {_STALE},
-            parts(day, segment, question_id, value, n) AS (
-                SELECT day, segment, question_id, value, sum(n) FROM rollup_answers
-                WHERE {_ROLLED} AND question_id IN ({marks}){by_segment}
-                GROUP BY 1, 2, 3, 4
-                UNION ALL
-                {raw}
+        unit: Unit = "week" if trend_by == "week" else "month"
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, unit)
+            branches, ranges = _layered(
+                reading,
+                f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
+                FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
+                + (" AND segment = :segment" if segment is not None else ""),
+                f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, count(*)
+                FROM responses r JOIN answers a ON a.response_id = r.id
+                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+                  AND a.question_id IN ({marks})"""
+                + (" AND r.segment = :segment" if segment is not None else "")
+                + " GROUP BY 1, 2, 3, 4",
             )
-            SELECT {_DAY_BUCKETS[trend_by]} AS bucket, segment, question_id, value, sum(n)
-            FROM parts GROUP BY bucket, segment, question_id, value
-        """
-        params = {**_bounds(survey_id, start, end, segment), **questions}
-        async with self._db.execute(sql, params) as cursor:
-            return [Count(*row) async for row in cursor]
+            if not branches:
+                return []
+            sql = f"""
+                WITH parts(bucket, segment, question_id, value, n) AS ({branches})
+                SELECT bucket, segment, question_id, value, sum(n) FROM parts
+                GROUP BY bucket, segment, question_id, value
+            """
+            params = {"survey": survey_id, "segment": segment, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                return [Count(*row) async for row in cursor]
 
     async def activity(self) -> list[SurveyActivity]:
-        """Per survey: finished responses (rolled-up days, then the raw rows of the rest),
-        unfinished ones still open, and the last finish: a few seeks on the report index per
-        survey, one statement each."""
-        async with self._db.execute(SURVEYS) as cursor:
-            surveys = [str(row[0]) async for row in cursor]
-        raw = _raw("count(*)", "", "", "")
-        sql = f"""
-            WITH {_STALE}, parts(n) AS (
-                SELECT sum(n) FROM rollup_responses WHERE {_ROLLED}
-                UNION ALL
-                {raw}
-            )
-            SELECT (SELECT coalesce(sum(n), 0) FROM parts), (
-                SELECT count(*) FROM responses
-                WHERE survey_id = :survey AND finished_at IS NULL AND closed_at IS NULL
-            ), (
-                SELECT max(finished_at) FROM responses WHERE survey_id = :survey
-            )
-        """
+        """Per survey: finished responses (rollup rows, then raw rows), unfinished ones still
+        open, and the last finish: a few seeks on the indexes per survey."""
         found = []
-        for survey_id in surveys:
-            params = _bounds(survey_id, ALL_TIME[0], ALL_TIME[1], None)
-            async with self._db.execute(sql, params) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
-            found.append(SurveyActivity(survey_id, row[0], row[1], row[2]))
+        async with self._snapshot():
+            async with self._db.execute(SURVEYS) as cursor:
+                surveys = [str(row[0]) async for row in cursor]
+            for survey_id in surveys:
+                reading = await self._plan(survey_id, *ALL_TIME, "month")
+                branches, ranges = _layered(
+                    reading,
+                    "SELECT sum(n) FROM rollup_responses WHERE survey_id = :survey",
+                    "SELECT count(*) FROM responses r WHERE r.survey_id = :survey AND {range}",
+                )
+                sql = f"""
+                    WITH parts(n) AS ({branches})
+                    SELECT (SELECT coalesce(sum(n), 0) FROM parts), (
+                        SELECT count(*) FROM responses
+                        WHERE survey_id = :survey AND finished_at IS NULL AND closed_at IS NULL
+                    ), (
+                        SELECT max(finished_at) FROM responses WHERE survey_id = :survey
+                    )
+                """
+                async with self._db.execute(sql, {"survey": survey_id, **ranges}) as cursor:
+                    row = await cursor.fetchone()
+                assert row is not None
+                found.append(SurveyActivity(survey_id, row[0], row[1], row[2]))
         return found
 
     async def comments(
@@ -282,34 +284,37 @@ class ReportQueries:
             f"WHEN share >= {int(low)} THEN {index}"
             for index, low in sorted(enumerate(starts), key=lambda item: -item[1])
         )
-        by_segment = " AND segment = :segment" if segment is not None else ""
-        raw = _raw(
-            "round(100.0 * sum(a.value = 'yes') / :asked), 1",
-            "JOIN answers a ON a.response_id = r.id",
-            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})"
-            + (" AND r.segment = :segment" if segment is not None else ""),
-            "GROUP BY r.id",
-        )
-        sql = f"""
-            WITH {_STALE},
-            parts(share, n) AS (
-                SELECT round(100.0 * yes / :asked), sum(n) FROM rollup_responses
-                WHERE {_ROLLED} AND current AND answered > 0{by_segment}
-                GROUP BY yes
-                UNION ALL
-                {raw}
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, "month")
+            branches, ranges = _layered(
+                reading,
+                """SELECT round(100.0 * yes / :asked), n FROM rollup_responses
+                WHERE survey_id = :survey AND current AND answered > 0"""
+                + (" AND segment = :segment" if segment is not None else ""),
+                f"""SELECT round(100.0 * sum(a.value = 'yes') / :asked), 1
+                FROM responses r JOIN answers a ON a.response_id = r.id
+                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+                  AND a.question_id IN ({marks})"""
+                + (" AND r.segment = :segment" if segment is not None else "")
+                + " GROUP BY r.id",
             )
-            SELECT band, sum(n) FROM (
-                SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
-            ) GROUP BY band
-        """
-        params = {
-            **_bounds(survey_id, start, end, segment),
-            **questions,
-            "asked": len(question_ids),
-        }
-        async with self._db.execute(sql, params) as cursor:
-            return {int(row[0]): int(row[1]) async for row in cursor}
+            if not branches:
+                return {}
+            sql = f"""
+                WITH parts(share, n) AS ({branches})
+                SELECT band, sum(n) FROM (
+                    SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
+                ) GROUP BY band
+            """
+            params = {
+                "survey": survey_id,
+                "segment": segment,
+                "asked": len(question_ids),
+                **questions,
+                **ranges,
+            }
+            async with self._db.execute(sql, params) as cursor:
+                return {int(row[0]): int(row[1]) async for row in cursor}
 
     async def waves(
         self, survey_id: str, *, start: str, end: str, segment: str | None
@@ -355,29 +360,31 @@ class ReportQueries:
         answers given outside a wave. Every finished response is counted, released or not: the
         disclosure control decides which batches are out."""
         marks, questions = _in("q", question_ids)
-        raw = _raw(
-            "substr(r.finished_at, 1, 7), r.segment, r.wave_id, a.question_id, a.value, count(*)",
-            "JOIN answers a ON a.response_id = r.id",
-            f"AND r.replaced_by IS NULL AND a.question_id IN ({marks})",
-            "GROUP BY 1, 2, 3, 4, 5",
-        )
-        sql = f"""
-            WITH {_STALE},
-            parts(finished_in, segment, wave_id, question_id, value, n) AS (
-                SELECT substr(day, 1, 7), segment, wave_id, question_id, value, sum(n)
-                FROM rollup_answers WHERE {_ROLLED} AND question_id IN ({marks})
-                GROUP BY 1, 2, 3, 4, 5
-                UNION ALL
-                {raw}
+        async with self._snapshot():
+            reading = await self._plan(survey_id, *ALL_TIME, "month")
+            branches, ranges = _layered(
+                reading,
+                f"""SELECT substr(day, 1, 7), segment, wave_id, question_id, value, n
+                FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})""",
+                f"""SELECT substr(r.finished_at, 1, 7), r.segment, r.wave_id, a.question_id,
+                       a.value, count(*)
+                FROM responses r JOIN answers a ON a.response_id = r.id
+                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+                  AND a.question_id IN ({marks})
+                GROUP BY 1, 2, 3, 4, 5""",
             )
-            SELECT p.wave_id, coalesce(substr(w.opened_at, 1, 7), p.finished_in) AS month,
-                   coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
-            FROM parts p LEFT JOIN waves w ON w.id = p.wave_id
-            GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
-        """
-        params = {**_bounds(survey_id, *ALL_TIME, None), **questions}
-        async with self._db.execute(sql, params) as cursor:
-            return [BatchCount(*row) async for row in cursor]
+            if not branches:
+                return []
+            sql = f"""
+                WITH p(finished_in, segment, wave_id, question_id, value, n) AS ({branches})
+                SELECT p.wave_id, coalesce(substr(w.opened_at, 1, 7), p.finished_in) AS month,
+                       coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
+                FROM p LEFT JOIN waves w ON w.id = p.wave_id
+                GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
+            """
+            params = {"survey": survey_id, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                return [BatchCount(*row) async for row in cursor]
 
     async def released_comments(
         self, survey_id: str, question_ids: Sequence[str]

@@ -1,19 +1,28 @@
-"""Keeping the report rollups current: whole days folded in, stale days rebuilt.
+"""Keeping the report rollups current (days folded in, stale days rebuilt), and which rollup
+rows and raw rows a report reads for a period.
 
 Reports read the rollup tables for the days before `rollup_state.until` and the raw rows for
 the rest (bot/storage/reports.py), so what is rolled up only changes how fast a report is, never
 its figures. Each step here is a transaction of its own on the writer (one day, or a few stale
 days), so the taps arriving meanwhile wait for one step at most, not for a whole roll-up.
+
+Day rows are summed into week and month rows once the week or month is over: a report over a
+year reads 12 month rows per group and the days at its ends, not 365 days.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Literal
 
 import aiosqlite
 
 from bot.storage.writer import Writer
+
+Unit = Literal["week", "month"]
+Span = Literal["day", "week", "month"]
 
 STALE_PER_STEP = 20
 """Stale days rebuilt per transaction: a day of one survey is a small aggregate."""
@@ -47,25 +56,119 @@ def next_day(day: str) -> str:
     return (date.fromisoformat(day) + timedelta(days=1)).isoformat()
 
 
+def span_of(day: str, unit: Unit) -> tuple[str, str]:
+    """The week or month holding `day`: its first day and the day after its last. Weeks are
+    cut as strftime('%Y-W%W') cuts them (from Monday, and at the new year), so a week row
+    falls in one trend bucket."""
+    when = date.fromisoformat(day)
+    if unit == "month":
+        first = when.replace(day=1)
+        after = (first + timedelta(days=32)).replace(day=1)
+        return first.isoformat(), after.isoformat()
+    monday = when - timedelta(days=when.weekday())
+    first = max(monday, when.replace(month=1, day=1))
+    after = min(monday + timedelta(days=7), date(when.year + 1, 1, 1))
+    return first.isoformat(), after.isoformat()
+
+
+@dataclass
+class Plan:
+    """What a report reads for a period: rollup rows by span and first day ([from, to) ranges),
+    and raw rows by finished_at ([from, to) ranges; a bare day as a bound means its start)."""
+
+    rolled: list[tuple[Span, str, str]] = field(default_factory=list)
+    raw: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, span: Span, start: str, end: str) -> None:
+        """A range of rollup rows, joined to the previous one when it continues it."""
+        if start >= end:
+            return
+        if self.rolled and self.rolled[-1][0] == span and self.rolled[-1][2] == start:
+            self.rolled[-1] = (span, self.rolled[-1][1], end)
+        else:
+            self.rolled.append((span, start, end))
+
+
+def whole_days(start: str, end: str) -> tuple[str, str]:
+    """The whole UTC days inside [start, end): from `lo` (inclusive) to `hi` (exclusive), as
+    'YYYY-MM-DD'; lo >= hi when there is none."""
+    lo = start[:10]
+    if start[10:] not in ("", " 00:00:00.000"):
+        try:
+            lo = next_day(lo)
+        except ValueError:  # no day after it: no whole day either
+            lo = "9999-12-31~"
+    return lo, end[:10]
+
+
+def plan(
+    start: str,
+    end: str,
+    *,
+    until: str,
+    first: str | None,
+    stale: Iterable[str],
+    unit: Unit,
+) -> Plan:
+    """Rollup rows for the whole days of [start, end) before `until` that are not stale, in
+    whole `unit`s where they fit; raw rows for the rest. `first`: the first rolled-up day of
+    the survey (None: none), so that a period over all time starts there, not in year 0."""
+    lo, hi = whole_days(start, end)
+    hi = min(hi, until)
+    result = Plan()
+    if lo >= hi:
+        result.raw.append((start, end))
+        return result
+    if start < lo:
+        result.raw.append((start, lo))
+    if hi < end:
+        result.raw.append((hi, end))
+    dirty = sorted(day for day in set(stale) if lo <= day < hi)
+    result.raw.extend((day, next_day(day)) for day in dirty)
+    day = max(lo, first) if first is not None else hi
+    while day < hi:
+        span_start, span_end = span_of(day, unit)
+        piece_end = min(span_end, hi)
+        if span_start == day and span_end <= hi and not any(day <= bad < span_end for bad in dirty):
+            result.add(unit, day, span_end)
+        else:
+            for clean_start, clean_end in _around(day, piece_end, dirty):
+                result.add("day", clean_start, clean_end)
+        day = piece_end
+    return result
+
+
+def _around(start: str, end: str, dirty: Sequence[str]) -> list[tuple[str, str]]:
+    """[start, end) cut around the dirty days in it."""
+    pieces, at = [], start
+    for bad in dirty:
+        if start <= bad < end:
+            pieces.append((at, bad))
+            at = next_day(bad)
+    pieces.append((at, end))
+    return [(a, b) for a, b in pieces if a < b]
+
+
 async def _fold(db: aiosqlite.Connection, survey_id: str, start: str, end: str) -> None:
-    """Add the finished responses of a survey in [start, end) (days) to the rollup tables."""
+    """Add day rows for the finished responses of a survey in [start, end) (days)."""
     await db.execute(
         """
-        INSERT INTO rollup_answers (survey_id, day, segment, wave_id, question_id, value, n)
-        SELECT r.survey_id, substr(r.finished_at, 1, 10), r.segment, r.wave_id, a.question_id,
-               a.value, count(*)
+        INSERT INTO rollup_answers
+            (survey_id, span, day, segment, wave_id, question_id, value, n)
+        SELECT r.survey_id, 'day', substr(r.finished_at, 1, 10), r.segment, r.wave_id,
+               a.question_id, a.value, count(*)
         FROM responses r JOIN answers a ON a.response_id = r.id
         WHERE r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ?
           AND r.replaced_by IS NULL
-        GROUP BY 2, 3, 4, 5, 6
+        GROUP BY 3, 4, 5, 6, 7
         """,
         (survey_id, start, end),
     )
     await db.execute(
         """
         INSERT INTO rollup_responses
-            (survey_id, day, segment, wave_id, current, yes, answered, n)
-        SELECT ?, day, segment, wave_id, current, yes, answered, count(*) FROM (
+            (survey_id, span, day, segment, wave_id, current, yes, answered, n)
+        SELECT ?, 'day', day, segment, wave_id, current, yes, answered, count(*) FROM (
             SELECT substr(r.finished_at, 1, 10) AS day, r.segment, r.wave_id,
                    r.replaced_by IS NULL AS current,
                    coalesce(sum(a.value = 'yes'), 0) AS yes, count(a.question_id) AS answered
@@ -78,11 +181,49 @@ async def _fold(db: aiosqlite.Connection, survey_id: str, start: str, end: str) 
     )
 
 
-async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str) -> None:
-    """A stale day of a survey counted again from its rows as they are now."""
+async def _sum_span(db: aiosqlite.Connection, survey_id: str, unit: Unit, start: str) -> None:
+    """(Re)write a week's or month's rows of a survey as the sum of its day rows."""
+    end = span_of(start, unit)[1]
     for table in ("rollup_answers", "rollup_responses"):
-        await db.execute(f"DELETE FROM {table} WHERE survey_id = ? AND day = ?", (survey_id, day))
+        await db.execute(
+            f"DELETE FROM {table} WHERE survey_id = ? AND span = ? AND day = ?",
+            (survey_id, unit, start),
+        )
+    await db.execute(
+        """
+        INSERT INTO rollup_answers
+            (survey_id, span, day, segment, wave_id, question_id, value, n)
+        SELECT survey_id, ?, ?, segment, wave_id, question_id, value, sum(n)
+        FROM rollup_answers WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
+        GROUP BY segment, wave_id, question_id, value
+        """,
+        (unit, start, survey_id, start, end),
+    )
+    await db.execute(
+        """
+        INSERT INTO rollup_responses
+            (survey_id, span, day, segment, wave_id, current, yes, answered, n)
+        SELECT survey_id, ?, ?, segment, wave_id, current, yes, answered, sum(n)
+        FROM rollup_responses WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
+        GROUP BY segment, wave_id, current, yes, answered
+        """,
+        (unit, start, survey_id, start, end),
+    )
+
+
+async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: str) -> None:
+    """A stale day of a survey counted again from its rows as they are now, and its week and
+    month if they are over."""
+    for table in ("rollup_answers", "rollup_responses"):
+        await db.execute(
+            f"DELETE FROM {table} WHERE survey_id = ? AND span = 'day' AND day = ?",
+            (survey_id, day),
+        )
     await _fold(db, survey_id, day, next_day(day))
+    for unit in ("week", "month"):
+        start, end = span_of(day, unit)
+        if end <= until:
+            await _sum_span(db, survey_id, unit, start)
     await db.execute("DELETE FROM rollup_stale WHERE survey_id = ? AND day = ?", (survey_id, day))
 
 
@@ -104,18 +245,33 @@ async def behind(db: aiosqlite.Connection, today: str) -> bool:
     return bool(row[0]) or str(row[1]) < today
 
 
+def _ended(before: str, after: str, unit: Unit) -> list[str]:
+    """The first days of the weeks or months that end in (before, after]: over once `until`
+    moves from `before` to `after`."""
+    found = []
+    start = span_of((date.fromisoformat(before) - timedelta(days=1)).isoformat(), unit)[0]
+    while start < after:
+        end = span_of(start, unit)[1]
+        if before < end <= after:
+            found.append(start)
+        start = end
+    return found
+
+
 async def roll_up(writer: Writer, today: str) -> RolledUp:
     """Rebuild the stale days, then fold in every whole day before `today` ('YYYY-MM-DD'),
-    one day per transaction, skipping days without a finished response."""
+    one day per transaction, skipping days without a finished response; sum the weeks and
+    months that are over."""
     rebuilt = 0
     while True:
         async with writer.transaction() as db:
+            until = await _until(db)
             async with db.execute(
                 "SELECT survey_id, day FROM rollup_stale LIMIT ?", (STALE_PER_STEP,)
             ) as cursor:
                 stale = [(str(row[0]), str(row[1])) async for row in cursor]
             for survey_id, day in stale:
-                await _rebuild(db, survey_id, day)
+                await _rebuild(db, survey_id, day, until)
         rebuilt += len(stale)
         if len(stale) < STALE_PER_STEP:
             break
@@ -137,14 +293,21 @@ async def roll_up(writer: Writer, today: str) -> RolledUp:
                     row = await cursor.fetchone()
                 if row is not None and row[0] is not None and (first is None or row[0] < first):
                     first = str(row[0])
-            day = first[:10] if first is not None else today
-            if day >= today:  # nothing finished between `until` and today
-                await db.execute("UPDATE rollup_state SET until = ?", (today,))
-                break
-            end = next_day(day)
-            for survey_id in surveys:
-                await _fold(db, survey_id, day, end)
+            folding = first[:10] if first is not None and first[:10] < today else None
+            end = next_day(folding) if folding is not None else today
+            if folding is not None:
+                for survey_id in surveys:
+                    await _fold(db, survey_id, folding, end)
+            # from the first day folded if nothing was before (no day of year 0 to start from)
+            since = until if until > "0001-01-01" else folding
+            if since is not None:
+                for unit in ("week", "month"):
+                    for start in _ended(since, end, unit):
+                        for survey_id in surveys:
+                            await _sum_span(db, survey_id, unit, start)
             await db.execute("UPDATE rollup_state SET until = ?", (end,))
+        if folding is None:
+            break
         days += 1
     async with writer.db.execute("SELECT until FROM rollup_state") as cursor:
         row = await cursor.fetchone()

@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from bot.storage import database
 from bot.storage.database import Storage
-from bot.storage.reports import ALL_TIME, RawReportQueries, ReportQueries, whole_days
+from bot.storage.reports import ALL_TIME, RawReportQueries, ReportQueries
+from bot.storage.rollup import plan, span_of, whole_days
 from tests.storage.conftest import query
 
 QUESTIONS = ["q1", "q2", "q3"]
@@ -96,21 +97,15 @@ answers = st.builds(
     st.booleans(),
     st.booleans(),
 )
-moves = st.builds(Move, st.integers(-30, 24 * 9))
+moves = st.builds(Move, st.integers(-30, 24 * 12))
 roll_ups = st.builds(RollUp, st.one_of(st.none(), st.integers(0, 10)))
 steps = st.one_of(  # repeated: drawn more often; deletions seldom, or nothing would be left
-    starts,
-    starts,
-    answers,
-    answers,
-    answers,
-    answers,
-    moves,
-    moves,
-    roll_ups,
-    roll_ups,
+    *[starts] * 4,
+    *[answers] * 6,
+    *[moves] * 3,
+    *[roll_ups] * 3,
     st.builds(Forget, st.integers(1, 4)),
-    st.builds(Purge, st.integers(0, 20)),
+    st.builds(Purge, st.integers(0, 120)),
 )
 
 
@@ -220,9 +215,9 @@ async def scenario_holds(scenario: list[Step]) -> None:
             connection = storage._reader
             assert connection is not None
             await assert_same(ReportQueries(connection), RawReportQueries(connection), clock)
-            rolled = query(path, "SELECT count(*) FROM rollup_answers")[0][0]
+            spans = {span for (span,) in query(path, "SELECT DISTINCT span FROM rollup_answers")}
             stale = query(path, "SELECT count(*) FROM rollup_stale")[0][0]
-            event(f"rolled up: {bool(rolled)}, stale: {bool(stale)}")
+            event(f"rolled up: {sorted(spans)}, stale: {bool(stale)}")
             await storage.roll_up()
             await assert_same(ReportQueries(connection), RawReportQueries(connection), clock)
 
@@ -253,6 +248,41 @@ def test_whole_days_are_those_a_period_covers_from_midnight_to_midnight() -> Non
         "2027-01-01",
         "9999-12-31",
     )
+
+
+def test_a_week_row_holds_the_days_of_one_trend_week() -> None:
+    days = [str(date(2025, 12, 1) + timedelta(days=n)) for n in range(500)]
+    with closing(sqlite3.connect(":memory:")) as db:
+        buckets = {
+            day: db.execute("SELECT strftime('%Y-W%W', ?)", (day,)).fetchone()[0] for day in days
+        }
+    for day in days:
+        first, after = span_of(day, "week")
+        inside = [d for d in days if first <= d < after]
+        assert {buckets[d] for d in inside} == {buckets[day]}
+        assert all(buckets[d] != buckets[day] for d in days if not first <= d < after)
+
+
+def test_a_plan_reads_whole_months_from_month_rows_and_stale_days_from_raw_rows() -> None:
+    reading = plan(
+        "2026-01-15 10:00:00.000",
+        "2026-05-03 08:00:00.000",
+        until="2026-04-20",
+        first="2025-06-01",
+        stale=["2026-02-10", "2026-04-25"],
+        unit="month",
+    )
+    assert reading.rolled == [
+        ("day", "2026-01-16", "2026-02-10"),
+        ("day", "2026-02-11", "2026-03-01"),
+        ("month", "2026-03-01", "2026-04-01"),
+        ("day", "2026-04-01", "2026-04-20"),
+    ]
+    assert sorted(reading.raw) == [
+        ("2026-01-15 10:00:00.000", "2026-01-16"),
+        ("2026-02-10", "2026-02-11"),
+        ("2026-04-20", "2026-05-03 08:00:00.000"),
+    ]
 
 
 async def finished(storage: Storage, user: int, value: str, *, replace: bool = False) -> int:
