@@ -302,7 +302,7 @@ async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
         period = parse_period("all")
         await write_csv(nps, reports.export("nps", start=period.start, end=period.end))
 
-    shared = ReportQueries(storage._db)  # the bot's one connection, as before
+    shared = RawReportQueries(storage._db)  # the bot's one connection and raw rows, as before
 
     async def on_shared(report: Callable[[ReportQueries], Awaitable[None]]) -> None:
         await report(shared)

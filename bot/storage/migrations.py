@@ -225,6 +225,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX rollup_answers_read
         ON rollup_answers(survey_id, span, day, question_id, segment, value, wave_id, n);
+    CREATE INDEX rollup_answers_given  -- the days with a typed comment: the latest found at once
+        ON rollup_answers(survey_id, question_id, span, day) WHERE value IS NOT NULL;
     CREATE TABLE rollup_responses (          -- finished responses, replaced ones too
         survey_id TEXT NOT NULL,
         span TEXT NOT NULL,

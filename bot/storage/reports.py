@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.rollup import SURVEYS, Plan, Unit, plan
+from bot.storage.rollup import SURVEYS, Plan, Unit, next_day, plan
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ class ReportQueries:
             """
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
-                return [Count(*row) async for row in cursor]
+                return [Count(*row) for row in await cursor.fetchall()]
 
     async def activity(self) -> list[SurveyActivity]:
         """Per survey: finished responses (rollup rows, then raw rows), unfinished ones still
@@ -252,17 +252,64 @@ class ReportQueries:
         segment: str | None,
         limit: int,
     ) -> list[Comment]:
-        """The latest typed answers (newest first), found by walking back the survey's index."""
-        marks = ", ".join("?" for _ in question_ids)
+        """The latest typed answers (newest first), found by walking back the survey's index
+        over the days that have one: the rollup says which days those are, so a question
+        seldom answered does not make the walk cross every response of the period."""
+        marks, questions = _in("q", question_ids)
         sql = f"""
             SELECT r.finished_at, r.segment, a.question_id, a.value
             FROM responses r JOIN answers a ON a.response_id = r.id
-            WHERE {_where(segment)} AND a.question_id IN ({marks}) AND a.value IS NOT NULL
-            ORDER BY r.finished_at DESC, r.id DESC LIMIT ?
+            WHERE r.survey_id = :survey AND r.finished_at >= :after AND r.finished_at < :before
+              AND r.replaced_by IS NULL AND a.question_id IN ({marks}) AND a.value IS NOT NULL
+              {"AND r.segment = :segment" if segment is not None else ""}
+            ORDER BY r.finished_at DESC, r.id DESC LIMIT :limit
         """
-        params = [*_params(survey_id, start, end, segment), *question_ids, limit]
-        async with self._db.execute(sql, params) as cursor:
-            return [Comment(*row) async for row in cursor]
+        latest = (
+            "SELECT max(day) FROM ("
+            + " UNION ALL ".join(
+                f"""SELECT (SELECT max(day) FROM rollup_answers WHERE survey_id = :survey
+                AND question_id = :{key} AND span = 'day' AND day >= :first AND day < :below
+                AND value IS NOT NULL) AS day"""
+                for key in questions
+            )
+            + ")"
+        )
+        found: list[Comment] = []
+
+        async def walk(after: str, before: str) -> None:
+            params = {
+                "survey": survey_id,
+                "segment": segment,
+                "after": after,
+                "before": before,
+                "limit": limit - len(found),
+                **questions,
+            }
+            async with self._db.execute(sql, params) as cursor:
+                found.extend([Comment(*row) async for row in cursor])
+
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, "month")
+            parts = [(a, b, False) for a, b in reading.raw]
+            parts += [(a, b, True) for _span, a, b in reading.rolled]
+            for after, before, rolled in sorted(parts, reverse=True):
+                while len(found) < limit and after < before:
+                    if not rolled:
+                        await walk(after, before)
+                        break
+                    # rolled-up days: the latest with a typed answer, by one seek per question
+                    async with self._db.execute(
+                        latest, {"survey": survey_id, "first": after, "below": before, **questions}
+                    ) as cursor:
+                        row = await cursor.fetchone()
+                    if row is None or row[0] is None:
+                        break
+                    day = str(row[0])
+                    await walk(day, next_day(day))
+                    before = day
+                if len(found) >= limit:
+                    break
+        return found
 
     async def level_counts(
         self,
@@ -384,7 +431,7 @@ class ReportQueries:
             """
             params = {"survey": survey_id, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
-                return [BatchCount(*row) async for row in cursor]
+                return [BatchCount(*row) for row in await cursor.fetchall()]
 
     async def released_comments(
         self, survey_id: str, question_ids: Sequence[str]
@@ -507,3 +554,25 @@ class RawReportQueries(ReportQueries):
         """
         async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
             return [BatchCount(*row) async for row in cursor]
+
+    async def comments(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        limit: int,
+    ) -> list[Comment]:
+        """The latest typed answers (newest first), found by walking back the survey's index."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.finished_at, r.segment, a.question_id, a.value
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE {_where(segment)} AND a.question_id IN ({marks}) AND a.value IS NOT NULL
+            ORDER BY r.finished_at DESC, r.id DESC LIMIT ?
+        """
+        params = [*_params(survey_id, start, end, segment), *question_ids, limit]
+        async with self._db.execute(sql, params) as cursor:
+            return [Comment(*row) async for row in cursor]

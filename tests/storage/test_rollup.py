@@ -205,6 +205,14 @@ async def assert_same(rolled: ReportQueries, raw: RawReportQueries, clock: Clock
                     survey, QUESTIONS, bands, start=start, end=end, segment=segment
                 )
                 assert got_levels == want_levels, (survey, start, end, segment)
+                for question in QUESTIONS:
+                    got_comments = await rolled.comments(
+                        survey, [question], start=start, end=end, segment=segment, limit=3
+                    )
+                    want_comments = await raw.comments(
+                        survey, [question], start=start, end=end, segment=segment, limit=3
+                    )
+                    assert got_comments == want_comments, (survey, start, end, segment)
 
 
 async def scenario_holds(scenario: list[Step]) -> None:
