@@ -48,6 +48,8 @@ from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
 
 SEGMENTS = [f"desk-{n}" for n in range(1, 21)]
+MATURITY = [q.id for q in load_catalogue(Path("bot/surveys"))["cx-maturity"].questions]
+"""The self-assessment's own statements, so that its summary finds its answers."""
 # share of responses, and how many answers each carries on average
 MIX = {
     "nps": (0.62, 1.7),
@@ -128,8 +130,7 @@ def _answers(survey: str) -> Sequence[tuple[str, str | None]]:
     if survey == "five-promises":
         ids = ["relationship", "exceeding-expectations", "teamwork", "attitude", "environment"]
         return [(q, str(random.randint(3, 10))) for q in ids] + [("comment", None)]
-    ids = [f"q{n}" for n in range(32)]
-    return [(q, random.choice(["yes", "no", "unsure"])) for q in ids]
+    return [(q, random.choice(["yes", "no", "unsure"])) for q in MATURITY]
 
 
 async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
