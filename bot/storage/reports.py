@@ -32,6 +32,15 @@ class Count:
 
 
 @dataclass(frozen=True)
+class Marginals:
+    """Answer counts per trend bucket (segment None) and per segment (bucket ''): what a
+    summary reads, without the bucket x segment cross (a few hundred rows, not thousands)."""
+
+    trend: list[Count]
+    segments: list[Count]
+
+
+@dataclass(frozen=True)
 class SurveyActivity:
     survey_id: str
     finished: int
@@ -176,6 +185,23 @@ class ReportQueries:
             stale = [str(day[0]) async for day in cursor]
         return plan(start, end, until=str(row[0]), first=row[1], stale=stale, unit=unit)
 
+    def _answer_branches(
+        self, reading: Plan, marks: str, segment: str | None, trend_by: str
+    ) -> tuple[str, dict[str, object]]:
+        """Answer counts by (bucket, segment, question, value) over the plan's rows."""
+        return _layered(
+            reading,
+            f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
+            FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
+            + (" AND segment = :segment" if segment is not None else ""),
+            f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks})"""
+            + (" AND r.segment = :segment" if segment is not None else "")
+            + " GROUP BY 1, 2, 3, 4",
+        )
+
     async def breakdown(
         self,
         survey_id: str,
@@ -190,18 +216,7 @@ class ReportQueries:
         unit: Unit = "week" if trend_by == "week" else "month"
         async with self._snapshot():
             reading = await self._plan(survey_id, start, end, unit)
-            branches, ranges = _layered(
-                reading,
-                f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
-                FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
-                + (" AND segment = :segment" if segment is not None else ""),
-                f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, count(*)
-                FROM responses r JOIN answers a ON a.response_id = r.id
-                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
-                  AND a.question_id IN ({marks})"""
-                + (" AND r.segment = :segment" if segment is not None else "")
-                + " GROUP BY 1, 2, 3, 4",
-            )
+            branches, ranges = self._answer_branches(reading, marks, segment, trend_by)
             if not branches:
                 return []
             sql = f"""
@@ -212,6 +227,40 @@ class ReportQueries:
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
                 return [Count(*row) for row in await cursor.fetchall()]
+
+    async def marginals(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> Marginals:
+        """The breakdown summed per trend bucket and per segment, in SQL."""
+        marks, questions = _in("q", question_ids)
+        unit: Unit = "week" if trend_by == "week" else "month"
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, unit)
+            branches, ranges = self._answer_branches(reading, marks, segment, trend_by)
+            if not branches:
+                return Marginals([], [])
+            sql = f"""
+                WITH parts(bucket, segment, question_id, value, n) AS MATERIALIZED ({branches})
+                SELECT 0, bucket, NULL, question_id, value, sum(n) FROM parts
+                GROUP BY bucket, question_id, value
+                UNION ALL
+                SELECT 1, '', segment, question_id, value, sum(n) FROM parts
+                GROUP BY segment, question_id, value
+            """
+            params = {"survey": survey_id, "segment": segment, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                rows = await cursor.fetchall()
+        return Marginals(
+            trend=[Count(*row[1:]) for row in rows if not row[0]],
+            segments=[Count(*row[1:]) for row in rows if row[0]],
+        )
 
     async def activity(self) -> list[SurveyActivity]:
         """Per survey: finished responses (rollup rows, then raw rows), unfinished ones still
@@ -576,3 +625,28 @@ class RawReportQueries(ReportQueries):
         params = [*_params(survey_id, start, end, segment), *question_ids, limit]
         async with self._db.execute(sql, params) as cursor:
             return [Comment(*row) async for row in cursor]
+
+    async def marginals(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> Marginals:
+        counts = await self.breakdown(
+            survey_id, question_ids, start=start, end=end, segment=segment, trend_by=trend_by
+        )
+        trend: dict[tuple[str, str, str | None], int] = {}
+        segments: dict[tuple[str | None, str, str | None], int] = {}
+        for c in counts:
+            key = (c.bucket, c.question_id, c.value)
+            trend[key] = trend.get(key, 0) + c.count
+            by = (c.segment, c.question_id, c.value)
+            segments[by] = segments.get(by, 0) + c.count
+        return Marginals(
+            trend=[Count(b, None, q, v, n) for (b, q, v), n in trend.items()],
+            segments=[Count("", s, q, v, n) for (s, q, v), n in segments.items()],
+        )

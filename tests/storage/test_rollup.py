@@ -197,6 +197,14 @@ async def assert_same(rolled: ReportQueries, raw: RawReportQueries, clock: Clock
                         survey, QUESTIONS, start=start, end=end, segment=segment, trend_by=trend_by
                     )
                     assert ordered(got) == ordered(want), (survey, start, end, segment)
+                    got_sums = await rolled.marginals(
+                        survey, QUESTIONS, start=start, end=end, segment=segment, trend_by=trend_by
+                    )
+                    want_sums = await raw.marginals(
+                        survey, QUESTIONS, start=start, end=end, segment=segment, trend_by=trend_by
+                    )
+                    assert ordered(got_sums.trend) == ordered(want_sums.trend)
+                    assert ordered(got_sums.segments) == ordered(want_sums.segments)
                 bands = (0, 30, 70)
                 got_levels = await rolled.level_counts(
                     survey, QUESTIONS, bands, start=start, end=end, segment=segment
