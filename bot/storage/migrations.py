@@ -223,10 +223,12 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT,
         n INTEGER NOT NULL
     );
+    -- question first: a summary reads its counted questions' rows only, however many rows
+    -- the typed comments of other questions make (one per distinct text); and the latest day
+    -- with a comment is one seek
     CREATE INDEX rollup_answers_read
-        ON rollup_answers(survey_id, span, day, question_id, segment, value, wave_id, n);
-    CREATE INDEX rollup_answers_given  -- the days with a typed comment: the latest found at once
-        ON rollup_answers(survey_id, question_id, span, day) WHERE value IS NOT NULL;
+        ON rollup_answers(survey_id, question_id, span, day, segment, value, wave_id, n);
+    CREATE INDEX rollup_answers_days ON rollup_answers(survey_id, span, day);  -- roll-ups
     CREATE TABLE rollup_responses (          -- finished responses, replaced ones too
         survey_id TEXT NOT NULL,
         span TEXT NOT NULL,
