@@ -374,7 +374,10 @@ class Storage:
         snapshot for the whole report: its figures agree with each other even while answers
         arrive."""
         async with self._report_turn:
-            await self.roll_up(if_behind=True)
+            try:
+                await self.roll_up(if_behind=True)
+            except sqlite3.Error as error:  # the report reads the raw rows instead: slower
+                log.warning("rollup not brought up to date: %s", error)
             reports = self.reports
             reader = self._reader
             if reader is None:

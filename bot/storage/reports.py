@@ -109,7 +109,7 @@ _DAY_BUCKETS = {
     "month": "substr(day, 1, 7)",
     "week": "strftime('%Y-W%W', day)",
 }
-"""The same buckets, of a day: a day is in one week and one month."""
+"""The same buckets, of a rollup row's first day: a day, week or month row lies in one."""
 
 
 def _where(segment: str | None) -> str:
@@ -121,9 +121,6 @@ def _params(
 ) -> list[object]:
     return [survey_id, start, end, *([segment] if segment is not None else []), *more]
 
-
-ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
-"""The bounds of a report over all time."""
 
 ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
 """The bounds of a report over all time."""
