@@ -25,7 +25,7 @@ import aiosqlite
 
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.pulses import PulseStore
-from bot.storage.rollup import RolledUp, behind, roll_up
+from bot.storage.rollup import RolledUp, behind, moment, roll_up
 from bot.storage.times import to_the_day, to_the_hour, utcnow
 from bot.storage.writer import Writer
 
@@ -393,16 +393,16 @@ class Storage:
 
     async def roll_up(self, until: str | None = None, *, if_behind: bool = False) -> RolledUp:
         """Bring the report rollups up to date: rebuild the days changed since they were rolled
-        up, and fold in the whole days before today (UTC), or before `until` ('YYYY-MM-DD') if
-        that is earlier. Reports give the same figures either way, only faster; each report
-        starts with one (`report()`), which finds nothing to do but once a day and after
-        changes to answers already rolled up. `if_behind`: look first, on a read, and take no
+        up, and fold in the responses finished before this hour (UTC), or before `until` (a
+        day or a time) if that is earlier. Reports give the same figures either way, only
+        faster; each report starts with one (`report()`), which finds nothing to do but once
+        an hour and after changes to answers already rolled up. `if_behind`: look first, on a read, and take no
         write lock when there is nothing to do."""
-        today = to_the_day(utcnow())[:10]
-        day = min(today, until) if until is not None else today
-        if if_behind and not await behind(self._db, day):
-            return RolledUp(days=0, rebuilt=0, until=day)
-        return await roll_up(self._writer, day)
+        hour = to_the_hour(utcnow())
+        target = min(hour, moment(until)) if until is not None else hour
+        if if_behind and not await behind(self._db, target):
+            return RolledUp(days=0, rebuilt=0, until=target)
+        return await roll_up(self._writer, target)
 
     async def __aenter__(self) -> Storage:
         return self

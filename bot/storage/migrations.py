@@ -194,20 +194,20 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8: summaries read from rollups: answer and response counts per day x survey x segment x
     # wave x question x value, and the same per week and per month once it is over (a year is
-    # read as 12 months and a few days), for the days before `rollup_state.until`: whole UTC
-    # days, so that an anonymous response, stamped with its day, never lands behind it. Reports
-    # add the raw rows of the later days. A change to a response or an answer of a rolled-up day
+    # read as 12 months and a few days), for the responses finished before `rollup_state.until`
+    # (the start of an hour); reports add the raw rows of later ones. A change to a response or an answer of a rolled-up day
     # (a retake replacing it, /forget, an answer changed) marks that survey's day stale in the
     # same transaction, by the triggers below (NOT EXISTS rather than OR IGNORE: an upsert that
     # fires a trigger imposes its own conflict policy on the trigger's statements). Reports read
-    # a stale day from the raw rows until the next roll-up rebuilds it. Existing databases start
-    # with nothing rolled up.
+    # a stale day from the raw rows until the next roll-up rebuilds it (so does an anonymous
+    # response finished today: it is stamped with the day, before `until`). Existing databases
+    # start with nothing rolled up.
     """
     CREATE TABLE rollup_state (
         id INTEGER PRIMARY KEY CHECK (id = 1),
-        until TEXT NOT NULL                   -- 'YYYY-MM-DD': the days before it are rolled up
+        until TEXT NOT NULL                   -- responses finished before it are rolled up
     );
-    INSERT INTO rollup_state (id, until) VALUES (1, '0000-01-01');
+    INSERT INTO rollup_state (id, until) VALUES (1, '0000-01-01 00:00:00.000');
     CREATE TABLE rollup_stale (
         survey_id TEXT NOT NULL,
         day TEXT NOT NULL,                    -- read from the raw rows until rebuilt

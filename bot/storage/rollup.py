@@ -24,6 +24,8 @@ from bot.storage.writer import Writer
 Unit = Literal["week", "month"]
 Span = Literal["day", "week", "month"]
 
+MIDNIGHT = " 00:00:00.000"
+
 STALE_PER_STEP = 20
 """Stale days rebuilt per transaction: a day of one survey is a small aggregate."""
 
@@ -49,7 +51,7 @@ class RolledUp:
     rebuilt: int
     """Stale days of a survey rebuilt."""
     until: str
-    """The first day not rolled up."""
+    """Responses finished before this time are rolled up."""
 
 
 def next_day(day: str) -> str:
@@ -101,6 +103,11 @@ def whole_days(start: str, end: str) -> tuple[str, str]:
     return lo, end[:10]
 
 
+def moment(day_or_time: str) -> str:
+    """A bound as a full timestamp ('2026-11-30' is its midnight)."""
+    return day_or_time if len(day_or_time) > 10 else day_or_time + MIDNIGHT
+
+
 def plan(
     start: str,
     end: str,
@@ -110,31 +117,45 @@ def plan(
     stale: Iterable[str],
     unit: Unit,
 ) -> Plan:
-    """Rollup rows for the whole days of [start, end) before `until` that are not stale, in
-    whole `unit`s where they fit; raw rows for the rest. `first`: the first rolled-up day of
-    the survey (None: none), so that a period over all time starts there, not in year 0."""
+    """Rollup rows for what of [start, end) is rolled up (before `until`) and not stale: whole
+    `unit`s where they fit, else days, and the day of `until` if the period holds its rolled-up
+    part whole; raw rows for the rest. `first`: the first rolled-up day of the survey (None:
+    none), so that a period over all time starts there, not in year 0."""
+    today, dirty_days = until[:10], set(stale)
     lo, hi = whole_days(start, end)
-    hi = min(hi, until)
+    hi = min(hi, today)
     result = Plan()
-    if lo >= hi:
-        result.raw.append((start, end))
-        return result
-    if start < lo:
-        result.raw.append((start, lo))
-    if hi < end:
-        result.raw.append((hi, end))
-    dirty = sorted(day for day in set(stale) if lo <= day < hi)
-    result.raw.extend((day, next_day(day)) for day in dirty)
-    day = max(lo, first) if first is not None else hi
-    while day < hi:
-        span_start, span_end = span_of(day, unit)
-        piece_end = min(span_end, hi)
-        if span_start == day and span_end <= hi and not any(day <= bad < span_end for bad in dirty):
-            result.add(unit, day, span_end)
-        else:
-            for clean_start, clean_end in _around(day, piece_end, dirty):
-                result.add("day", clean_start, clean_end)
-        day = piece_end
+    covered: list[tuple[str, str]] = []
+    if lo < hi:
+        dirty = sorted(day for day in dirty_days if lo <= day < hi)
+        covered += [(moment(a), moment(b)) for a, b in _around(lo, hi, dirty)]
+        day = max(lo, first) if first is not None else hi
+        while day < hi:
+            span_start, span_end = span_of(day, unit)
+            piece_end = min(span_end, hi)
+            whole = span_start == day and span_end <= hi
+            if whole and not any(day <= bad < span_end for bad in dirty):
+                result.add(unit, day, span_end)
+            else:
+                for clean_start, clean_end in _around(day, piece_end, dirty):
+                    result.add("day", clean_start, clean_end)
+            day = piece_end
+    if (
+        moment(until) > moment(today)
+        and today not in dirty_days
+        and start <= moment(today)
+        and until <= end
+    ):
+        covered.append((moment(today), until))
+        if first is not None:
+            result.add("day", today, next_day(today))
+    at = start
+    for covered_start, covered_end in sorted(covered):
+        if at < covered_start:
+            result.raw.append((at, covered_start))
+        at = max(at, covered_end)
+    if at < end:
+        result.raw.append((at, end))
     return result
 
 
@@ -211,18 +232,22 @@ async def _sum_span(db: aiosqlite.Connection, survey_id: str, unit: Unit, start:
     )
 
 
-async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: str) -> None:
-    """A stale day of a survey counted again from its rows as they are now, and its week and
-    month if they are over."""
+async def _clear_day(db: aiosqlite.Connection, survey_id: str, day: str) -> None:
     for table in ("rollup_answers", "rollup_responses"):
         await db.execute(
             f"DELETE FROM {table} WHERE survey_id = ? AND span = 'day' AND day = ?",
             (survey_id, day),
         )
-    await _fold(db, survey_id, day, next_day(day))
+
+
+async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: str) -> None:
+    """A stale day of a survey counted again from its rows as they are now (up to `until`
+    if that falls in it), and its week and month if they are over."""
+    await _clear_day(db, survey_id, day)
+    await _fold(db, survey_id, day, min(moment(next_day(day)), until))
     for unit in ("week", "month"):
         start, end = span_of(day, unit)
-        if end <= until:
+        if end <= until[:10]:
             await _sum_span(db, survey_id, unit, start)
     await db.execute("DELETE FROM rollup_stale WHERE survey_id = ? AND day = ?", (survey_id, day))
 
@@ -234,15 +259,15 @@ async def _until(db: aiosqlite.Connection) -> str:
     return str(row[0])
 
 
-async def behind(db: aiosqlite.Connection, today: str) -> bool:
-    """Whether a roll-up has anything to do: a stale day, or a whole day not folded in yet
-    (a read on any connection, without the writer)."""
+async def behind(db: aiosqlite.Connection, target: str) -> bool:
+    """Whether a roll-up has anything to do: a stale day, or rows finished before `target`
+    not folded in yet (a read on any connection, without the writer)."""
     async with db.execute(
         "SELECT EXISTS (SELECT 1 FROM rollup_stale), until FROM rollup_state"
     ) as cursor:
         row = await cursor.fetchone()
     assert row is not None
-    return bool(row[0]) or str(row[1]) < today
+    return bool(row[0]) or str(row[1]) < target
 
 
 def _ended(before: str, after: str, unit: Unit) -> list[str]:
@@ -258,10 +283,32 @@ def _ended(before: str, after: str, unit: Unit) -> list[str]:
     return found
 
 
-async def roll_up(writer: Writer, today: str) -> RolledUp:
-    """Rebuild the stale days, then fold in every whole day before `today` ('YYYY-MM-DD'),
-    one day per transaction, skipping days without a finished response; sum the weeks and
-    months that are over."""
+async def _surveys(db: aiosqlite.Connection) -> list[str]:
+    async with db.execute(SURVEYS) as cursor:
+        return [str(row[0]) async for row in cursor]
+
+
+async def _first_day_from(
+    db: aiosqlite.Connection, surveys: Sequence[str], since: str
+) -> str | None:
+    """The first day a response of any survey finished on, from `since` on."""
+    first: str | None = None
+    for survey_id in surveys:
+        async with db.execute(
+            "SELECT min(finished_at) FROM responses WHERE survey_id = ? AND finished_at >= ?",
+            (survey_id, since),
+        ) as cursor:
+            row = await cursor.fetchone()
+        if row is not None and row[0] is not None and (first is None or row[0] < first):
+            first = str(row[0])
+    return first[:10] if first is not None else None
+
+
+async def roll_up(writer: Writer, target: str) -> RolledUp:
+    """Rebuild the stale days, then fold in what finished before `target` (a timestamp): each
+    whole day in a transaction of its own, skipping days without a finished response, then
+    the part of `target`'s day before it (counted again from its start each time); sum the
+    weeks and months that are over."""
     rebuilt = 0
     while True:
         async with writer.transaction() as db:
@@ -279,36 +326,32 @@ async def roll_up(writer: Writer, today: str) -> RolledUp:
     while True:
         async with writer.transaction() as db:
             until = await _until(db)
-            if until >= today:
+            if until >= target:
                 break
-            async with db.execute(SURVEYS) as cursor:
-                surveys = [str(row[0]) async for row in cursor]
-            first: str | None = None
-            for survey_id in surveys:
-                async with db.execute(
-                    "SELECT min(finished_at) FROM responses WHERE survey_id = ?"
-                    " AND finished_at >= ?",
-                    (survey_id, until),
-                ) as cursor:
-                    row = await cursor.fetchone()
-                if row is not None and row[0] is not None and (first is None or row[0] < first):
-                    first = str(row[0])
-            folding = first[:10] if first is not None and first[:10] < today else None
-            end = next_day(folding) if folding is not None else today
+            surveys = await _surveys(db)
+            if until[:10] < target[:10]:  # a day to finish: the day of `until`, or the next
+                partial = until[10:] != MIDNIGHT
+                folding: str | None = (
+                    until[:10] if partial else await _first_day_from(db, surveys, until)
+                )
+                if folding is not None and folding >= target[:10]:
+                    folding = None
+                end = moment(next_day(folding)) if folding is not None else moment(target[:10])
+            else:  # the part of `target`'s day before it
+                folding, end = until[:10], target
             if folding is not None:
                 for survey_id in surveys:
+                    await _clear_day(db, survey_id, folding)
                     await _fold(db, survey_id, folding, end)
-            # from the first day folded if nothing was before (no day of year 0 to start from)
-            since = until if until > "0001-01-01" else folding
+            # spans over between the two days; from the day folded first if nothing was before
+            since = until[:10] if until[:10] > "0001-01-01" else folding
             if since is not None:
                 for unit in ("week", "month"):
-                    for start in _ended(since, end, unit):
+                    for start in _ended(since, end[:10], unit):
                         for survey_id in surveys:
                             await _sum_span(db, survey_id, unit, start)
             await db.execute("UPDATE rollup_state SET until = ?", (end,))
-        if folding is None:
-            break
-        days += 1
+        days += folding is not None
     async with writer.db.execute("SELECT until FROM rollup_state") as cursor:
         row = await cursor.fetchone()
-    return RolledUp(days=days, rebuilt=rebuilt, until=str(row[0]) if row else today)
+    return RolledUp(days=days, rebuilt=rebuilt, until=str(row[0]) if row else target)

@@ -66,7 +66,7 @@ class Move:
 @dataclass(frozen=True)
 class RollUp:
     back: int | None
-    """Days before today to roll up to; None: up to today."""
+    """Hours before now to roll up to; None: up to the start of this hour."""
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ answers = st.builds(
     st.booleans(),
 )
 moves = st.builds(Move, st.integers(-30, 24 * 12))
-roll_ups = st.builds(RollUp, st.one_of(st.none(), st.integers(0, 10)))
+roll_ups = st.builds(RollUp, st.one_of(st.none(), st.integers(0, 24 * 10)))
 steps = st.one_of(  # repeated: drawn more often; deletions seldom, or nothing would be left
     *[starts] * 4,
     *[answers] * 6,
@@ -150,9 +150,8 @@ async def play(storage: Storage, clock: Clock, scenario: list[Step]) -> None:
         elif isinstance(step, Move):
             clock.moment += timedelta(hours=step.hours)
         elif isinstance(step, RollUp):
-            today = clock.moment.date()
-            until = None if step.back is None else str(today - timedelta(days=step.back))
-            await storage.roll_up(until)
+            back = clock.moment - timedelta(hours=step.back or 0)
+            await storage.roll_up(None if step.back is None else f"{back:%Y-%m-%d %H}:00:00.000")
         elif isinstance(step, Forget):
             await storage.forget(step.person)
         elif isinstance(step, Purge):
@@ -283,7 +282,7 @@ def test_a_plan_reads_whole_months_from_month_rows_and_stale_days_from_raw_rows(
     reading = plan(
         "2026-01-15 10:00:00.000",
         "2026-05-03 08:00:00.000",
-        until="2026-04-20",
+        until="2026-04-20 00:00:00.000",
         first="2025-06-01",
         stale=["2026-02-10", "2026-04-25"],
         unit="month",
@@ -294,11 +293,34 @@ def test_a_plan_reads_whole_months_from_month_rows_and_stale_days_from_raw_rows(
         ("month", "2026-03-01", "2026-04-01"),
         ("day", "2026-04-01", "2026-04-20"),
     ]
-    assert sorted(reading.raw) == [
-        ("2026-01-15 10:00:00.000", "2026-01-16"),
-        ("2026-02-10", "2026-02-11"),
-        ("2026-04-20", "2026-05-03 08:00:00.000"),
+    assert reading.raw == [
+        ("2026-01-15 10:00:00.000", "2026-01-16 00:00:00.000"),
+        ("2026-02-10 00:00:00.000", "2026-02-11 00:00:00.000"),
+        ("2026-04-20 00:00:00.000", "2026-05-03 08:00:00.000"),
     ]
+
+
+def test_a_plan_reads_the_rolled_up_hours_of_today_from_its_day_rows() -> None:
+    today = plan(
+        "2026-04-01 00:00:00.000",
+        "9999-12-31 23:59:59.999",
+        until="2026-04-20 15:00:00.000",
+        first="2026-04-01",
+        stale=[],
+        unit="month",
+    )
+    assert today.rolled == [("day", "2026-04-01", "2026-04-21")]
+    assert today.raw == [("2026-04-20 15:00:00.000", "9999-12-31 23:59:59.999")]
+    ending_before = plan(
+        "2026-04-01 00:00:00.000",
+        "2026-04-20 12:00:00.000",
+        until="2026-04-20 15:00:00.000",
+        first="2026-04-01",
+        stale=[],
+        unit="month",
+    )
+    assert ending_before.rolled == [("day", "2026-04-01", "2026-04-20")]
+    assert ending_before.raw == [("2026-04-20 00:00:00.000", "2026-04-20 12:00:00.000")]
 
 
 async def finished(storage: Storage, user: int, value: str, *, replace: bool = False) -> int:
@@ -326,8 +348,7 @@ def test_reports_read_rolled_up_days_from_the_rollup(path: Path) -> None:
             async with await Storage.open(path) as storage:
                 await finished(storage, 1, "yes")
                 clock.moment += timedelta(days=2)
-                rolled = await storage.roll_up()
-                assert rolled.days == 1
+                await storage.roll_up()
                 with closing(sqlite3.connect(path)) as db:  # the rollup, altered behind its back
                     db.execute("UPDATE rollup_answers SET n = 40")
                     db.commit()
@@ -382,7 +403,7 @@ def test_a_report_brings_the_rollup_up_to_date_first(path: Path) -> None:
                 async with storage.report():
                     pass
                 assert query(path, "SELECT until FROM rollup_state") == [
-                    (str(clock.moment.date()),)
+                    (f"{clock.moment:%Y-%m-%d %H}:00:00.000",)
                 ]
                 assert query(path, "SELECT value, n FROM rollup_answers") == [("yes", 1)]
 
