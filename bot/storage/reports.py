@@ -135,7 +135,8 @@ def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
 def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, object]]:
     """The branches of a read, joined with UNION ALL: `rolled` once per range of rollup rows
     (it ends in a WHERE clause the span and day range are added to), `raw` once per range of
-    raw rows (`{range}` stands for the condition on finished_at); each an index range."""
+    raw rows (`{range}` stands for the condition on finished_at, `{sign}` for the sign of the
+    count: '-' for the rows the plan takes away); each an index range."""
     branches: list[str] = []
     params: dict[str, object] = {}
     for index, (span, start, end) in enumerate(reading.rolled):
@@ -143,10 +144,12 @@ def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, objec
             f"{rolled} AND span = :span{index} AND day >= :from{index} AND day < :to{index}"
         )
         params |= {f"span{index}": span, f"from{index}": start, f"to{index}": end}
-    for index, (start, end) in enumerate(reading.raw):
-        condition = f"r.finished_at >= :after{index} AND r.finished_at < :before{index}"
-        branches.append(raw.replace("{range}", condition))
-        params |= {f"after{index}": start, f"before{index}": end}
+    for sign, ranges in (("", reading.raw), ("-", reading.less)):
+        for start, end in ranges:
+            index = len(params)
+            condition = f"r.finished_at >= :after{index} AND r.finished_at < :before{index}"
+            branches.append(raw.replace("{range}", condition).replace("{sign}", sign))
+            params |= {f"after{index}": start, f"before{index}": end}
     return "\n                UNION ALL\n".join(branches), params
 
 
@@ -167,7 +170,9 @@ class ReportQueries:
         finally:
             await self._db.execute("ROLLBACK")
 
-    async def _plan(self, survey_id: str, start: str, end: str, unit: Unit) -> Plan:
+    async def _plan(
+        self, survey_id: str, start: str, end: str, unit: Unit, *, subtract: bool = True
+    ) -> Plan:
         """Which rollup rows and raw rows hold the survey's responses finished in [start, end)."""
         async with self._db.execute(
             "SELECT until, (SELECT min(day) FROM rollup_responses"
@@ -180,7 +185,9 @@ class ReportQueries:
             "SELECT day FROM rollup_stale WHERE survey_id = ?", (survey_id,)
         ) as cursor:
             stale = [str(day[0]) async for day in cursor]
-        return plan(start, end, until=str(row[0]), first=row[1], stale=stale, unit=unit)
+        return plan(
+            start, end, until=str(row[0]), first=row[1], stale=stale, unit=unit, subtract=subtract
+        )
 
     def _answer_branches(
         self, reading: Plan, marks: str, segment: str | None, trend_by: str
@@ -191,7 +198,7 @@ class ReportQueries:
             f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
             FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
             + (" AND segment = :segment" if segment is not None else ""),
-            f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, count(*)
+            f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, {{sign}}count(*)
             FROM responses r JOIN answers a ON a.response_id = r.id
             WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
               AND a.question_id IN ({marks})"""
@@ -219,7 +226,7 @@ class ReportQueries:
             sql = f"""
                 WITH parts(bucket, segment, question_id, value, n) AS ({branches})
                 SELECT bucket, segment, question_id, value, sum(n) FROM parts
-                GROUP BY bucket, segment, question_id, value
+                GROUP BY bucket, segment, question_id, value HAVING sum(n) != 0
             """
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
@@ -246,10 +253,10 @@ class ReportQueries:
             sql = f"""
                 WITH parts(bucket, segment, question_id, value, n) AS MATERIALIZED ({branches})
                 SELECT 0, bucket, NULL, question_id, value, sum(n) FROM parts
-                GROUP BY bucket, question_id, value
+                GROUP BY bucket, question_id, value HAVING sum(n) != 0
                 UNION ALL
                 SELECT 1, '', segment, question_id, value, sum(n) FROM parts
-                GROUP BY segment, question_id, value
+                GROUP BY segment, question_id, value HAVING sum(n) != 0
             """
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
@@ -271,7 +278,7 @@ class ReportQueries:
                 branches, ranges = _layered(
                     reading,
                     "SELECT sum(n) FROM rollup_responses WHERE survey_id = :survey",
-                    "SELECT count(*) FROM responses r WHERE r.survey_id = :survey AND {range}",
+                    "SELECT {sign}count(*) FROM responses r WHERE r.survey_id = :survey AND {range}",
                 )
                 sql = f"""
                     WITH parts(n) AS ({branches})
@@ -335,7 +342,8 @@ class ReportQueries:
                 found.extend([Comment(*row) async for row in cursor])
 
         async with self._snapshot():
-            reading = await self._plan(survey_id, start, end, "month")
+            # whole days only: a comment's day is walked whole
+            reading = await self._plan(survey_id, start, end, "month", subtract=False)
             parts = [(a, b, False) for a, b in reading.raw]
             parts += [(a, b, True) for _span, a, b in reading.rolled]
             for after, before, rolled in sorted(parts, reverse=True):
@@ -384,7 +392,7 @@ class ReportQueries:
                 """SELECT round(100.0 * yes / :asked), n FROM rollup_responses
                 WHERE survey_id = :survey AND current AND answered > 0"""
                 + (" AND segment = :segment" if segment is not None else ""),
-                f"""SELECT round(100.0 * sum(a.value = 'yes') / :asked), 1
+                f"""SELECT round(100.0 * sum(a.value = 'yes') / :asked), {{sign}}1
                 FROM responses r JOIN answers a ON a.response_id = r.id
                 WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
                   AND a.question_id IN ({marks})"""
@@ -397,7 +405,7 @@ class ReportQueries:
                 WITH parts(share, n) AS ({branches})
                 SELECT band, sum(n) FROM (
                     SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
-                ) GROUP BY band
+                ) GROUP BY band HAVING sum(n) != 0
             """
             params = {
                 "survey": survey_id,
@@ -460,7 +468,7 @@ class ReportQueries:
                 f"""SELECT substr(day, 1, 7), segment, wave_id, question_id, value, n
                 FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})""",
                 f"""SELECT substr(r.finished_at, 1, 7), r.segment, r.wave_id, a.question_id,
-                       a.value, count(*)
+                       a.value, {{sign}}count(*)
                 FROM responses r JOIN answers a ON a.response_id = r.id
                 WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
                   AND a.question_id IN ({marks})
@@ -474,6 +482,7 @@ class ReportQueries:
                        coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
                 FROM p LEFT JOIN waves w ON w.id = p.wave_id
                 GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
+                HAVING sum(p.n) != 0
             """
             params = {"survey": survey_id, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:

@@ -80,6 +80,9 @@ class Plan:
 
     rolled: list[tuple[Span, str, str]] = field(default_factory=list)
     raw: list[tuple[str, str]] = field(default_factory=list)
+    less: list[tuple[str, str]] = field(default_factory=list)
+    """Raw rows to take away: the part of an end day outside the period, when a day row holds
+    the whole day and that part is the smaller one."""
 
     def add(self, span: Span, start: str, end: str) -> None:
         """A range of rollup rows, joined to the previous one when it continues it."""
@@ -116,15 +119,39 @@ def plan(
     first: str | None,
     stale: Iterable[str],
     unit: Unit,
+    subtract: bool = True,
 ) -> Plan:
     """Rollup rows for what of [start, end) is rolled up (before `until`) and not stale: whole
     `unit`s where they fit, else days, and the day of `until` if the period holds its rolled-up
     part whole; raw rows for the rest. `first`: the first rolled-up day of the survey (None:
-    none), so that a period over all time starts there, not in year 0."""
+    none), so that a period over all time starts there, not in year 0. `subtract`: a day at
+    either end of the period may be read as its day row less the raw rows outside the period
+    (when those are fewer: at most half a day is read raw at each end)."""
     today, dirty_days = until[:10], set(stale)
     lo, hi = whole_days(start, end)
     hi = min(hi, today)
     result = Plan()
+    first_day, last_day = start[:10], end[:10]
+    if (  # from the day row of the first day, less its hours before `start`
+        subtract
+        and start[11:] > "12:00"
+        and lo <= hi
+        and lo == _day_after(first_day)
+        and first_day not in dirty_days
+    ):
+        result.less.append((moment(first_day), start))
+        start, lo = moment(first_day), first_day
+    if (  # from the day row of the last day, less its hours from `end` on
+        subtract
+        and end[11:] >= "12:00"
+        and hi == last_day
+        and _day_after(last_day) <= today
+        and last_day not in dirty_days
+        and lo <= last_day
+    ):
+        after = _day_after(last_day)
+        result.less.append((end, moment(after)))
+        end, hi = moment(after), after
     covered: list[tuple[str, str]] = []
     if lo < hi:
         dirty = sorted(day for day in dirty_days if lo <= day < hi)
@@ -157,6 +184,13 @@ def plan(
     if at < end:
         result.raw.append((at, end))
     return result
+
+
+def _day_after(day: str) -> str:
+    try:
+        return next_day(day)
+    except ValueError:  # 9999-12-31: no day after it
+        return "9999-12-31~"
 
 
 def _around(start: str, end: str, dirty: Sequence[str]) -> list[tuple[str, str]]:

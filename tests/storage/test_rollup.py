@@ -173,6 +173,8 @@ def periods(clock: Clock) -> list[tuple[str, str]]:
         (_days_ago(clock, 12), now),
         ("2026-10-02 13:15:00.000", "2026-10-05 07:00:00.000"),
         ("2026-10-03 01:00:00.000", "2026-10-03 23:00:00.000"),
+        ("2026-10-01 06:00:00.000", "2026-10-09 18:30:00.000"),
+        ("2026-10-04 19:00:00.000", "2026-10-06 20:00:00.000"),
     ]
 
 
@@ -298,6 +300,32 @@ def test_a_plan_reads_whole_months_from_month_rows_and_stale_days_from_raw_rows(
         ("2026-02-10 00:00:00.000", "2026-02-11 00:00:00.000"),
         ("2026-04-20 00:00:00.000", "2026-05-03 08:00:00.000"),
     ]
+
+
+def test_a_plan_reads_an_end_day_as_its_day_row_less_the_smaller_part_outside() -> None:
+    reading = plan(
+        "2026-03-09 18:00:00.000",
+        "2026-03-20 15:00:00.000",
+        until="2026-04-20 00:00:00.000",
+        first="2026-01-01",
+        stale=[],
+        unit="month",
+    )
+    assert reading.rolled == [("day", "2026-03-09", "2026-03-21")]
+    assert reading.raw == []
+    assert reading.less == [
+        ("2026-03-09 00:00:00.000", "2026-03-09 18:00:00.000"),
+        ("2026-03-20 15:00:00.000", "2026-03-21 00:00:00.000"),
+    ]
+    morning = plan(
+        "2026-03-09 08:00:00.000",
+        "2026-03-20 09:00:00.000",
+        until="2026-04-20 00:00:00.000",
+        first="2026-01-01",
+        stale=[],
+        unit="month",
+    )
+    assert (morning.rolled, morning.less) == ([("day", "2026-03-10", "2026-03-20")], [])
 
 
 def test_a_plan_reads_the_rolled_up_hours_of_today_from_its_day_rows() -> None:
