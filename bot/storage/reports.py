@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import aiosqlite
 
-from bot.storage.rollup import SURVEYS, Plan, Unit, next_day, plan
+from bot.storage.rollup import SURVEYS, Plan, Unit, moment, next_day, plan
 
 
 @dataclass(frozen=True)
@@ -359,7 +359,7 @@ class ReportQueries:
                     if row is None or row[0] is None:
                         break
                     day = str(row[0])
-                    await walk(day, next_day(day))
+                    await walk(day, min(moment(next_day(day)), reading.until))
                     before = day
                 if len(found) >= limit:
                     break

@@ -80,6 +80,8 @@ class Plan:
 
     rolled: list[tuple[Span, str, str]] = field(default_factory=list)
     raw: list[tuple[str, str]] = field(default_factory=list)
+    until: str = ""
+    """Rolled up before this time (a day row of its day holds the hours before it only)."""
     less: list[tuple[str, str]] = field(default_factory=list)
     """Raw rows to take away: the part of an end day outside the period, when a day row holds
     the whole day and that part is the smaller one."""
@@ -130,7 +132,7 @@ def plan(
     today, dirty_days = until[:10], set(stale)
     lo, hi = whole_days(start, end)
     hi = min(hi, today)
-    result = Plan()
+    result = Plan(until=until)
     first_day, last_day = start[:10], end[:10]
     if (  # from the day row of the first day, less its hours before `start`
         subtract
