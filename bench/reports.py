@@ -1,5 +1,13 @@
 """Admin reports on a large database: 1,000,000 answers across surveys, segments and a year.
 
+First the database is filled (straight with sqlite3) and rolled up as the running bot would
+have (`Storage.roll_up`; the time it took is printed). Then the dashboard: the overview (every
+survey with responses: its summary for the last 90 days and the 90 before), a survey over all
+time, a segment, a compare of 3 segments, and `/summary nps` (text), each as the bot answers it
+(in `Storage.report()`, from the rollups), medians of several runs. Give several sizes
+(`--answers 1000000 10000000`) for a table of the dashboard at each and the ratio of the last
+size to the first.
+
 Times, as medians of several runs in one process: /summary for nps (all, 90d, one segment),
 text only; the chart, apart; /export of nps to CSV; and, as the yardstick, one plain SQL
 aggregate over the same rows. Prints the ratio of each summary to that aggregate.
@@ -9,7 +17,8 @@ answer, commit) timed while `/summary nps all` and `/export nps` run, with the r
 bot's one connection (as before) and on their own read-only connection (as now), against the
 same tap with no report running. Prints the medians and the ratios.
 
-    ./dev bench reports [--answers 1000000] [--runs 7] [--keep FILE]
+    ./dev bench reports [--answers 1000000 [10000000 ...]] [--runs 7] [--keep FILE]
+                        [--dashboard-only]
 """
 
 from __future__ import annotations
@@ -30,15 +39,17 @@ import aiosqlite
 from bot.i18n import use_language
 from bot.reports.chart import render_chart
 from bot.reports.export import write_csv
-from bot.reports.periods import parse_period
-from bot.reports.summary import build_summary
+from bot.reports.periods import Period, parse_period
+from bot.reports.summary import Summary, build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
-from bot.storage.reports import ReportQueries
+from bot.storage.reports import RawReportQueries, ReportQueries
 from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
 
 SEGMENTS = [f"desk-{n}" for n in range(1, 21)]
+MATURITY = [q.id for q in load_catalogue(Path("bot/surveys"))["cx-maturity"].questions]
+"""The self-assessment's own statements, so that its summary finds its answers."""
 # share of responses, and how many answers each carries on average
 MIX = {
     "nps": (0.62, 1.7),
@@ -119,8 +130,7 @@ def _answers(survey: str) -> Sequence[tuple[str, str | None]]:
     if survey == "five-promises":
         ids = ["relationship", "exceeding-expectations", "teamwork", "attitude", "environment"]
         return [(q, str(random.randint(3, 10))) for q in ids] + [("comment", None)]
-    ids = [f"q{n}" for n in range(32)]
-    return [(q, random.choice(["yes", "no", "unsure"])) for q in ids]
+    return [(q, random.choice(["yes", "no", "unsure"])) for q in MATURITY]
 
 
 async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
@@ -132,10 +142,91 @@ async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
     return statistics.median(times)
 
 
-async def measure(path: Path, runs: int) -> None:
+def previous(period: Period) -> Period:
+    """The same length of time just before `period` (the overview's change)."""
+    start, end = (datetime.fromisoformat(stamp) for stamp in (period.start, period.end))
+    end = min(end, datetime.now())
+    earlier = start - (end - start)
+    fmt = "%Y-%m-%d %H:%M:%S.000"
+    return Period("before", earlier.strftime(fmt), period.start, period.trend_by, "days")
+
+
+Dashboard = dict[str, float]
+"""View -> median seconds."""
+
+
+async def dashboard(storage: Storage, runs: int) -> Dashboard:
+    """Every view of the dashboard as the bot answers it, from the rollups (after the roll-up
+    the running bot would have done); medians of `runs` runs."""
+    surveys = load_catalogue(Path("bot/surveys"))
+    nps = surveys["nps"]
+    everything = parse_period("all")
+    recent = parse_period("90d")
+    before = previous(recent)
+
+    async def overview() -> list[Summary]:
+        shown = []
+        async with storage.report() as reports:
+            for activity in await reports.activity():
+                survey = surveys.get(activity.survey_id)
+                if survey is None or not activity.finished:
+                    continue
+                for period in (recent, before):
+                    shown.append(await build_summary(reports, survey, period))
+        return shown
+
+    async def one(segment: str | None = None) -> Summary:
+        async with storage.report() as reports:
+            return await build_summary(reports, nps, everything, segment)
+
+    async def compare() -> list[Summary]:
+        async with storage.report() as reports:
+            return [await build_summary(reports, nps, everything, s) for s in SEGMENTS[:3]]
+
+    async def summary() -> str:
+        async with storage.report() as reports:
+            result = await build_summary(reports, nps, everything)
+        with use_language("en"):
+            return summary_text(result)
+
+    views: dict[str, Callable[[], Awaitable[object]]] = {
+        "overview (90d + 90d before)": overview,
+        "a survey, all time": one,
+        "a segment, all time": lambda: one("desk-3"),
+        "compare 3 segments": compare,
+        "/summary nps, all time": summary,
+    }
+    return {name: await median(view, runs) for name, view in views.items()}
+
+
+async def full_aggregate(storage: Storage, runs: int) -> float:
+    """/summary nps over all time from the raw rows (no rollup): the cost before rollups."""
+    nps = load_catalogue(Path("bot/surveys"))["nps"]
+    reader = storage._reader
+    assert reader is not None
+    raw = RawReportQueries(reader)
+    return await median(lambda: build_summary(raw, nps, parse_period("all")), runs)
+
+
+async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
     surveys = load_catalogue(Path("bot/surveys"))
     nps = surveys["nps"]
     async with await Storage.open(path) as storage:
+        start = time.perf_counter()
+        rolled = await storage.roll_up()
+        print(
+            f"rolled up {rolled.days} days in {time.perf_counter() - start:.1f} s"
+            f" (then up to date: {rolled.until})"
+        )
+        views = await dashboard(storage, runs)
+        print(f"{'dashboard view':<34}{'median ms':>10}")
+        for name, seconds in views.items():
+            print(f"{name:<34}{seconds * 1000:>10.1f}")
+        raw = await full_aggregate(storage, max(1, runs // 3))
+        print(f"{'/summary nps, all, raw rows':<34}{raw * 1000:>10.1f}")
+        print()
+        if dashboard_only:
+            return views
         db = await aiosqlite.connect(path)
 
         async def plain(period: str, segment: str | None = None) -> object:
@@ -183,6 +274,7 @@ async def measure(path: Path, runs: int) -> None:
         print(f"{'/export nps, all (' + format(size // 1024, ',') + ' KiB)':<34}{seconds:>10.3f}")
         await db.close()
         await taps_during_reports(storage, nps, runs)
+    return views
 
 
 async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
@@ -211,7 +303,7 @@ async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
         period = parse_period("all")
         await write_csv(nps, reports.export("nps", start=period.start, end=period.end))
 
-    shared = ReportQueries(storage._db)  # the bot's one connection, as before
+    shared = RawReportQueries(storage._db)  # the bot's one connection and raw rows, as before
 
     async def on_shared(report: Callable[[ReportQueries], Awaitable[None]]) -> None:
         await report(shared)
@@ -248,19 +340,37 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--answers", type=int, default=1_000_000)
+    parser.add_argument("--answers", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--keep", type=Path, default=None, help="keep the filled database here")
+    parser.add_argument(
+        "--dashboard-only", action="store_true", help="the dashboard and the roll-up only"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        path = args.keep or Path(folder) / "bench.sqlite3"
-        if not path.exists():
-            start = time.perf_counter()
-            written = fill(path, args.answers)
-            print(
-                f"filled {written:,} answers in {time.perf_counter() - start:.1f} s ({path.stat().st_size // 2**20} MiB)"
+    if args.keep is not None and len(args.answers) > 1:
+        parser.error("--keep takes one --answers size")
+    results: dict[int, Dashboard] = {}
+    for answers in args.answers:
+        print(f"== {answers:,} answers")
+        with tempfile.TemporaryDirectory() as folder:
+            path = args.keep or Path(folder) / "bench.sqlite3"
+            if not path.exists():
+                start = time.perf_counter()
+                written = fill(path, answers)
+                print(
+                    f"filled {written:,} answers in {time.perf_counter() - start:.1f} s"
+                    f" ({path.stat().st_size // 2**20} MiB)"
+                )
+            results[answers] = asyncio.run(
+                measure(path, args.runs, dashboard_only=args.dashboard_only)
             )
-        asyncio.run(measure(path, args.runs))
+    if len(results) > 1:
+        sizes = list(results)
+        first, last = sizes[0], sizes[-1]
+        print(f"{'dashboard view, median ms':<34}", *(f"{n:>12,}" for n in sizes), f"{'ratio':>8}")
+        for view in results[first]:
+            cells = "".join(f"{results[n][view] * 1000:>13.1f}" for n in sizes)
+            print(f"{view:<34}{cells}{results[last][view] / results[first][view]:>9.2f}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ async def build_summary(
         released = await load_released(queries, survey, now)
         return _anonymous_summary(released, period, segment)
     counted = question_ids(survey)
-    counts = await queries.breakdown(
+    counts = await queries.marginals(
         survey.id,
         counted,
         start=period.start,
@@ -101,7 +101,7 @@ async def build_summary(
         segment=segment,
         trend_by=period.trend_by,
     )
-    overall = figures(survey, histogram(counts))
+    overall = figures(survey, histogram(counts.trend))
     summary = Summary(survey=survey, period=period, segment=segment, overall=overall)
     if summary.hidden:
         return summary
@@ -110,9 +110,12 @@ async def build_summary(
         return group if group.n >= summary.threshold else None
 
     trend = sorted(
-        (bucket, shown(figures(survey, hist))) for bucket, hist in split(counts, "bucket").items()
+        (bucket, shown(figures(survey, hist)))
+        for bucket, hist in split(counts.trend, "bucket").items()
     )
-    by_segment = {name: figures(survey, hist) for name, hist in split(counts, "segment").items()}
+    by_segment = {
+        name: figures(survey, hist) for name, hist in split(counts.segments, "segment").items()
+    }
     # groups under the threshold go last, by name: their place in the ranking would say how
     # they scored
     visible = {name: group for name, group in by_segment.items() if shown(group) is not None}

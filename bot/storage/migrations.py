@@ -192,4 +192,109 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE pulses ADD COLUMN skipped INTEGER NOT NULL DEFAULT 0;  -- at the last catch-up
     ALTER TABLE pulses ADD COLUMN skipped_last TEXT;  -- UTC: the latest occasion skipped
     """,
+    # 8: summaries read from rollups: answer and response counts per day x survey x segment x
+    # wave x question x value, and the same per week and per month once it is over (a year is
+    # read as 12 months and a few days), for the responses finished before `rollup_state.until`
+    # (the start of an hour); reports add the raw rows of later ones. A change to a response or an answer of a rolled-up day
+    # (a retake replacing it, /forget, an answer changed) marks that survey's day stale in the
+    # same transaction, by the triggers below (NOT EXISTS rather than OR IGNORE: an upsert that
+    # fires a trigger imposes its own conflict policy on the trigger's statements). Reports read
+    # a stale day from the raw rows until the next roll-up rebuilds it (so does an anonymous
+    # response finished today: it is stamped with the day, before `until`). Existing databases
+    # start with nothing rolled up.
+    """
+    CREATE TABLE rollup_state (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        until TEXT NOT NULL                   -- responses finished before it are rolled up
+    );
+    INSERT INTO rollup_state (id, until) VALUES (1, '0000-01-01 00:00:00.000');
+    CREATE TABLE rollup_stale (
+        survey_id TEXT NOT NULL,
+        day TEXT NOT NULL,                    -- read from the raw rows until rebuilt
+        PRIMARY KEY (survey_id, day)
+    ) WITHOUT ROWID;
+    CREATE TABLE rollup_answers (            -- answers of finished, current responses
+        survey_id TEXT NOT NULL,
+        span TEXT NOT NULL,                   -- day, week (as strftime %W cuts them) or month
+        day TEXT NOT NULL,                    -- the span's first day, of finished_at
+        segment TEXT,
+        wave_id INTEGER,
+        question_id TEXT NOT NULL,
+        value TEXT,
+        n INTEGER NOT NULL
+    );
+    -- question first: a summary reads its counted questions' rows only, however many rows
+    -- the typed comments of other questions make (one per distinct text); and the latest day
+    -- with a comment is one seek
+    CREATE INDEX rollup_answers_read
+        ON rollup_answers(survey_id, question_id, span, day, segment, value, wave_id, n);
+    CREATE INDEX rollup_answers_days ON rollup_answers(survey_id, span, day);  -- roll-ups
+    CREATE TABLE rollup_responses (          -- finished responses, replaced ones too
+        survey_id TEXT NOT NULL,
+        span TEXT NOT NULL,
+        day TEXT NOT NULL,
+        segment TEXT,
+        wave_id INTEGER,
+        current INTEGER NOT NULL,             -- not replaced by a retake
+        yes INTEGER NOT NULL,                 -- how many of its answers are 'yes'
+        answered INTEGER NOT NULL,            -- how many answers it has
+        n INTEGER NOT NULL
+    );
+    CREATE INDEX rollup_responses_read
+        ON rollup_responses(survey_id, span, day, current, answered, yes, segment, wave_id, n);
+
+    CREATE TRIGGER rollup_answer_added AFTER INSERT ON answers BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT r.survey_id, substr(r.finished_at, 1, 10) FROM responses r
+        WHERE r.id = NEW.response_id AND r.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = r.survey_id
+                          AND s.day = substr(r.finished_at, 1, 10));
+    END;
+    CREATE TRIGGER rollup_answer_changed AFTER UPDATE ON answers BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT r.survey_id, substr(r.finished_at, 1, 10) FROM responses r
+        WHERE r.id IN (OLD.response_id, NEW.response_id)
+          AND r.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = r.survey_id
+                          AND s.day = substr(r.finished_at, 1, 10))
+        GROUP BY 1, 2;
+    END;
+    CREATE TRIGGER rollup_answer_deleted AFTER DELETE ON answers BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT r.survey_id, substr(r.finished_at, 1, 10) FROM responses r
+        WHERE r.id = OLD.response_id AND r.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = r.survey_id
+                          AND s.day = substr(r.finished_at, 1, 10));
+    END;
+    CREATE TRIGGER rollup_response_added AFTER INSERT ON responses
+    WHEN NEW.finished_at IS NOT NULL BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT NEW.survey_id, substr(NEW.finished_at, 1, 10)
+        WHERE NEW.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = NEW.survey_id
+                          AND s.day = substr(NEW.finished_at, 1, 10));
+    END;
+    CREATE TRIGGER rollup_response_changed
+    AFTER UPDATE OF id, survey_id, segment, wave_id, finished_at, replaced_by ON responses
+    WHEN OLD.finished_at IS NOT NULL OR NEW.finished_at IS NOT NULL BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT OLD.survey_id, substr(OLD.finished_at, 1, 10)
+        WHERE OLD.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = OLD.survey_id
+                          AND s.day = substr(OLD.finished_at, 1, 10));
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT NEW.survey_id, substr(NEW.finished_at, 1, 10)
+        WHERE NEW.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = NEW.survey_id
+                          AND s.day = substr(NEW.finished_at, 1, 10));
+    END;
+    CREATE TRIGGER rollup_response_deleted AFTER DELETE ON responses
+    WHEN OLD.finished_at IS NOT NULL BEGIN
+        INSERT INTO rollup_stale (survey_id, day)
+        SELECT OLD.survey_id, substr(OLD.finished_at, 1, 10)
+        WHERE OLD.finished_at < (SELECT until FROM rollup_state)
+          AND NOT EXISTS (SELECT 1 FROM rollup_stale s WHERE s.survey_id = OLD.survey_id
+                          AND s.day = substr(OLD.finished_at, 1, 10));
+    END;
+    """,
 )

@@ -3,14 +3,23 @@
 The main query returns answer counts grouped by (trend bucket, segment, question, value): a few
 thousand rows at most, whatever the number of answers, from which the headline figure, the
 trend and the segment ranking are all derived in one pass over the data.
+
+The counts come from the rollups (bot/storage/rollup.py) for the whole days already rolled up
+and not stale, and from the raw rows for the rest: the period's first and last part days, the
+days since the last roll-up, and stale days. Each figure reads the plan and the rows in one read
+transaction (the caller's, or its own), so it equals the full aggregate `RawReportQueries`
+gives over the same snapshot.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiosqlite
+
+from bot.storage.rollup import SURVEYS, Plan, Unit, moment, next_day, plan
 
 
 @dataclass(frozen=True)
@@ -20,6 +29,15 @@ class Count:
     question_id: str
     value: str | None
     count: int
+
+
+@dataclass(frozen=True)
+class Marginals:
+    """Answer counts per trend bucket (segment None) and per segment (bucket ''): what a
+    summary reads, without the bucket x segment cross (a few hundred rows, not thousands)."""
+
+    trend: list[Count]
+    segments: list[Count]
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,13 @@ _BUCKETS = {
 }
 
 
+_DAY_BUCKETS = {
+    "month": "substr(day, 1, 7)",
+    "week": "strftime('%Y-W%W', day)",
+}
+"""The same buckets, of a rollup row's first day: a day, week or month row lies in one."""
+
+
 def _where(segment: str | None) -> str:
     return _CURRENT + (" AND r.segment = ?" if segment is not None else "")
 
@@ -97,9 +122,89 @@ def _params(
     return [survey_id, start, end, *([segment] if segment is not None else []), *more]
 
 
+ALL_TIME = ("0000-01-01 00:00:00.000", "9999-12-31 23:59:59.999")
+"""The bounds of a report over all time."""
+
+
+def _in(name: str, values: Sequence[object]) -> tuple[str, dict[str, object]]:
+    """`:name0, :name1, ...` for an IN list, with the parameters."""
+    params = {f"{name}{index}": value for index, value in enumerate(values)}
+    return ", ".join(f":{key}" for key in params), params
+
+
+def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, object]]:
+    """The branches of a read, joined with UNION ALL: `rolled` once per range of rollup rows
+    (it ends in a WHERE clause the span and day range are added to), `raw` once per range of
+    raw rows (`{range}` stands for the condition on finished_at, `{sign}` for the sign of the
+    count: '-' for the rows the plan takes away); each an index range."""
+    branches: list[str] = []
+    params: dict[str, object] = {}
+    for index, (span, start, end) in enumerate(reading.rolled):
+        branches.append(
+            f"{rolled} AND span = :span{index} AND day >= :from{index} AND day < :to{index}"
+        )
+        params |= {f"span{index}": span, f"from{index}": start, f"to{index}": end}
+    for sign, ranges in (("", reading.raw), ("-", reading.less)):
+        for start, end in ranges:
+            index = len(params)
+            condition = f"r.finished_at >= :after{index} AND r.finished_at < :before{index}"
+            branches.append(raw.replace("{range}", condition).replace("{sign}", sign))
+            params |= {f"after{index}": start, f"before{index}": end}
+    return "\n                UNION ALL\n".join(branches), params
+
+
 class ReportQueries:
     def __init__(self, connection: aiosqlite.Connection) -> None:
         self._db = connection
+
+    @asynccontextmanager
+    async def _snapshot(self) -> AsyncIterator[None]:
+        """One read transaction for the plan and the rows it names: the caller's if one is
+        open (a report), else one of its own (the connection only reads)."""
+        if self._db.in_transaction:
+            yield
+            return
+        await self._db.execute("BEGIN")
+        try:
+            yield
+        finally:
+            await self._db.execute("ROLLBACK")
+
+    async def _plan(
+        self, survey_id: str, start: str, end: str, unit: Unit, *, subtract: bool = True
+    ) -> Plan:
+        """Which rollup rows and raw rows hold the survey's responses finished in [start, end)."""
+        async with self._db.execute(
+            "SELECT until, (SELECT min(day) FROM rollup_responses"
+            " WHERE survey_id = ? AND span = 'day') FROM rollup_state",
+            (survey_id,),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        async with self._db.execute(
+            "SELECT day FROM rollup_stale WHERE survey_id = ?", (survey_id,)
+        ) as cursor:
+            stale = [str(day[0]) async for day in cursor]
+        return plan(
+            start, end, until=str(row[0]), first=row[1], stale=stale, unit=unit, subtract=subtract
+        )
+
+    def _answer_branches(
+        self, reading: Plan, marks: str, segment: str | None, trend_by: str
+    ) -> tuple[str, dict[str, object]]:
+        """Answer counts by (bucket, segment, question, value) over the plan's rows."""
+        return _layered(
+            reading,
+            f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
+            FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
+            + (" AND segment = :segment" if segment is not None else ""),
+            f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, {{sign}}count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks})"""
+            + (" AND r.segment = :segment" if segment is not None else "")
+            + " GROUP BY 1, 2, 3, 4",
+        )
 
     async def breakdown(
         self,
@@ -111,27 +216,84 @@ class ReportQueries:
         segment: str | None,
         trend_by: str,
     ) -> list[Count]:
-        marks = ", ".join("?" for _ in question_ids)
-        sql = f"""
-            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
-                   count(*) AS n
-            FROM responses r JOIN answers a ON a.response_id = r.id
-            WHERE {_where(segment)} AND a.question_id IN ({marks})
-            GROUP BY bucket, r.segment, a.question_id, a.value
-        """
-        params = [*_params(survey_id, start, end, segment), *question_ids]
-        async with self._db.execute(sql, params) as cursor:
-            return [Count(*row) async for row in cursor]
+        marks, questions = _in("q", question_ids)
+        unit: Unit = "week" if trend_by == "week" else "month"
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, unit)
+            branches, ranges = self._answer_branches(reading, marks, segment, trend_by)
+            if not branches:
+                return []
+            sql = f"""
+                WITH parts(bucket, segment, question_id, value, n) AS ({branches})
+                SELECT bucket, segment, question_id, value, sum(n) FROM parts
+                GROUP BY bucket, segment, question_id, value HAVING sum(n) != 0
+            """
+            params = {"survey": survey_id, "segment": segment, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                return [Count(*row) for row in await cursor.fetchall()]
+
+    async def marginals(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> Marginals:
+        """The breakdown summed per trend bucket and per segment, in SQL."""
+        marks, questions = _in("q", question_ids)
+        unit: Unit = "week" if trend_by == "week" else "month"
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, unit)
+            branches, ranges = self._answer_branches(reading, marks, segment, trend_by)
+            if not branches:
+                return Marginals([], [])
+            sql = f"""
+                WITH parts(bucket, segment, question_id, value, n) AS MATERIALIZED ({branches})
+                SELECT 0, bucket, NULL, question_id, value, sum(n) FROM parts
+                GROUP BY bucket, question_id, value HAVING sum(n) != 0
+                UNION ALL
+                SELECT 1, '', segment, question_id, value, sum(n) FROM parts
+                GROUP BY segment, question_id, value HAVING sum(n) != 0
+            """
+            params = {"survey": survey_id, "segment": segment, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                rows = await cursor.fetchall()
+        return Marginals(
+            trend=[Count(*row[1:]) for row in rows if not row[0]],
+            segments=[Count(*row[1:]) for row in rows if row[0]],
+        )
 
     async def activity(self) -> list[SurveyActivity]:
-        async with self._db.execute(
-            """
-            SELECT survey_id, count(finished_at), sum(finished_at IS NULL AND closed_at IS NULL),
-                   max(finished_at)
-            FROM responses GROUP BY survey_id ORDER BY survey_id
-            """
-        ) as cursor:
-            return [SurveyActivity(row[0], row[1], row[2] or 0, row[3]) async for row in cursor]
+        """Per survey: finished responses (rollup rows, then raw rows), unfinished ones still
+        open, and the last finish: a few seeks on the indexes per survey."""
+        found = []
+        async with self._snapshot():
+            async with self._db.execute(SURVEYS) as cursor:
+                surveys = [str(row[0]) async for row in cursor]
+            for survey_id in surveys:
+                reading = await self._plan(survey_id, *ALL_TIME, "month")
+                branches, ranges = _layered(
+                    reading,
+                    "SELECT sum(n) FROM rollup_responses WHERE survey_id = :survey",
+                    "SELECT {sign}count(*) FROM responses r WHERE r.survey_id = :survey AND {range}",
+                )
+                sql = f"""
+                    WITH parts(n) AS ({branches})
+                    SELECT (SELECT coalesce(sum(n), 0) FROM parts), (
+                        SELECT count(*) FROM responses
+                        WHERE survey_id = :survey AND finished_at IS NULL AND closed_at IS NULL
+                    ), (
+                        SELECT max(finished_at) FROM responses WHERE survey_id = :survey
+                    )
+                """
+                async with self._db.execute(sql, {"survey": survey_id, **ranges}) as cursor:
+                    row = await cursor.fetchone()
+                assert row is not None
+                found.append(SurveyActivity(survey_id, row[0], row[1], row[2]))
+        return found
 
     async def comments(
         self,
@@ -143,17 +305,65 @@ class ReportQueries:
         segment: str | None,
         limit: int,
     ) -> list[Comment]:
-        """The latest typed answers (newest first), found by walking back the survey's index."""
-        marks = ", ".join("?" for _ in question_ids)
+        """The latest typed answers (newest first), found by walking back the survey's index
+        over the days that have one: the rollup says which days those are, so a question
+        seldom answered does not make the walk cross every response of the period."""
+        marks, questions = _in("q", question_ids)
         sql = f"""
             SELECT r.finished_at, r.segment, a.question_id, a.value
             FROM responses r JOIN answers a ON a.response_id = r.id
-            WHERE {_where(segment)} AND a.question_id IN ({marks}) AND a.value IS NOT NULL
-            ORDER BY r.finished_at DESC, r.id DESC LIMIT ?
+            WHERE r.survey_id = :survey AND r.finished_at >= :after AND r.finished_at < :before
+              AND r.replaced_by IS NULL AND a.question_id IN ({marks}) AND a.value IS NOT NULL
+              {"AND r.segment = :segment" if segment is not None else ""}
+            ORDER BY r.finished_at DESC, r.id DESC LIMIT :limit
         """
-        params = [*_params(survey_id, start, end, segment), *question_ids, limit]
-        async with self._db.execute(sql, params) as cursor:
-            return [Comment(*row) async for row in cursor]
+        latest = (
+            "SELECT max(day) FROM ("
+            + " UNION ALL ".join(
+                f"""SELECT (SELECT max(day) FROM rollup_answers WHERE survey_id = :survey
+                AND question_id = :{key} AND span = 'day' AND day >= :first AND day < :below
+                AND value IS NOT NULL) AS day"""
+                for key in questions
+            )
+            + ")"
+        )
+        found: list[Comment] = []
+
+        async def walk(after: str, before: str) -> None:
+            params = {
+                "survey": survey_id,
+                "segment": segment,
+                "after": after,
+                "before": before,
+                "limit": limit - len(found),
+                **questions,
+            }
+            async with self._db.execute(sql, params) as cursor:
+                found.extend([Comment(*row) async for row in cursor])
+
+        async with self._snapshot():
+            # whole days only: a comment's day is walked whole
+            reading = await self._plan(survey_id, start, end, "month", subtract=False)
+            parts = [(a, b, False) for a, b in reading.raw]
+            parts += [(a, b, True) for _span, a, b in reading.rolled]
+            for after, before, rolled in sorted(parts, reverse=True):
+                while len(found) < limit and after < before:
+                    if not rolled:
+                        await walk(after, before)
+                        break
+                    # rolled-up days: the latest with a typed answer, by one seek per question
+                    async with self._db.execute(
+                        latest, {"survey": survey_id, "first": after, "below": before, **questions}
+                    ) as cursor:
+                        row = await cursor.fetchone()
+                    if row is None or row[0] is None:
+                        break
+                    day = str(row[0])
+                    await walk(day, min(moment(next_day(day)), reading.until))
+                    before = day
+                if len(found) >= limit:
+                    break
+        return found
 
     async def level_counts(
         self,
@@ -166,25 +376,46 @@ class ReportQueries:
         segment: str | None,
     ) -> dict[int, int]:
         """How many responses fall in each maturity band (index into `starts`, the band starts
-        in percent), banded in SQL from each response's share of "yes"."""
-        marks = ", ".join("?" for _ in question_ids)
+        in percent), banded in SQL from each response's share of "yes".
+
+        The rollup counts a response's "yes" among all its answers: `question_ids` are all the
+        survey's questions, as for every survey scored by its share of "yes"."""
+        marks, questions = _in("q", question_ids)
         bands = " ".join(
             f"WHEN share >= {int(low)} THEN {index}"
             for index, low in sorted(enumerate(starts), key=lambda item: -item[1])
         )
-        sql = f"""
-            SELECT band, count(*) FROM (
-                SELECT CASE {bands} ELSE 0 END AS band FROM (
-                    SELECT round(100.0 * sum(a.value = 'yes') / ?) AS share
-                    FROM responses r JOIN answers a ON a.response_id = r.id
-                    WHERE {_where(segment)} AND a.question_id IN ({marks})
-                    GROUP BY r.id
-                )
-            ) GROUP BY band
-        """
-        params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
-        async with self._db.execute(sql, params) as cursor:
-            return {int(row[0]): int(row[1]) async for row in cursor}
+        async with self._snapshot():
+            reading = await self._plan(survey_id, start, end, "month")
+            branches, ranges = _layered(
+                reading,
+                """SELECT round(100.0 * yes / :asked), n FROM rollup_responses
+                WHERE survey_id = :survey AND current AND answered > 0"""
+                + (" AND segment = :segment" if segment is not None else ""),
+                f"""SELECT round(100.0 * sum(a.value = 'yes') / :asked), {{sign}}1
+                FROM responses r JOIN answers a ON a.response_id = r.id
+                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+                  AND a.question_id IN ({marks})"""
+                + (" AND r.segment = :segment" if segment is not None else "")
+                + " GROUP BY r.id",
+            )
+            if not branches:
+                return {}
+            sql = f"""
+                WITH parts(share, n) AS ({branches})
+                SELECT band, sum(n) FROM (
+                    SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
+                ) GROUP BY band HAVING sum(n) != 0
+            """
+            params = {
+                "survey": survey_id,
+                "segment": segment,
+                "asked": len(question_ids),
+                **questions,
+                **ranges,
+            }
+            async with self._db.execute(sql, params) as cursor:
+                return {int(row[0]): int(row[1]) async for row in cursor}
 
     async def waves(
         self, survey_id: str, *, start: str, end: str, segment: str | None
@@ -229,18 +460,33 @@ class ReportQueries:
         """Anonymous surveys: answer counts per batch: per wave, or per month and segment for
         answers given outside a wave. Every finished response is counted, released or not: the
         disclosure control decides which batches are out."""
-        marks = ", ".join("?" for _ in question_ids)
-        sql = f"""
-            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7) AS month,
-                   coalesce(w.team, r.segment), a.question_id, a.value, count(*)
-            FROM responses r JOIN answers a ON a.response_id = r.id
-            LEFT JOIN waves w ON w.id = r.wave_id
-            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
-              AND a.question_id IN ({marks})
-            GROUP BY r.wave_id, month, coalesce(w.team, r.segment), a.question_id, a.value
-        """
-        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
-            return [BatchCount(*row) async for row in cursor]
+        marks, questions = _in("q", question_ids)
+        async with self._snapshot():
+            reading = await self._plan(survey_id, *ALL_TIME, "month")
+            branches, ranges = _layered(
+                reading,
+                f"""SELECT substr(day, 1, 7), segment, wave_id, question_id, value, n
+                FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})""",
+                f"""SELECT substr(r.finished_at, 1, 7), r.segment, r.wave_id, a.question_id,
+                       a.value, {{sign}}count(*)
+                FROM responses r JOIN answers a ON a.response_id = r.id
+                WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
+                  AND a.question_id IN ({marks})
+                GROUP BY 1, 2, 3, 4, 5""",
+            )
+            if not branches:
+                return []
+            sql = f"""
+                WITH p(finished_in, segment, wave_id, question_id, value, n) AS ({branches})
+                SELECT p.wave_id, coalesce(substr(w.opened_at, 1, 7), p.finished_in) AS month,
+                       coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
+                FROM p LEFT JOIN waves w ON w.id = p.wave_id
+                GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
+                HAVING sum(p.n) != 0
+            """
+            params = {"survey": survey_id, **questions, **ranges}
+            async with self._db.execute(sql, params) as cursor:
+                return [BatchCount(*row) for row in await cursor.fetchall()]
 
     async def released_comments(
         self, survey_id: str, question_ids: Sequence[str]
@@ -276,3 +522,137 @@ class ReportQueries:
                 current.answers[question] = value
         if current is not None:
             yield current
+
+
+class RawReportQueries(ReportQueries):
+    """The same figures from every raw row, without the rollups: what the rollups must equal
+    (the tests compare the two), and the yardstick of the reports benchmark."""
+
+    async def breakdown(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> list[Count]:
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
+                   count(*) AS n
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE {_where(segment)} AND a.question_id IN ({marks})
+            GROUP BY bucket, r.segment, a.question_id, a.value
+        """
+        params = [*_params(survey_id, start, end, segment), *question_ids]
+        async with self._db.execute(sql, params) as cursor:
+            return [Count(*row) async for row in cursor]
+
+    async def activity(self) -> list[SurveyActivity]:
+        async with self._db.execute(
+            """
+            SELECT survey_id, count(finished_at), sum(finished_at IS NULL AND closed_at IS NULL),
+                   max(finished_at)
+            FROM responses GROUP BY survey_id ORDER BY survey_id
+            """
+        ) as cursor:
+            return [SurveyActivity(row[0], row[1], row[2] or 0, row[3]) async for row in cursor]
+
+    async def level_counts(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        starts: Sequence[int],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+    ) -> dict[int, int]:
+        """How many responses fall in each maturity band (index into `starts`, the band starts
+        in percent), banded in SQL from each response's share of "yes"."""
+        marks = ", ".join("?" for _ in question_ids)
+        bands = " ".join(
+            f"WHEN share >= {int(low)} THEN {index}"
+            for index, low in sorted(enumerate(starts), key=lambda item: -item[1])
+        )
+        sql = f"""
+            SELECT band, count(*) FROM (
+                SELECT CASE {bands} ELSE 0 END AS band FROM (
+                    SELECT round(100.0 * sum(a.value = 'yes') / ?) AS share
+                    FROM responses r JOIN answers a ON a.response_id = r.id
+                    WHERE {_where(segment)} AND a.question_id IN ({marks})
+                    GROUP BY r.id
+                )
+            ) GROUP BY band
+        """
+        params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
+        async with self._db.execute(sql, params) as cursor:
+            return {int(row[0]): int(row[1]) async for row in cursor}
+
+    async def released_counts(
+        self, survey_id: str, question_ids: Sequence[str]
+    ) -> list[BatchCount]:
+        """Anonymous surveys: answer counts per batch: per wave, or per month and segment for
+        answers given outside a wave. Every finished response is counted, released or not: the
+        disclosure control decides which batches are out."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.wave_id, substr(coalesce(w.opened_at, r.finished_at), 1, 7) AS month,
+                   coalesce(w.team, r.segment), a.question_id, a.value, count(*)
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            LEFT JOIN waves w ON w.id = r.wave_id
+            WHERE r.survey_id = ? AND r.finished_at IS NOT NULL AND r.replaced_by IS NULL
+              AND a.question_id IN ({marks})
+            GROUP BY r.wave_id, month, coalesce(w.team, r.segment), a.question_id, a.value
+        """
+        async with self._db.execute(sql, [survey_id, *question_ids]) as cursor:
+            return [BatchCount(*row) async for row in cursor]
+
+    async def comments(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        limit: int,
+    ) -> list[Comment]:
+        """The latest typed answers (newest first), found by walking back the survey's index."""
+        marks = ", ".join("?" for _ in question_ids)
+        sql = f"""
+            SELECT r.finished_at, r.segment, a.question_id, a.value
+            FROM responses r JOIN answers a ON a.response_id = r.id
+            WHERE {_where(segment)} AND a.question_id IN ({marks}) AND a.value IS NOT NULL
+            ORDER BY r.finished_at DESC, r.id DESC LIMIT ?
+        """
+        params = [*_params(survey_id, start, end, segment), *question_ids, limit]
+        async with self._db.execute(sql, params) as cursor:
+            return [Comment(*row) async for row in cursor]
+
+    async def marginals(
+        self,
+        survey_id: str,
+        question_ids: Sequence[str],
+        *,
+        start: str,
+        end: str,
+        segment: str | None,
+        trend_by: str,
+    ) -> Marginals:
+        counts = await self.breakdown(
+            survey_id, question_ids, start=start, end=end, segment=segment, trend_by=trend_by
+        )
+        trend: dict[tuple[str, str, str | None], int] = {}
+        segments: dict[tuple[str | None, str, str | None], int] = {}
+        for c in counts:
+            key = (c.bucket, c.question_id, c.value)
+            trend[key] = trend.get(key, 0) + c.count
+            by = (c.segment, c.question_id, c.value)
+            segments[by] = segments.get(by, 0) + c.count
+        return Marginals(
+            trend=[Count(b, None, q, v, n) for (b, q, v), n in trend.items()],
+            segments=[Count("", s, q, v, n) for (s, q, v), n in segments.items()],
+        )

@@ -389,7 +389,7 @@ async function touchpoints() {
          ...(s.segments || []).map((seg) => el("li", { "data-testid": "touchpoint" }, seg.name || "—", seg.link ? " · " : "",
            seg.link ? el("a", { href: seg.link, target: "_blank", rel: "noopener", text: seg.link }) : null))];
     return el("section", { "data-touchpoints": s.id }, el("h2", { text: s.title }), el("ul", { class: "plain" }, items),
-      s.pulse ? null : linkMaker(s));
+      linkMaker(s));
   });
   show(el("h1", { text: S.touchpoints }), ...blocks);
 }
