@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -82,6 +83,14 @@ async def client(deps: Deps) -> AsyncIterator[TestClient[web.Request, web.Applic
         yield opened
 
 
+async def reported(storage: Storage, build: Callable[..., Awaitable[Any]], *args: Any) -> Any:
+    """What a report function gives, read the way the bot reads it: in `storage.report()`, one
+    at a time (a read beside a dashboard request on the same reading connection would collide
+    with it)."""
+    async with storage.report() as queries:
+        return await build(queries, *args)
+
+
 Client = TestClient[web.Request, web.Application]
 Serve = Callable[[web.Application], Awaitable[Client]]
 
@@ -102,4 +111,4 @@ async def serve() -> AsyncIterator[Serve]:
         await client.close()
 
 
-__all__ = ["ADMIN", "STRANGER", "TOKEN", "Clock", "auth", "dashboard", "launch"]
+__all__ = ["ADMIN", "STRANGER", "TOKEN", "Clock", "auth", "dashboard", "launch", "reported"]

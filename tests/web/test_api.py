@@ -31,7 +31,7 @@ from bot.usecases.deps import Deps
 from tests.reports.conftest import Clock
 from tests.reports.test_disclosure import Company, sales_and_legal
 from tests.reports.test_summary import People
-from tests.web.conftest import ADMIN, STRANGER, auth, dashboard, launch
+from tests.web.conftest import ADMIN, STRANGER, auth, dashboard, launch, reported
 
 Client = TestClient[web.Request, web.Application]
 
@@ -189,8 +189,8 @@ async def chat_and_dashboard(
     path = f"/api/survey/{survey.id}?period={period}" + (f"&segment={segment}" if segment else "")
     status, view = await get(client, path)
     assert status == 200, view
-    summary = await build_summary(
-        storage.reports, survey, parse_period(period, anonymous=survey.anonymous), segment
+    summary = await reported(
+        storage, build_summary, survey, parse_period(period, anonymous=survey.anonymous), segment
     )
     with use_language("en"):
         return summary_text(summary), view
@@ -249,7 +249,7 @@ async def test_figures_are_formatted_in_the_admin_s_language(
     await answered(people, ces)
     _status, english = await get(client, "/api/survey/ces")
     _status, french = await get(client, "/api/survey/ces", launch(language="fr"))
-    summary = await build_summary(storage.reports, ces, parse_period(None))
+    summary = await reported(storage, build_summary, ces, parse_period(None))
     with use_language("fr"):
         assert f"CES\u00a0: {french['headline']['text']} sur 7" in summary_text(summary)
     assert english["headline"]["text"].replace(".", ",") == french["headline"]["text"]
@@ -369,7 +369,7 @@ async def test_overall_minus_a_team_gives_nothing_through_the_api(
     assert all("legal is unhappy" not in repr(body) for body in everything)
     assert "legal is unhappy" not in await export.text()
     # and each figure is the chat's
-    summary = await build_summary(storage.reports, company.survey, parse_period("2026-10"))
+    summary = await reported(storage, build_summary, company.survey, parse_period("2026-10"))
     with use_language("en"):
         assert f"eNPS: {overall['headline']['text']} ±" in summary_text(summary)
 
@@ -402,7 +402,7 @@ async def test_the_export_is_the_chat_s_csv(
     assert response.headers["Content-Type"].startswith("text/csv")
     assert 'filename="nps-2026-11.csv"' in response.headers["Content-Disposition"]
     body = await response.read()
-    assert body == await export_csv(storage.reports, nps, parse_period("2026-11"))
+    assert body == await reported(storage, export_csv, nps, parse_period("2026-11"))
     assert len(list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))) == 1 + 7
 
 
@@ -421,7 +421,7 @@ async def test_a_download_ticket_opens_its_file_without_the_launch_data(
     assert "hash" not in issued["url"] and "auth_date" not in issued["url"]
     opened = await client.get(issued["url"])
     assert opened.status == 200
-    assert await opened.read() == await export_csv(storage.reports, nps, parse_period("2026-11"))
+    assert await opened.read() == await reported(storage, export_csv, nps, parse_period("2026-11"))
 
 
 async def test_a_ticket_opens_nothing_but_its_own_file(

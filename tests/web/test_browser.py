@@ -33,7 +33,7 @@ from bot.usecases.deps import Deps
 from tests.reports.conftest import Clock
 from tests.reports.test_summary import People
 from tests.telegram.harness import REPO
-from tests.web.conftest import STRANGER, dashboard, launch
+from tests.web.conftest import STRANGER, dashboard, launch, reported
 from tests.web.test_api import answered, chat_headline
 
 CHROMIUM = "/usr/bin/chromium"
@@ -134,7 +134,7 @@ async def open_dashboard(
 
 
 async def chat(storage: Storage, survey: Survey, segment: str | None = None) -> str:
-    summary = await build_summary(storage.reports, survey, parse_period(None), segment)
+    summary = await reported(storage, build_summary, survey, parse_period(None), segment)
     with use_language("en"):
         return summary_text(summary)
 
@@ -251,7 +251,7 @@ async def test_export_hands_telegram_the_chat_s_csv(
     assert download["file_name"] == "nps-all.csv"
     response = await tab.page.request.get(download["url"])
     assert response.status == 200
-    assert await response.body() == await export_csv(storage.reports, nps, parse_period(None))
+    assert await response.body() == await reported(storage, export_csv, nps, parse_period(None))
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -367,7 +367,7 @@ async def test_the_compare_view_sets_one_segment_over_two_months(
     assert header[1:] == [f"{month} · desk-1" for month in months]
     expected = []
     for month in months:
-        summary = await build_summary(storage.reports, nps, parse_period(month), "desk-1")
+        summary = await reported(storage, build_summary, nps, parse_period(month), "desk-1")
         with use_language("en"):
             expected.append(chat_headline(summary_text(summary)))
     assert await columns.all_inner_texts() == expected
@@ -379,7 +379,7 @@ async def test_a_french_admin_reads_the_page_and_its_figures_in_french(
     await answered(people, ces, count=9)
     tab = await open_dashboard(browser, server, launch(language="fr"))
     await expect(tab.page.locator('[data-tab="overview"]')).to_have_text("Vue d’ensemble")
-    summary = await build_summary(storage.reports, ces, parse_period(None))
+    summary = await reported(storage, build_summary, ces, parse_period(None))
     with use_language("fr"):
         text = summary_text(summary)
     shown = await tab.page.locator('[data-survey="ces"]').get_by_test_id("headline").inner_text()
