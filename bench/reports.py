@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import sqlite3
 import statistics
@@ -33,19 +34,28 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiosqlite
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
 
+from bot.config import Config
 from bot.i18n import use_language
 from bot.reports.chart import render_chart
 from bot.reports.export import write_csv
-from bot.reports.periods import Period, parse_period
-from bot.reports.summary import Summary, build_summary
+from bot.reports.periods import parse_period
+from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
 from bot.storage.reports import RawReportQueries, ReportQueries
 from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
+from bot.usecases import admin
+from bot.usecases.admin import SummaryRequest
+from bot.usecases.deps import Deps
+from bot.web.api import add_routes
+from bot.web.initdata import signature
 
 SEGMENTS = [f"desk-{n}" for n in range(1, 21)]
 MATURITY = [q.id for q in load_catalogue(Path("bot/surveys"))["cx-maturity"].questions]
@@ -142,61 +152,61 @@ async def median(run: Callable[[], Awaitable[object]], runs: int) -> float:
     return statistics.median(times)
 
 
-def previous(period: Period) -> Period:
-    """The same length of time just before `period` (the overview's change)."""
-    start, end = (datetime.fromisoformat(stamp) for stamp in (period.start, period.end))
-    end = min(end, datetime.now())
-    earlier = start - (end - start)
-    fmt = "%Y-%m-%d %H:%M:%S.000"
-    return Period("before", earlier.strftime(fmt), period.start, period.trend_by, "days")
-
-
 Dashboard = dict[str, float]
 """View -> median seconds."""
 
+TOKEN = "123456:bench-token"
+ADMIN = 1
 
-async def dashboard(storage: Storage, runs: int) -> Dashboard:
-    """Every view of the dashboard as the bot answers it, from the rollups (after the roll-up
-    the running bot would have done); medians of `runs` runs."""
+
+def launch_data(user_id: int = ADMIN) -> str:
+    """The Mini App's launch data for this admin, signed as Telegram signs it."""
+    fields = {"auth_date": str(int(time.time())), "user": json.dumps({"id": user_id})}
+    fields["hash"] = signature(fields, TOKEN)
+    return urlencode(fields)
+
+
+async def dashboard(storage: Storage, path: Path, runs: int) -> Dashboard:
+    """Every view of the dashboard as an admin's phone gets it: an HTTP request to the API the
+    bot serves (the signature checked, the use cases run, the JSON made and compressed), after
+    the roll-up the running bot would have done; and `/summary nps` as the chat's text. Medians
+    of `runs` runs."""
     surveys = load_catalogue(Path("bot/surveys"))
-    nps = surveys["nps"]
-    everything = parse_period("all")
-    recent = parse_period("90d")
-    before = previous(recent)
+    config = Config.from_env({"BOT_TOKEN": TOKEN, "ADMIN_IDS": str(ADMIN), "DATABASE": str(path)})
+    deps = Deps(config, surveys, storage, bot_username="cxbot_bench_bot")
+    app = web.Application()
+    add_routes(app, lambda: deps)
+    headers = {"Authorization": f"tma {launch_data()}", "Accept-Encoding": "gzip"}
+    segments = ",".join(SEGMENTS[:3])
+    today = datetime.now(UTC)
+    last = (today.year * 4 + (today.month - 1) // 3) - 1  # the quarter before this one
+    quarter = f"{last // 4}-Q{last % 4 + 1}"
+    async with TestClient(TestServer(app)) as client:
 
-    async def overview() -> list[Summary]:
-        shown = []
-        async with storage.report() as reports:
-            for activity in await reports.activity():
-                survey = surveys.get(activity.survey_id)
-                if survey is None or not activity.finished:
-                    continue
-                for period in (recent, before):
-                    shown.append(await build_summary(reports, survey, period))
-        return shown
+        def get(url: str) -> Callable[[], Awaitable[object]]:
+            async def view() -> object:
+                async with client.get(url, headers=headers) as response:
+                    assert response.status == 200, await response.text()
+                    return await response.read()
 
-    async def one(segment: str | None = None) -> Summary:
-        async with storage.report() as reports:
-            return await build_summary(reports, nps, everything, segment)
+            return view
 
-    async def compare() -> list[Summary]:
-        async with storage.report() as reports:
-            return [await build_summary(reports, nps, everything, s) for s in SEGMENTS[:3]]
+        async def summary() -> str:
+            request = SummaryRequest("nps", parse_period("all"))
+            result = await admin.summary(deps, ADMIN, request)
+            with use_language("en"):
+                return summary_text(result)
 
-    async def summary() -> str:
-        async with storage.report() as reports:
-            result = await build_summary(reports, nps, everything)
-        with use_language("en"):
-            return summary_text(result)
-
-    views: dict[str, Callable[[], Awaitable[object]]] = {
-        "overview (90d + 90d before)": overview,
-        "a survey, all time": one,
-        "a segment, all time": lambda: one("desk-3"),
-        "compare 3 segments": compare,
-        "/summary nps, all time": summary,
-    }
-    return {name: await median(view, runs) for name, view in views.items()}
+        views: dict[str, Callable[[], Awaitable[object]]] = {
+            "overview, all time": get("/api/overview"),
+            f"overview, {quarter} + the one before": get(f"/api/overview?period={quarter}"),
+            "overview, 90d + the 90d before": get("/api/overview?period=90d"),
+            "a survey, all time": get("/api/survey/nps"),
+            "a segment, all time": get("/api/survey/nps?segment=desk-3"),
+            "compare 3 segments": get(f"/api/compare/nps?segments={segments}"),
+            "/summary nps, all time": summary,
+        }
+        return {name: await median(view, runs) for name, view in views.items()}
 
 
 async def full_aggregate(storage: Storage, runs: int) -> float:
@@ -218,12 +228,12 @@ async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
             f"rolled up {rolled.days} days in {time.perf_counter() - start:.1f} s"
             f" (then up to date: {rolled.until})"
         )
-        views = await dashboard(storage, runs)
-        print(f"{'dashboard view':<34}{'median ms':>10}")
+        views = await dashboard(storage, path, runs)
+        print(f"{'dashboard view':<38}{'median ms':>10}")
         for name, seconds in views.items():
-            print(f"{name:<34}{seconds * 1000:>10.1f}")
+            print(f"{name:<38}{seconds * 1000:>10.1f}")
         raw = await full_aggregate(storage, max(1, runs // 3))
-        print(f"{'/summary nps, all, raw rows':<34}{raw * 1000:>10.1f}")
+        print(f"{'/summary nps, all, raw rows':<38}{raw * 1000:>10.1f}")
         print()
         if dashboard_only:
             return views
@@ -247,7 +257,7 @@ async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
             with use_language("en"):
                 return summary_text(result)
 
-        print(f"{'measure':<34}{'median s':>10}{'ratio':>8}")
+        print(f"{'measure':<38}{'median s':>10}{'ratio':>8}")
         for label, period, segment in (
             ("all", "all", None),
             ("90d", "90d", None),
@@ -255,12 +265,12 @@ async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
         ):
             base = await median(lambda p=period, s=segment: plain(p, s), runs)  # type: ignore[misc]
             full = await median(lambda p=period, s=segment: summary(p, s), runs)  # type: ignore[misc]
-            print(f"{'plain SQL aggregate, ' + label:<34}{base:>10.3f}")
-            print(f"{'/summary nps text, ' + label:<34}{full:>10.3f}{full / base:>8.2f}")
+            print(f"{'plain SQL aggregate, ' + label:<38}{base:>10.3f}")
+            print(f"{'/summary nps text, ' + label:<38}{full:>10.3f}{full / base:>8.2f}")
         result = await build_summary(storage.reports, nps, parse_period("all"))
         with use_language("en"):
             chart = await median(lambda: asyncio.to_thread(render_chart, result), runs)
-        print(f"{'chart render (separately)':<34}{chart:>10.3f}")
+        print(f"{'chart render (separately)':<38}{chart:>10.3f}")
 
         async def export() -> int:
             period = parse_period("all")
@@ -271,7 +281,7 @@ async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
 
         size = await export()
         seconds = await median(export, max(1, runs // 2))
-        print(f"{'/export nps, all (' + format(size // 1024, ',') + ' KiB)':<34}{seconds:>10.3f}")
+        print(f"{'/export nps, all (' + format(size // 1024, ',') + ' KiB)':<38}{seconds:>10.3f}")
         await db.close()
         await taps_during_reports(storage, nps, runs)
     return views
@@ -314,8 +324,8 @@ async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
 
     idle = [await tap() for _ in range(50)]
     print()
-    print(f"{'a tap while a report runs':<34}{'median ms':>10}{'ratio':>8}{'taps':>6}")
-    print(f"{'no report':<34}{statistics.median(idle) * 1000:>10.1f}{'':>8}{len(idle):>6}")
+    print(f"{'a tap while a report runs':<38}{'median ms':>10}{'ratio':>8}{'taps':>6}")
+    print(f"{'no report':<38}{statistics.median(idle) * 1000:>10.1f}{'':>8}{len(idle):>6}")
     for name, report in (("/summary nps all", summary), ("/export nps", export)):
         medians = {}
         for label, way in (("shared connection", on_shared), ("own connection", on_own)):
@@ -329,11 +339,11 @@ async def taps_during_reports(storage: Storage, nps: Survey, runs: int) -> None:
                 await running
             medians[label] = statistics.median(waits)
             print(
-                f"{name + ', ' + label:<34}{medians[label] * 1000:>10.1f}"
+                f"{name + ', ' + label:<38}{medians[label] * 1000:>10.1f}"
                 f"{medians[label] / statistics.median(idle):>8.1f}{len(waits):>6}"
             )
         ratio = medians["shared connection"] / medians["own connection"]
-        print(f"{name + ': shared / own':<34}{'':>10}{ratio:>8.1f}")
+        print(f"{name + ': shared / own':<38}{'':>10}{ratio:>8.1f}")
 
 
 def main() -> None:
@@ -367,10 +377,10 @@ def main() -> None:
     if len(results) > 1:
         sizes = list(results)
         first, last = sizes[0], sizes[-1]
-        print(f"{'dashboard view, median ms':<34}", *(f"{n:>12,}" for n in sizes), f"{'ratio':>8}")
+        print(f"{'dashboard view, median ms':<38}", *(f"{n:>12,}" for n in sizes), f"{'ratio':>8}")
         for view in results[first]:
             cells = "".join(f"{results[n][view] * 1000:>13.1f}" for n in sizes)
-            print(f"{view:<34}{cells}{results[last][view] / results[first][view]:>9.2f}")
+            print(f"{view:<38}{cells}{results[last][view] / results[first][view]:>9.2f}")
 
 
 if __name__ == "__main__":
