@@ -297,4 +297,23 @@ MIGRATIONS: tuple[str, ...] = (
                           AND s.day = substr(OLD.finished_at, 1, 10));
     END;
     """,
+    # 9: the running month (the month of `rollup_state.until`) gets its month rows too, kept
+    # current up to `until` as today's day rows are, so a report over all time or a quarter
+    # reads months only, not the days of the running month. Here they are summed from the day
+    # rows already there.
+    """
+    INSERT INTO rollup_answers (survey_id, span, day, segment, wave_id, question_id, value, n)
+    SELECT d.survey_id, 'month', substr(s.until, 1, 7) || '-01', d.segment, d.wave_id,
+           d.question_id, d.value, sum(d.n)
+    FROM rollup_answers d, rollup_state s
+    WHERE d.span = 'day' AND d.day >= substr(s.until, 1, 7) || '-01' AND s.until > '0001'
+    GROUP BY d.survey_id, d.segment, d.wave_id, d.question_id, d.value;
+    INSERT INTO rollup_responses
+        (survey_id, span, day, segment, wave_id, current, yes, answered, n)
+    SELECT d.survey_id, 'month', substr(s.until, 1, 7) || '-01', d.segment, d.wave_id,
+           d.current, d.yes, d.answered, sum(d.n)
+    FROM rollup_responses d, rollup_state s
+    WHERE d.span = 'day' AND d.day >= substr(s.until, 1, 7) || '-01' AND s.until > '0001'
+    GROUP BY d.survey_id, d.segment, d.wave_id, d.current, d.yes, d.answered;
+    """,
 )

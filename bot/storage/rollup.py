@@ -7,7 +7,11 @@ its figures. Each step here is a transaction of its own on the writer (one day, 
 days), so the taps arriving meanwhile wait for one step at most, not for a whole roll-up.
 
 Day rows are summed into week and month rows once the week or month is over: a report over a
-year reads 12 month rows per group and the days at its ends, not 365 days.
+year reads 12 month rows per group and the days at its ends, not 365 days. The running month
+(the month of `until`) has month rows too, summed again from its day rows whenever `until`
+moves or one of its days is rebuilt, so they hold its responses finished before `until`, as
+today's day rows do: a report over all time or a quarter reads months only, not the days of
+the running month (whose number grows with the answers).
 """
 
 from __future__ import annotations
@@ -132,6 +136,7 @@ def plan(
     today, dirty_days = until[:10], set(stale)
     lo, hi = whole_days(start, end)
     hi = min(hi, today)
+    month = _running_month(start, end, until=until, first=first, stale=dirty_days, unit=unit)
     result = Plan(until=until)
     first_day, last_day = start[:10], end[:10]
     if (  # from the day row of the first day, less its hours before `start`
@@ -155,6 +160,8 @@ def plan(
         result.less.append((end, moment(after)))
         end, hi = moment(after), after
     covered: list[tuple[str, str]] = []
+    if month is not None:  # its month rows, up to `until`; the days before it as usual
+        hi = month[0]
     if lo < hi:
         dirty = sorted(day for day in dirty_days if lo <= day < hi)
         covered += [(moment(a), moment(b)) for a, b in _around(lo, hi, dirty)]
@@ -169,7 +176,10 @@ def plan(
                 for clean_start, clean_end in _around(day, piece_end, dirty):
                     result.add("day", clean_start, clean_end)
             day = piece_end
-    if (
+    if month is not None:
+        covered.append((moment(month[0]), until))
+        result.add("month", *month)
+    elif (
         moment(until) > moment(today)
         and today not in dirty_days
         and start <= moment(today)
@@ -186,6 +196,29 @@ def plan(
     if at < end:
         result.raw.append((at, end))
     return result
+
+
+def _running_month(
+    start: str, end: str, *, until: str, first: str | None, stale: set[str], unit: Unit
+) -> tuple[str, str] | None:
+    """The running month ([first day, day after its last)) when the period holds its
+    rolled-up part whole and none of its days is stale: then its month rows are read in
+    place of its day rows. Only when months are the unit (weeks are read by their own rows)."""
+    running = running_month(until) if unit == "month" and first is not None else None
+    if running is None or start > moment(running) or until > end:
+        return None
+    if any(running <= day <= until[:10] for day in stale):
+        return None
+    return running, span_of(running, "month")[1]
+
+
+def running_month(until: str) -> str | None:
+    """The first day of the running month, when something of it is rolled up (`until` is
+    past its first midnight)."""
+    if until[:4] == "0000":
+        return None
+    first = span_of(until[:10], "month")[0]
+    return first if moment(first) < until else None
 
 
 def _day_after(day: str) -> str:
@@ -278,12 +311,13 @@ async def _clear_day(db: aiosqlite.Connection, survey_id: str, day: str) -> None
 
 async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: str) -> None:
     """A stale day of a survey counted again from its rows as they are now (up to `until`
-    if that falls in it), and its week and month if they are over."""
+    if that falls in it), and its week and month if they are over, or its month if it is the
+    running one."""
     await _clear_day(db, survey_id, day)
     await _fold(db, survey_id, day, min(moment(next_day(day)), until))
     for unit in ("week", "month"):
         start, end = span_of(day, unit)
-        if end <= until[:10]:
+        if end <= until[:10] or (unit == "month" and start == running_month(until)):
             await _sum_span(db, survey_id, unit, start)
     await db.execute("DELETE FROM rollup_stale WHERE survey_id = ? AND day = ?", (survey_id, day))
 
@@ -386,6 +420,10 @@ async def roll_up(writer: Writer, target: str) -> RolledUp:
                     for start in _ended(since, end[:10], unit):
                         for survey_id in surveys:
                             await _sum_span(db, survey_id, unit, start)
+            running = running_month(end)
+            if running is not None and (folding is not None or running != running_month(until)):
+                for survey_id in surveys:  # the running month, up to the new `until`
+                    await _sum_span(db, survey_id, "month", running)
             await db.execute("UPDATE rollup_state SET until = ?", (end,))
         days += folding is not None
     async with writer.db.execute("SELECT until FROM rollup_state") as cursor:

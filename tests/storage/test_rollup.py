@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from bot.storage import database
 from bot.storage.database import Storage
 from bot.storage.reports import ALL_TIME, RawReportQueries, ReportQueries
-from bot.storage.rollup import plan, span_of, whole_days
+from bot.storage.rollup import Plan, Unit, plan, span_of, whole_days
 from tests.storage.conftest import query
 
 QUESTIONS = ["q1", "q2", "q3"]
@@ -292,8 +292,7 @@ def test_a_plan_reads_whole_months_from_month_rows_and_stale_days_from_raw_rows(
     assert reading.rolled == [
         ("day", "2026-01-16", "2026-02-10"),
         ("day", "2026-02-11", "2026-03-01"),
-        ("month", "2026-03-01", "2026-04-01"),
-        ("day", "2026-04-01", "2026-04-20"),
+        ("month", "2026-03-01", "2026-05-01"),  # April: the running month, up to `until`
     ]
     assert reading.raw == [
         ("2026-01-15 10:00:00.000", "2026-01-16 00:00:00.000"),
@@ -330,14 +329,14 @@ def test_a_plan_reads_an_end_day_as_its_day_row_less_the_smaller_part_outside() 
 
 def test_a_plan_reads_the_rolled_up_hours_of_today_from_its_day_rows() -> None:
     today = plan(
-        "2026-04-01 00:00:00.000",
+        "2026-04-02 00:00:00.000",
         "9999-12-31 23:59:59.999",
         until="2026-04-20 15:00:00.000",
         first="2026-04-01",
         stale=[],
         unit="month",
     )
-    assert today.rolled == [("day", "2026-04-01", "2026-04-21")]
+    assert today.rolled == [("day", "2026-04-02", "2026-04-21")]
     assert today.raw == [("2026-04-20 15:00:00.000", "9999-12-31 23:59:59.999")]
     ending_before = plan(
         "2026-04-01 00:00:00.000",
@@ -349,6 +348,35 @@ def test_a_plan_reads_the_rolled_up_hours_of_today_from_its_day_rows() -> None:
     )
     assert ending_before.rolled == [("day", "2026-04-01", "2026-04-20")]
     assert ending_before.raw == [("2026-04-20 00:00:00.000", "2026-04-20 12:00:00.000")]
+
+
+def test_a_plan_reads_the_running_month_from_its_month_rows_when_it_holds_it_whole() -> None:
+    def reading(start: str, stale: list[str], unit: Unit = "month") -> Plan:
+        return plan(
+            start,
+            "9999-12-31 23:59:59.999",
+            until="2026-04-20 15:00:00.000",
+            first="2025-06-01",
+            stale=stale,
+            unit=unit,
+        )
+
+    quarter = reading("2026-03-01 00:00:00.000", [])
+    assert quarter.rolled == [("month", "2026-03-01", "2026-05-01")]
+    assert quarter.raw == [("2026-04-20 15:00:00.000", "9999-12-31 23:59:59.999")]
+    stale_inside = reading("2026-03-01 00:00:00.000", ["2026-04-07"])
+    assert stale_inside.rolled == [
+        ("month", "2026-03-01", "2026-04-01"),
+        ("day", "2026-04-01", "2026-04-07"),
+        ("day", "2026-04-08", "2026-04-21"),
+    ]
+    assert ("2026-04-07 00:00:00.000", "2026-04-08 00:00:00.000") in stale_inside.raw
+    stale_before = reading("2026-03-01 00:00:00.000", ["2026-03-07"])
+    assert stale_before.rolled[-1] == ("month", "2026-04-01", "2026-05-01")
+    from_inside = reading("2026-04-03 00:00:00.000", [])
+    assert from_inside.rolled == [("day", "2026-04-03", "2026-04-21")]
+    by_week = reading("2026-03-01 00:00:00.000", [], "week")
+    assert all(span != "month" for span, _start, _end in by_week.rolled)
 
 
 async def finished(storage: Storage, user: int, value: str, *, replace: bool = False) -> int:
@@ -416,7 +444,9 @@ def test_forgetting_a_person_takes_their_answers_out_of_the_rollup(path: Path) -
                 await storage.forget(1)
                 await storage.roll_up()
                 assert await counts(storage) == {"no": 1}
-                assert query(path, "SELECT value, n FROM rollup_answers") == [("no", 1)]
+                assert query(path, "SELECT value, n FROM rollup_answers WHERE span = 'day'") == [
+                    ("no", 1)
+                ]
 
     asyncio.run(run())
 
@@ -433,6 +463,41 @@ def test_a_report_brings_the_rollup_up_to_date_first(path: Path) -> None:
                 assert query(path, "SELECT until FROM rollup_state") == [
                     (f"{clock.moment:%Y-%m-%d %H}:00:00.000",)
                 ]
-                assert query(path, "SELECT value, n FROM rollup_answers") == [("yes", 1)]
+                assert query(path, "SELECT value, n FROM rollup_answers WHERE span = 'day'") == [
+                    ("yes", 1)
+                ]
+
+    asyncio.run(run())
+
+
+def month_rows(path: Path) -> list[tuple[str, str | None, int]]:
+    return query(
+        path, "SELECT day, value, n FROM rollup_answers WHERE span = 'month' ORDER BY day, value"
+    )
+
+
+def test_the_running_month_row_follows_rebuilt_days_and_becomes_the_final_one(path: Path) -> None:
+    async def run() -> None:
+        clock = Clock()  # 2026-10-01
+        with mock.patch.object(database, "utcnow", clock):
+            async with await Storage.open(path) as storage:
+                await finished(storage, 1, "yes")
+                clock.moment += timedelta(days=2)
+                await finished(storage, 2, "no")
+                clock.moment += timedelta(hours=2)
+                await storage.roll_up()
+                assert month_rows(path) == [("2026-10-01", "no", 1), ("2026-10-01", "yes", 1)]
+                await finished(storage, 1, "no", replace=True)  # a day of it stale
+                assert query(path, "SELECT day FROM rollup_stale") == [("2026-10-01",)]
+                assert await counts(storage) == {"no": 2}
+                await storage.roll_up()  # the day rebuilt; the retake, after `until`, is not in
+                assert month_rows(path) == [("2026-10-01", "no", 1)]
+                clock.moment += timedelta(hours=1)
+                await storage.roll_up()
+                assert month_rows(path) == [("2026-10-01", "no", 2)]
+                clock.moment = datetime(2026, 11, 2, 10)
+                await storage.roll_up()
+                assert month_rows(path) == [("2026-10-01", "no", 2)]
+                assert await counts(storage) == {"no": 2}
 
     asyncio.run(run())
