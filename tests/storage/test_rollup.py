@@ -235,6 +235,9 @@ async def scenario_holds(scenario: list[Step]) -> None:
             spans = {span for (span,) in query(path, "SELECT DISTINCT span FROM rollup_answers")}
             stale = query(path, "SELECT count(*) FROM rollup_stale")[0][0]
             event(f"rolled up: {sorted(spans)}, stale: {bool(stale)}")
+            until = query(path, "SELECT until FROM rollup_state")[0][0]
+            running = query(path, "SELECT day FROM rollup_stale WHERE day >= ?", until[:7])
+            event(f"a stale day in the running month: {bool(running)}")
             await storage.roll_up()
             await assert_same(ReportQueries(connection), RawReportQueries(connection), clock)
 
