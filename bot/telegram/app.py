@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import warnings
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +24,7 @@ from bot.telegram.retries import Retries
 from bot.telegram.startup import StartupError
 from bot.telegram.turns import TakingTurns
 from bot.web.api import add_routes
-from bot.web.server import Routes, build_web_app, listen
+from bot.web.server import build_web_app, listen
 from bot.web.webhook import add_webhook
 
 # Respondents._edit calls editMessageText raw (the edited message that comes back is not needed,
@@ -71,15 +71,9 @@ def _in_turn(*hooks: Hook) -> Hook:
     return run
 
 
-def web_app(
-    config: Config,
-    application: AnyApplication,
-    survey_bot: SurveyBot,
-    extra: Sequence[Routes] = (),
-) -> web.Application:
+def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) -> web.Application:
     """The web server's application: health on the bot's own storage, the webhook route in
-    webhook mode, the admins' dashboard (its page and API) on the bot's own Deps, and `extra`
-    routes."""
+    webhook mode, and the admins' dashboard (its page and API) on the bot's own Deps."""
 
     def webhook(app: web.Application) -> None:
         add_webhook(
@@ -95,9 +89,8 @@ def web_app(
     def dashboard(app: web.Application) -> None:
         add_routes(app, lambda: survey_bot.deps)
 
-    return build_web_app(
-        database, webhook=webhook if config.webhook else None, extra=[dashboard, *extra]
-    )
+    routes = [webhook] if config.webhook else []
+    return build_web_app(database, extra=[*routes, dashboard])
 
 
 async def serve(

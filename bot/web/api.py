@@ -213,7 +213,9 @@ class Api:
                 except (PeriodError, LinkError) as error:
                     raise Refused(400, str(error)) from None
                 except NotAdmin:
-                    raise Refused(403, _refusal(launch_data(request), "en")) from None
+                    raise Refused(
+                        403, _refusal(launch_data(request), deps.config.default_language)
+                    ) from None
         except Refused as refused:
             return _json({"error": str(refused)}, refused.status)
 

@@ -19,12 +19,9 @@ Routes = Callable[[web.Application], None]
 
 
 def build_web_app(
-    database: Callable[[], Awaitable[object]],
-    *,
-    webhook: Routes | None = None,
-    extra: Sequence[Routes] = (),
+    database: Callable[[], Awaitable[object]], *, extra: Sequence[Routes] = ()
 ) -> web.Application:
-    """`/healthz`, plus `webhook` (the `POST /telegram` route, in webhook mode) and `extra`.
+    """`/healthz`, plus the routes `extra` adds (the webhook in webhook mode, the dashboard).
 
     `database` runs a trivial query: /healthz answers 200 once it returns, 503 when it raises
     or takes longer than HEALTH_TIMEOUT (not open yet, closed, locked, the disk gone), so that
@@ -40,7 +37,7 @@ def build_web_app(
         return web.Response(text="ok\n")
 
     app.router.add_get("/healthz", healthz)
-    for routes in (*([webhook] if webhook else []), *extra):
+    for routes in extra:
         routes(app)
     return app
 

@@ -46,7 +46,7 @@ async def client(serve: Serve, queue: asyncio.Queue[Any]) -> Client:
     def webhook(app: web.Application) -> None:
         add_webhook(app, secret=SECRET, bot=bot, queue=queue)
 
-    return await serve(build_web_app(database, webhook=webhook))
+    return await serve(build_web_app(database, extra=[webhook]))
 
 
 def queued(queue: asyncio.Queue[Any]) -> list[Any]:
