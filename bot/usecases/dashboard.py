@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from bot.reports.periods import Period, parse_period, previous
 from bot.storage.pulses import Pulse
 from bot.survey.model import Survey
-from bot.usecases.admin import require_admin, survey_of
+from bot.usecases.admin import allowed, require_admin, survey_of
 from bot.usecases.deps import Deps
 
 if TYPE_CHECKING:
@@ -91,7 +91,6 @@ async def compare(
     deps: Deps, admin_id: int, survey_id: str, columns: Sequence[tuple[Period, str | None]]
 ) -> list[Summary]:
     from bot.reports.summary import build_summary
-    from bot.usecases.admin import allowed
 
     require_admin(deps, admin_id)
     survey = survey_of(deps, survey_id)
