@@ -82,7 +82,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     from bot.telegram.app import build, serve, web_app
     from bot.telegram.startup import StartupError, connect
 
-    setup_logging(config.token)
+    setup_logging(config.token, replica=config.replica)
     config.require_token()
     surveys = load_catalogue(config.survey_folder)
     i18n.load_all()

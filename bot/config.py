@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import os
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib.resources.abc import Traversable
@@ -56,6 +57,9 @@ class Config:
     """WEBHOOK=1: updates arrive at PUBLIC_URL/telegram instead of by long polling."""
     webhook_secret: str | None = field(default=None, repr=False)
     """WEBHOOK_SECRET as set; None: derived from the token (see `webhook_secret_token`)."""
+    replica: str = field(default_factory=socket.gethostname)
+    """REPLICA: this process's name in every log line, to tell replicas apart in logs collected
+    together; by default the host name (a container's id under Docker and Kubernetes)."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Config:
@@ -78,6 +82,7 @@ class Config:
             pulse_reminder_hours=_positive(env, "PULSE_REMINDER_HOURS", 72.0),
             pulse_open_hours=_positive(env, "PULSE_OPEN_HOURS", 168.0),
             retention_days=_days(env, "RETENTION_DAYS"),
+            replica=_replica(env.get("REPLICA", "")),
             **_web(env),
         )
 
@@ -114,6 +119,17 @@ class Config:
 
 def _optional_path(raw: str) -> Path | None:
     return Path(raw.strip()) if raw.strip() else None
+
+
+def _replica(raw: str) -> str:
+    """REPLICA as one word of printable characters (it starts every log line: a space or a
+    line break there would make lines ambiguous); unset: the host name."""
+    name = raw.strip()
+    if not name:
+        return socket.gethostname()
+    if not name.isprintable() or any(c.isspace() for c in name):
+        raise ConfigError(f"REPLICA={name!r}: one word is expected (no spaces or line breaks)")
+    return name
 
 
 def _admin_ids(raw: str) -> frozenset[int]:

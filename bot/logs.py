@@ -42,9 +42,31 @@ class RedactToken(logging.Filter):
         return True
 
 
-def setup_logging(token: str | None, level: int = logging.INFO) -> None:
+class Replica(logging.Filter):
+    """Names the process in every record (`%(replica)s`), whoever logs it: python-telegram-bot,
+    aiohttp, ours."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self._name = name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.replica = self._name
+        return True
+
+
+def setup_logging(
+    token: str | None, level: int = logging.INFO, *, replica: str | None = None
+) -> None:
+    """Lines to stderr, token masked; each names `replica` (REPLICA) when given, so that the
+    logs of several replicas gathered in one place still say which process wrote what."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if replica is None:
+        line = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    else:
+        line = "%(asctime)s %(replica)s %(levelname)s %(name)s: %(message)s"
+        handler.addFilter(Replica(replica))
+    handler.setFormatter(logging.Formatter(line))
     if token:
         handler.addFilter(RedactToken(token))
     logging.basicConfig(level=level, handlers=[handler], force=True)

@@ -29,6 +29,7 @@ from typing import Protocol
 
 from aiolimiter import AsyncLimiter
 
+from bot import metrics
 from bot.pulses.schedule import ScheduleError, catch_up
 from bot.storage.pulses import Delivery, Pulse
 from bot.storage.times import stamp, utcnow
@@ -104,16 +105,20 @@ class PulseRunner:
         self._wake.set()
 
     async def _run(self) -> None:
-        while True:
-            try:
-                await self.run_once()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("pulse runner step failed; trying again at the next tick")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self._tick)
-            self._wake.clear()
+        metrics.pulse_leader.set(1)
+        try:
+            while True:
+                try:
+                    await self.run_once()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("pulse runner step failed; trying again at the next tick")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._tick)
+                self._wake.clear()
+        finally:
+            metrics.pulse_leader.set(0)
 
     async def run_once(self) -> None:
         deps = self._deps()

@@ -415,6 +415,17 @@ class PulseStore:
         )
         return [Delivery(Wave(*row[:7]), int(row[7]), str(row[8]), int(row[9])) for row in rows]
 
+    async def queued(self) -> int:
+        """Deliveries still to make or in flight, in open waves (what `to_send` would hand out,
+        all of them): the pulse queue an operator watches."""
+        rows = await self._rows(
+            """
+            SELECT count(*) FROM deliveries d JOIN waves w ON w.id = d.wave_id
+            WHERE d.state IN ('pending', 'sending') AND w.closed_at IS NULL
+            """
+        )
+        return int(rows[0][0])
+
     async def set_state(self, delivery: Delivery, state: str, *, attempt: bool = False) -> None:
         await self._writer.execute(
             "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?"

@@ -4,17 +4,20 @@ polling or by webhook, with the web server in the same event loop when WEB_PORT 
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
+import time
 import warnings
 from collections.abc import Callable, Coroutine, Mapping
 from typing import Any
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import TelegramError
+from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 from telegram.warnings import PTBUserWarning
 
+from bot import metrics
 from bot.config import Config
 from bot.survey.model import Survey
 from bot.telegram.dashboard import MenuButtons
@@ -34,10 +37,16 @@ warnings.filterwarnings(
     "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
 )
 
+log = logging.getLogger(__name__)
+
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Hook = Callable[[AnyApplication], Coroutine[Any, Any, None]]
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGABRT)
 """The signals python-telegram-bot's run_polling stops on: a supervisor's SIGTERM, Ctrl-C."""
+CONFLICT_QUIET = 120.0
+"""Seconds without a 409 Conflict from getUpdates after which the next one is news again (and
+logged): python-telegram-bot retries a conflicting poll at most 30 s apart, so conflicts closer
+together than this are one overlap going on."""
 
 
 def build(config: Config, surveys: Mapping[str, Survey]) -> tuple[AnyApplication, SurveyBot]:
@@ -89,8 +98,21 @@ def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) 
     def dashboard(app: web.Application) -> None:
         add_routes(app, lambda: survey_bot.deps)
 
+    def ready() -> bool:
+        return application.running and survey_bot.ready
+
+    async def gauges() -> None:
+        """The pulse queue, read from the database at each scrape (every replica sees the
+        same queue, whichever of them sends)."""
+        if not survey_bot.ready:
+            return
+        try:
+            metrics.pulse_queue.set(await survey_bot.storage.pulses.queued())
+        except Exception as error:  # the other metrics are still worth serving
+            log.warning("metrics: the pulse queue could not be read: %s", error)
+
     routes = [webhook] if config.webhook else []
-    return build_web_app(database, extra=[*routes, dashboard])
+    return build_web_app(database, ready=ready, scrape=gauges, extra=[*routes, dashboard])
 
 
 async def serve(
@@ -164,9 +186,37 @@ async def _set_webhook(application: AnyApplication, config: Config) -> None:
 
 
 def _reporter(application: AnyApplication) -> Callable[[TelegramError], None]:
-    """What run_polling does with an error fetching updates: the error handlers get it."""
+    """What run_polling does with an error fetching updates: the error handlers get it; but a
+    409 Conflict (another process polls with this token, or a webhook is set) is no bug, and
+    is said in one line per overlap, not a traceback per retry. Polling goes on: when the other
+    process stops (a deploy's overlap), this one gets the updates again."""
+    last_conflict: float | None = None
 
     def report(error: TelegramError) -> None:
+        nonlocal last_conflict
+        if isinstance(error, Conflict):
+            now = time.monotonic()
+            if last_conflict is None or now - last_conflict > CONFLICT_QUIET:
+                log.warning("%s", conflict_line(error))
+            last_conflict = now
+            return
         application.create_task(application.process_error(error=error, update=None))
 
     return report
+
+
+def conflict_line(error: Conflict) -> str:
+    """What an operator is told of a 409 from getUpdates: the cause, and what to do."""
+    if "webhook" in error.message.lower():
+        return (
+            "Telegram answers getUpdates with 409 Conflict: a webhook is set for this bot token"
+            " (another process runs with WEBHOOK=1), and Telegram hands out updates by one way"
+            " only. Run this process with WEBHOOK=1 too, behind the same load balancer, or stop"
+            " the others and restart this one (at start, polling deletes the webhook)."
+        )
+    return (
+        "Telegram answers getUpdates with 409 Conflict: another process is polling for updates"
+        " with this bot token. Long polling works with one process only: stop the other one,"
+        " or run the replicas with WEBHOOK=1 behind a load balancer. This process keeps polling"
+        " and gets the updates once the other one stops."
+    )

@@ -23,10 +23,12 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    TypeHandler,
     filters,
 )
 from telegram.ext import MessageHandler as TextHandler
 
+from bot import metrics
 from bot.config import Config
 from bot.i18n import _, use_language
 from bot.pulses.runner import PulseRunner
@@ -76,6 +78,12 @@ class SurveyBot:
         if self._storage is None:
             raise RuntimeError("storage is opened in post_init")
         return self._storage
+
+    @property
+    def ready(self) -> bool:
+        """Whether storage is open and the use cases' Deps built: between post_init and
+        post_shutdown."""
+        return self._deps is not None
 
     @property
     def deps(self) -> Deps:
@@ -160,6 +168,8 @@ class SurveyBot:
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         people = self.respondents
+        # counted before any handler looks at it (group -1 runs first, and lets it go on)
+        application.add_handler(TypeHandler(Update, _count), group=-1)
         # Only a new message is something said to the bot now. Edits of old messages, and
         # messages to a business account or a guest bot, carry a message too, and every handler
         # would otherwise take them (an edited old answer would answer the current question).
@@ -236,6 +246,17 @@ class SurveyBot:
             log.warning("update not fully answered, the Bot API kept failing: %s", error)
             return
         log.error("update failed: %s", context.error, exc_info=context.error)
+
+
+async def _count(update: Update, context: Context) -> None:
+    """One more update taken in, by kind (what an operator compares with the answers stored)."""
+    if update.message is not None or update.edited_message is not None:
+        kind = "message"
+    elif update.callback_query is not None:
+        kind = "callback"
+    else:
+        kind = "other"
+    metrics.updates.labels(kind).inc()
 
 
 async def _ignore(update: Update, context: Context) -> None:

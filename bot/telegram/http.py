@@ -22,6 +22,8 @@ import aiohttp
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+from bot import metrics
+
 CONNECTIONS = 64
 """Bot API calls in flight at once: replies to people answering together, and pulses."""
 DEFAULT_TIMEOUT = 5.0
@@ -114,21 +116,19 @@ class AiohttpRequest(BaseRequest):
             sock_connect=_seconds(connect_timeout),
             sock_read=_seconds(read_timeout),
         )
+        api_method = url.rsplit("/", 1)[-1]  # the token is in the part before
         try:
             async with self._session.request(
                 method, url, data=_body(request_data), timeout=timeout
             ) as answer:
                 status, payload = answer.status, await answer.read()
-        except aiohttp.ConnectionTimeoutError:  # no connection (or none free) in time
-            raise NotSentTimeout("Bot API call timed out before it was sent") from None
-        except TimeoutError as error:
-            raise TimedOut(f"Bot API call timed out ({type(error).__name__})") from None
-        except aiohttp.ClientConnectorError as error:  # host and port, never the URL
-            raise Unreachable(f"{error.host}:{error.port}", _reason(error.os_error)) from None
-        except aiohttp.ClientConnectionError as error:  # host and port at most, never the URL
-            raise Interrupted(f"Bot API call failed: {type(error).__name__}: {error}") from None
-        except aiohttp.ClientError as error:  # some of these quote the URL, which holds the token
-            raise NetworkError(f"Bot API call failed: {type(error).__name__}") from None
+        except Exception as error:
+            metrics.api_calls.labels(api_method, "error").inc()
+            failure = _failure(error)
+            if failure is None:
+                raise
+            raise failure from None
+        metrics.api_calls.labels(api_method, str(status)).inc()
         if status in (HTTPStatus.UNAUTHORIZED, HTTPStatus.NOT_FOUND):
             raise Refused(status, _description(status, payload))
         if status == HTTPStatus.REQUEST_ENTITY_TOO_LARGE:
@@ -146,6 +146,22 @@ class AiohttpRequest(BaseRequest):
         if not isinstance(data, dict):
             raise TelegramError("Invalid server response (not a JSON object)")
         return data
+
+
+def _failure(error: Exception) -> TelegramError | None:
+    """What python-telegram-bot is to see of a failed exchange, in words that never quote the
+    URL (it holds the token); None: not an HTTP failure, raised as it is."""
+    if isinstance(error, aiohttp.ConnectionTimeoutError):  # no connection (or none free) in time
+        return NotSentTimeout("Bot API call timed out before it was sent")
+    if isinstance(error, TimeoutError):
+        return TimedOut(f"Bot API call timed out ({type(error).__name__})")
+    if isinstance(error, aiohttp.ClientConnectorError):  # host and port, never the URL
+        return Unreachable(f"{error.host}:{error.port}", _reason(error.os_error))
+    if isinstance(error, aiohttp.ClientConnectionError):  # host and port at most, never the URL
+        return Interrupted(f"Bot API call failed: {type(error).__name__}: {error}")
+    if isinstance(error, aiohttp.ClientError):  # some of these quote the URL
+        return NetworkError(f"Bot API call failed: {type(error).__name__}")
+    return None
 
 
 def _reason(error: OSError) -> str:

@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
+from bot import metrics
 from bot.i18n import _, language_name, use_language
 from bot.survey.flow import current_question
 from bot.survey.model import TextScale
@@ -209,6 +210,7 @@ class Respondents:
         """Every callback query gets its answer, whatever happens while handling it."""
         query = update.callback_query
         assert query is not None
+        arrived = time.perf_counter()
         notice: str | None = None
         try:
             chat = update.effective_chat
@@ -219,7 +221,7 @@ class Respondents:
                 return
             with use_language(visit.language):
                 try:
-                    await self._on_action(update, context, visit)
+                    await self._on_action(update, context, visit, arrived)
                 except Toast as toast:
                     notice = toast.notice
                 except sqlite3.Error as error:  # disk full, locked past the timeout
@@ -231,7 +233,10 @@ class Respondents:
             except TelegramError as error:
                 log.warning("callback query not answered: %s", error)
 
-    async def _on_action(self, update: Update, context: Context, visit: Visit) -> None:
+    async def _on_action(
+        self, update: Update, context: Context, visit: Visit, arrived: float
+    ) -> None:
+        """What a tap asks for; `arrived`: when it reached the bot (perf_counter)."""
         query = update.callback_query
         assert query is not None
         action = callback_data.decode(query.data)
@@ -260,12 +265,13 @@ class Respondents:
                 outcome = await respondent.resume(deps, person, response_id)
                 await self._send_current(context, visit, _shown_or_toast(outcome))
             case callback_data.Answer() | callback_data.Back() as tap:
-                await self._on_tap(context, visit, tap, tapped)
+                await self._on_tap(context, visit, tap, tapped, arrived)
             case callback_data.WaveAnswer() as tap:
                 outcome = await respondent.wave_answer(
                     deps, person, tap.wave_id, tap.question_index, tap.value
                 )
-                await self._show_tapped(context, visit, _shown_or_toast(outcome), tapped)
+                shown = _shown_or_toast(outcome)
+                await self._show_tapped(context, visit, shown, tapped, arrived)
             case callback_data.Forget() as tap:
                 await self._on_forget_tap(context, visit, tap, tapped)
             case _:
@@ -277,6 +283,7 @@ class Respondents:
         visit: Visit,
         tap: callback_data.Answer | callback_data.Back,
         tapped: int | None,
+        arrived: float,
     ) -> None:
         deps, person = self._deps(), visit.person
         if isinstance(tap, callback_data.Back):
@@ -297,16 +304,19 @@ class Respondents:
                 else:
                     await self._reshow(context, visit, outcome.shown, tapped)
             raise Toast(refusal_text(outcome))
-        await self._show_tapped(context, visit, outcome, tapped)
+        await self._show_tapped(context, visit, outcome, tapped, arrived)
 
     async def _show_tapped(
-        self, context: Context, visit: Visit, shown: Shown, tapped: int | None
+        self, context: Context, visit: Visit, shown: Shown, tapped: int | None, arrived: float
     ) -> None:
-        """The next screen in the tapped message, which becomes the live one."""
+        """The next screen in the tapped message, which becomes the live one; the time from
+        the tap (`arrived`) to the screen shown is what the person waited."""
         if tapped is None:
             await self._send_current(context, visit, shown)
+            metrics.tap_seconds.observe(time.perf_counter() - arrived)
             return
         await self._edit(context, visit.chat_id, tapped, screen(shown))
+        metrics.tap_seconds.observe(time.perf_counter() - arrived)
         self._note_typing(visit, shown, tapped)
         response = shown.response
         if not response.anonymous and tapped != response.message_id:

@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
+from bot import metrics
 from bot.i18n import resolve_language
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import Response, ResponseClosed
@@ -307,7 +308,7 @@ async def _store_answer(
     cursor = cursor_after(survey, answers, question)
     finished = cursor is None and next_question(survey, answers) is None
     try:
-        return await deps.storage.record_answer(
+        stored = await deps.storage.record_answer(
             response,
             question.id,
             value,
@@ -318,6 +319,8 @@ async def _store_answer(
         )
     except ResponseClosed:  # its wave closed, or it expired, while the tap was on its way
         raise _refuse(Refusal.EXPIRED) from None
+    metrics.answers.inc()
+    return stored
 
 
 async def _tapped(
@@ -411,6 +414,7 @@ async def wave_answer(
         return Refused(Refusal.CLOSED)
     if isinstance(outcome, str):  # not sent to them, or already started elsewhere
         return Refused(Refusal.STALE)
+    metrics.answers.inc()
     return await _shown(deps, survey, outcome, nonce)
 
 

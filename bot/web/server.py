@@ -1,5 +1,6 @@
-"""cxbot's web server: one aiohttp application for health, the webhook and whatever other
-adapters add (the dashboard's API and pages), in the bot's own process and event loop."""
+"""cxbot's web server: one aiohttp application for health, readiness, metrics, the webhook and
+whatever other adapters add (the dashboard's API and pages), in the bot's own process and event
+loop."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from bot.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
 
@@ -19,24 +23,53 @@ Routes = Callable[[web.Application], None]
 
 
 def build_web_app(
-    database: Callable[[], Awaitable[object]], *, extra: Sequence[Routes] = ()
+    database: Callable[[], Awaitable[object]],
+    *,
+    ready: Callable[[], bool] | None = None,
+    scrape: Callable[[], Awaitable[None]] | None = None,
+    extra: Sequence[Routes] = (),
 ) -> web.Application:
-    """`/healthz`, plus the routes `extra` adds (the webhook in webhook mode, the dashboard).
+    """`/healthz`, `/readyz` and `/metrics`, plus the routes `extra` adds (the webhook in
+    webhook mode, the dashboard).
 
     `database` runs a trivial query: /healthz answers 200 once it returns, 503 when it raises
     or takes longer than HEALTH_TIMEOUT (not open yet, closed, locked, the disk gone), so that
-    a load balancer or an orchestrator sends no one to a replica that cannot store answers."""
+    a load balancer or an orchestrator sends no one to a replica that cannot store answers.
+    /readyz asks more: also `ready()`, whether the bot takes updates now (started, not
+    stopping); None: the database alone. /metrics reads the metrics of bot/metrics.py, after
+    `scrape` has brought the gauges read from elsewhere (the database) up to date."""
     app = web.Application()
 
-    async def healthz(request: web.Request) -> web.Response:
+    async def answers() -> str | None:
+        """None when the database answers in time, else why not."""
         try:
             await asyncio.wait_for(database(), HEALTH_TIMEOUT)
         except Exception as error:  # whatever the reason, the answer is the same: not healthy
-            log.warning("health check: the database does not answer: %s", error or type(error))
+            return str(error) or type(error).__name__
+        return None
+
+    async def healthz(request: web.Request) -> web.Response:
+        if (reason := await answers()) is not None:
+            log.warning("health check: the database does not answer: %s", reason)
             return web.Response(status=503, text="database unavailable\n")
         return web.Response(text="ok\n")
 
+    async def readyz(request: web.Request) -> web.Response:
+        if ready is not None and not ready():
+            return web.Response(status=503, text="not ready\n")
+        if await answers() is not None:
+            return web.Response(status=503, text="database unavailable\n")
+        return web.Response(text="ready\n")
+
+    async def metrics(request: web.Request) -> web.Response:
+        if scrape is not None:
+            await scrape()
+        body = generate_latest(REGISTRY)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics)
     for routes in extra:
         routes(app)
     return app
