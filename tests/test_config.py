@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from bot.config import WEBHOOK_SECRET_FORMAT, Config, ConfigError
@@ -95,3 +97,14 @@ def test_a_webhook_secret_telegram_would_refuse_is_refused_without_repeating_it(
     with pytest.raises(ConfigError, match=r"^WEBHOOK_SECRET:") as refused:
         Config.from_env({**WEBHOOK_ENV, "WEBHOOK_SECRET": secret})
     assert secret not in str(refused.value)
+
+
+def test_the_replica_is_named_after_the_host_unless_set() -> None:
+    assert Config.from_env({}).replica == socket.gethostname()
+    assert Config.from_env({"REPLICA": " cx-2 "}).replica == "cx-2"
+
+
+@pytest.mark.parametrize("name", ["cx 2", "cx\n2026-11-30 INFO forged line", "cx\x1b[31m"])
+def test_a_replica_name_that_would_blur_log_lines_is_refused_by_name(name: str) -> None:
+    with pytest.raises(ConfigError, match="REPLICA="):
+        Config.from_env({"REPLICA": name})

@@ -52,3 +52,24 @@ async def test_after_stop_the_teams_left_do_not_count(storage: Storage, pulses: 
     assert await pulses.leave_all(7) == 3
     assert await pulses.join("t3", 7, most=3) is True
     assert (await pulses.audience_sizes())["t3"] == (1, 0)
+
+
+async def test_the_queue_counts_deliveries_to_make_or_in_flight_in_open_waves(
+    storage: Storage, pulses: PulseStore
+) -> None:
+    for user_id in (7, 8, 9):
+        await storage.touch_user(user_id, "en")
+        await pulses.join("sales", user_id, most=3)
+    wave_id, members = await pulses.open_wave(
+        survey_id="enps", team="sales", reminder_hours=72, open_hours=168
+    )
+    assert await pulses.queued() == members == 3
+    first, second, _third = await pulses.to_send(10)
+    await pulses.set_state(first, "sending")
+    assert await pulses.queued() == 3, "in flight still counts"
+    await pulses.set_state(first, "sent")
+    await pulses.set_state(second, "failed")
+    assert await pulses.queued() == 1
+    assert await pulses.close_early(wave_id)
+    await pulses.close_due_waves("9999-12-31")
+    assert await pulses.queued() == 0, "a closed wave's deliveries are never made"

@@ -3,7 +3,9 @@
 It hands out updates through getUpdates (kept until the bot confirms them with `offset`, as
 Telegram does, so a bot killed mid-batch sees them again) or, once the bot has called setWebhook,
 POSTs them to the webhook with its secret header (kept until answered 200, as Telegram does; a
-`repeat` delivers each one twice), records every call, keeps each chat's
+`repeat` delivers each one twice), answers 409 Conflict to a long poll overtaken by another
+one (two processes polling with one token) or to every poll while `rival_poller` is set,
+records every call, keeps each chat's
 messages as the user would see them, and refuses what Telegram refuses: callback data over
 64 bytes, texts over 4096 characters, an edit that changes nothing, an unknown callback query.
 """
@@ -106,6 +108,12 @@ class BotApiStandIn:
         """Update id -> when getUpdates handed it to the bot."""
         self.polls = 0
         """getUpdates calls so far: the first one means the bot is up."""
+        self.rival_poller = False
+        """Another process polls with the same token: every getUpdates answers 409 Conflict,
+        as Telegram does while two pollers overlap (a deploy's old and new process)."""
+        self.conflicts = 0
+        """getUpdates calls answered 409 Conflict so far."""
+        self._poll_turn = 0
         self.delivered: set[int] = set()
         self.files: dict[str, bytes] = {}
         """file id -> the bytes of a photo or document the bot sent."""
@@ -276,15 +284,24 @@ class BotApiStandIn:
         offset = int(params.get("offset") or 0)
         timeout = min(float(params.get("timeout") or 0), MAX_POLL_WAIT)
         async with self._changed:
+            self.polls += 1
+            self._poll_turn += 1  # a poll still waiting is someone else's: it ends in 409
+            turn = self._poll_turn
+            self._changed.notify_all()
+            if self.rival_poller:
+                self._conflict()
             if offset:
                 self._pending = [u for u in self._pending if u["update_id"] >= offset]
-            self.polls += 1
-            self._changed.notify_all()
             if not self._pending and timeout > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(self._pending)), timeout
+                        self._changed.wait_for(
+                            lambda: bool(self._pending) or self._poll_turn != turn
+                        ),
+                        timeout,
                     )
+            if self._poll_turn != turn:
+                self._conflict()
             limit = int(params.get("limit") or 100)
             batch = self._pending[:limit]
             now = time.monotonic()
@@ -292,6 +309,14 @@ class BotApiStandIn:
                 self.handed_out.setdefault(update["update_id"], now)
             self.delivered.update(u["update_id"] for u in batch)
             return batch
+
+    def _conflict(self) -> None:
+        self.conflicts += 1
+        raise ApiError(
+            409,
+            "Conflict: terminated by other getUpdates request;"
+            " make sure that only one bot instance is running",
+        )
 
     async def api_sendMessage(self, params: JSON) -> JSON:
         chat_id = int(params["chat_id"])

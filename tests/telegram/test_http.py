@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from aiohttp import web
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TimedOut
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import ExtBot
 
+from bot import metrics
 from bot.telegram.http import AiohttpRequest, Refused, TooLarge, Unreachable
 from bot.telegram.retries import Retries
 from tests.telegram.conftest import Handler, Serve
@@ -211,3 +212,68 @@ async def test_a_413_is_refused_at_once_not_uploaded_again(
     finally:
         await bot.shutdown()
     assert uploads == 1
+
+
+def calls(method: str, status: str) -> float:
+    """Bot API calls counted so far for /metrics (the counter is the process's: compared before
+    and after)."""
+    value = metrics.REGISTRY.get_sample_value(
+        "cxbot_bot_api_calls_total", {"method": method, "status": status}
+    )
+    return value or 0.0
+
+
+async def test_every_call_is_counted_by_method_and_the_status_answered(
+    bot_at: Callable[[Handler], Awaitable[Bot]],
+) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        if (hello := await handshake(request)) is not None:
+            return hello
+        if request.path.endswith("/sendMessage"):
+            return sent()
+        if request.path.endswith("/sendChatAction"):
+            return web.json_response(
+                {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+                status=400,
+            )
+        assert request.transport is not None
+        request.transport.close()  # editMessageText: the connection drops
+        return web.Response()
+
+    bot = await bot_at(handler)
+    before = {
+        (method, status): calls(method, status)
+        for method in ("sendMessage", "sendChatAction", "editMessageText")
+        for status in ("200", "400", "error")
+    }
+    await bot.send_message(7, "x")
+    await bot.send_message(7, "y")
+    with pytest.raises(TelegramError):
+        await bot.send_chat_action(7, "typing")
+    with pytest.raises(NetworkError):
+        await bot.edit_message_text("z", 7, 1)
+    counted = {key: calls(*key) - value for key, value in before.items()}
+    assert {key: n for key, n in counted.items() if n} == {
+        ("sendMessage", "200"): 2,
+        ("sendChatAction", "400"): 1,
+        ("editMessageText", "error"): 1,
+    }
+
+
+async def test_a_closed_port_counts_as_an_error_call() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    bot = Bot(
+        TOKEN,
+        base_url=f"http://127.0.0.1:{port}/bot",
+        request=AiohttpRequest(connections=1),
+        get_updates_request=AiohttpRequest(connections=1),
+    )
+    before = calls("getMe", "error")
+    try:
+        with pytest.raises(Unreachable):
+            await bot.initialize()
+    finally:
+        await bot.shutdown()
+    assert calls("getMe", "error") == before + 1
