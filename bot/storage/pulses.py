@@ -1,10 +1,10 @@
 """Team audiences, pulse schedules, waves and deliveries: what a pulse needs to survive a crash.
 
-Every delivery has a state in the database. The sender claims a batch (`sending`, with its owner
-and a lease, in one statement, so two processes on one database never take the same row),
-renews the claim just before each message goes out and marks it `sent` after; so a crash
-re-sends only what was `sending` then, once its lease has run out, and of that only the
-messages in flight can have arrived already.
+Every delivery has a state in the database. The sender claims a batch (`claimed`, with its owner
+and a lease, in one statement, so two processes on one database never take the same row), marks
+each one `sending` as it renews the claim just before the message goes out (committed) and
+`sent` after; so a crash re-sends only what was `sending` then, once its lease has run out: at
+most as many messages as were in flight.
 
 Who took part in a wave (started, finished) is kept in `participations`, apart from the answers:
 it decides reminders and "one response per wave per person", and holds nothing that points at a
@@ -157,11 +157,11 @@ class PulseStore:
                 "UPDATE members SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
                 (utcnow(), user_id),
             )
-            # claimed ones too: their sender renews the claim just before sending, finds the
-            # row dropped and leaves it
+            # claimed ones too: their sender, renewing the claim just before sending, finds
+            # the row dropped and leaves it
             await self._db.execute(
                 "UPDATE deliveries SET state = 'dropped', updated_at = ?"
-                " WHERE user_id = ? AND state IN ('pending', 'sending')",
+                " WHERE user_id = ? AND state IN ('pending', 'claimed')",
                 (utcnow(), user_id),
             )
         return cursor.rowcount
@@ -434,10 +434,10 @@ class PulseStore:
     ) -> list[Delivery]:
         """Claim up to `limit` deliveries to make for `owner`, for `lease` seconds: oldest wave
         first, members in random order (an order by user id or by joining would be one more
-        thing to match answers against). A row is taken if pending, if its claim ran out (the
-        owner died in flight: it may have arrived, and is sent again), or if `owner` holds it
-        already. One statement marks them all `sending`, so two processes on one database
-        never claim the same row. (The choice is MATERIALIZED: SQLite would otherwise run the
+        thing to match answers against). A row is taken if pending, if its claim ran out (its
+        owner died; a row it had in flight, `sending`, may have arrived, and is sent again),
+        or if `owner` holds it already. One statement claims them all, so two processes on one
+        database never claim the same row. (The choice is MATERIALIZED: SQLite would otherwise run the
         subquery once per column of the key, each time with another random order, and claim
         only the rows the runs happen to share.)"""
         now = datetime.now(UTC)
@@ -448,12 +448,12 @@ class PulseStore:
                     SELECT d.wave_id, d.user_id, d.kind
                     FROM deliveries d JOIN waves w ON w.id = d.wave_id
                     WHERE w.closed_at IS NULL AND (
-                        d.state = 'pending' OR d.state = 'sending' AND (
+                        d.state = 'pending' OR d.state IN ('claimed', 'sending') AND (
                             d.lease_until IS NULL OR d.lease_until <= :now
                             OR d.claimed_by = :owner))
                     ORDER BY d.wave_id, d.kind DESC, random() LIMIT :limit)
-                UPDATE deliveries SET state = 'sending', claimed_by = :owner, lease_until = :until,
-                    updated_at = :now
+                UPDATE deliveries SET claimed_by = :owner, lease_until = :until, updated_at = :now,
+                    state = CASE state WHEN 'sending' THEN 'sending' ELSE 'claimed' END
                 WHERE (wave_id, user_id, kind) IN chosen
                 RETURNING wave_id, user_id, kind, attempts
                 """,
@@ -479,14 +479,23 @@ class PulseStore:
         ]
 
     async def renew(self, delivery: Delivery, lease: float) -> bool:
-        """Just before a message goes out: the claim extended by `lease` seconds from now if
-        its owner still holds it. False: the row is no longer theirs to send (the lease ran out
-        and another process took it over, or the member left with /stop)."""
+        """Just before a message goes out: the row marked `sending` (it may reach the member
+        from now on) and the claim extended by `lease` seconds from now, if its owner still
+        holds it. False: the row is no longer theirs to send (the lease ran out and another
+        process took it over, or the member left with /stop)."""
         until = stamp(datetime.now(UTC) + timedelta(seconds=lease))
         changed = await self._writer.execute(
-            "UPDATE deliveries SET lease_until = ? WHERE wave_id = ? AND user_id = ? AND kind = ?"
-            " AND state = 'sending' AND claimed_by IS ?",
-            (until, delivery.wave.id, delivery.user_id, delivery.kind, delivery.claimed_by),
+            "UPDATE deliveries SET state = 'sending', lease_until = ?, updated_at = ?"
+            " WHERE wave_id = ? AND user_id = ? AND kind = ?"
+            " AND state IN ('claimed', 'sending') AND claimed_by IS ?",
+            (
+                until,
+                utcnow(),
+                delivery.wave.id,
+                delivery.user_id,
+                delivery.kind,
+                delivery.claimed_by,
+            ),
         )
         return changed == 1
 
@@ -497,7 +506,7 @@ class PulseStore:
             "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?,"
             " claimed_by = NULL, lease_until = NULL"
             " WHERE wave_id = ? AND user_id = ? AND kind = ?"
-            " AND (? IS NULL OR state = 'sending' AND claimed_by = ?)",
+            " AND (? IS NULL OR state IN ('claimed', 'sending') AND claimed_by = ?)",
             (
                 *(state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id),
                 *(delivery.kind, delivery.claimed_by, delivery.claimed_by),
