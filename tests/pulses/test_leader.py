@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import Config
 from bot.pulses.leader import FileLeadership, leader_file
-from bot.pulses.runner import PulseRunner, Sent
+from bot.pulses.runner import PulseRunner, Sender, Sent
 from bot.storage.database import Storage
 from bot.survey.model import Survey
 from bot.usecases.delivery import PulseMessage
@@ -90,17 +90,33 @@ async def storages(tmp_path: Path) -> AsyncIterator[tuple[Storage, Storage]]:
     await second.close()
 
 
-class Recorder:
-    """The messenger, as far as the runner can tell: it records who was sent what, by whom."""
+class Messenger:
+    """The messenger, as far as the runners can tell: it records who was sent what, by which
+    runner."""
 
-    def __init__(self, sent: Counter[tuple[int, int]], by: str, by_whom: Counter[str]) -> None:
-        self.sent, self.by, self.by_whom = sent, by, by_whom
+    def __init__(self) -> None:
+        self.sent: Counter[tuple[int, int]] = Counter()
+        """(wave, member) -> messages."""
+        self.by_whom: Counter[str] = Counter()
+        self._changed = asyncio.Condition()
 
-    async def send(self, message: PulseMessage) -> Sent:
-        await asyncio.sleep(0.002)
-        self.sent[(message.wave_id, message.user_id)] += 1
-        self.by_whom[self.by] += 1
-        return Sent.SENT
+    def sender(self, runner: str) -> Sender:
+        messenger = self
+
+        class Through:
+            async def send(self, message: PulseMessage) -> Sent:
+                await asyncio.sleep(0.002)
+                async with messenger._changed:
+                    messenger.sent[(message.wave_id, message.user_id)] += 1
+                    messenger.by_whom[runner] += 1
+                    messenger._changed.notify_all()
+                return Sent.SENT
+
+        return Through()
+
+    async def until(self, messages: int) -> None:
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(lambda: len(self.sent) >= messages)
 
 
 async def join(storage: Storage, size: int) -> None:
@@ -113,8 +129,7 @@ def runners(
     storages: tuple[Storage, Storage],
     catalogue: dict[str, Survey],
     tmp_path: Path,
-    sent: Counter[tuple[int, int]],
-    by_whom: Counter[str],
+    messenger: Messenger,
     tick: float,
 ) -> list[PulseRunner]:
     config = Config.from_env({})
@@ -124,7 +139,7 @@ def runners(
         made.append(
             PulseRunner(
                 lambda deps=deps: deps,  # type: ignore[misc]
-                Recorder(sent, name, by_whom),
+                messenger.sender(name),
                 rate=2000,
                 tick=tick,
                 leadership=FileLeadership(leader_file(tmp_path / "x.sqlite3")),
@@ -150,15 +165,14 @@ async def test_a_schedule_stepped_by_two_runners_at_once_opens_one_wave(
         open_hours=200,  # longer than a week: the latest weekly occasion is still open
         next_at="2000-01-03 09:00:00.000",  # long due: the latest occasion opens now
     )
-    sent: Counter[tuple[int, int]] = Counter()
-    by_whom: Counter[str] = Counter()
-    a, b = runners(storages, catalogue, tmp_path, sent, by_whom, tick=60)
+    messenger = Messenger()
+    a, b = runners(storages, catalogue, tmp_path, messenger, tick=60)
     # the catch-up from 2000 says what it skipped: both runners read the schedule as due
     await asyncio.gather(a.run_once(), b.run_once())
     await asyncio.gather(a.run_once(), b.run_once())
     (wave,) = await first.pulses.open_waves("ops")
-    assert set(sent.values()) == {1} and len(sent) == 60, sent
-    assert {wave_id for wave_id, _ in sent} == {wave.id}
+    assert set(messenger.sent.values()) == {1} and len(messenger.sent) == 60, messenger.sent
+    assert {wave_id for wave_id, _ in messenger.sent} == {wave.id}
 
 
 async def test_only_the_leader_sends_and_the_other_takes_over_when_it_steps_down(
@@ -170,26 +184,21 @@ async def test_only_the_leader_sends_and_the_other_takes_over_when_it_steps_down
     caplog.set_level(logging.INFO, logger="bot.pulses.runner")
     first, second = storages
     await join(first, 30)
-    sent: Counter[tuple[int, int]] = Counter()
-    by_whom: Counter[str] = Counter()
+    messenger = Messenger()
     tick = 0.1
-    a, b = runners(storages, catalogue, tmp_path, sent, by_whom, tick=tick)
+    a, b = runners(storages, catalogue, tmp_path, messenger, tick=tick)
     a.start()
     await asyncio.sleep(tick)
     b.start()
     try:
         await first.pulses.open_wave(survey_id="enps", team="ops", reminder_hours=1, open_hours=2)
-        async with asyncio.timeout(10):
-            while len(sent) < 30:
-                await asyncio.sleep(0.02)
-        assert dict(by_whom) == {"a": 30}, "only the leader sends"
+        await messenger.until(30)
+        assert dict(messenger.by_whom) == {"a": 30}, "only the leader sends"
         await a.stop()  # a deploy: the old process stops, the new one carries on
         await second.pulses.open_wave(survey_id="enps", team="ops", reminder_hours=1, open_hours=2)
-        async with asyncio.timeout(10):
-            while len(sent) < 60:
-                await asyncio.sleep(0.02)
-        assert dict(by_whom) == {"a": 30, "b": 30}
-        assert set(sent.values()) == {1}
+        await messenger.until(60)
+        assert dict(messenger.by_whom) == {"a": 30, "b": 30}
+        assert set(messenger.sent.values()) == {1}
     finally:
         await a.stop()
         await b.stop()
