@@ -218,7 +218,7 @@ class PulseRunner:
             await pulses.skip(pulse, stamp(plan.following), skipped)
             return
         if await pulses.open_due_wave(pulse, stamp(plan.following), skipped) is None:
-            log.warning("pulse %d: its wave was opened by another process", pulse.id)
+            log.warning("pulse %d: not opened here, the schedule moved on meanwhile", pulse.id)
 
     async def _send(self, delivery: Delivery) -> None:
         deps = self._deps()

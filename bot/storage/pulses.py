@@ -396,14 +396,15 @@ class PulseStore:
     async def close_due_waves(self, now: str) -> list[int]:
         """Waves past their end: nothing more is sent, unfinished responses are closed, and who
         was sent what and who took part become counts on the wave (the rows are deleted: kept,
-        they would tell early answerers from late ones and name everyone who answered)."""
+        they would tell early answerers from late ones and name everyone who answered). Returns
+        the waves closed here."""
         rows = await self._rows(
             "SELECT id FROM waves WHERE closed_at IS NULL AND closes_at <= ?", (now,)
         )
         ids = [int(row[0]) for row in rows]
-        for wave_id in ids:
+        for wave_id in list(ids):
             async with self._writer.transaction():
-                await self._db.execute(
+                cursor = await self._db.execute(
                     """
                     UPDATE waves SET closed_at = :now,
                         delivered = (SELECT count(*) FROM deliveries
@@ -413,10 +414,13 @@ class PulseStore:
                         started = (SELECT count(*) FROM participations WHERE wave_id = :id),
                         finished = (SELECT count(*) FROM participations
                                     WHERE wave_id = :id AND finished)
-                    WHERE id = :id
+                    WHERE id = :id AND closed_at IS NULL
                     """,
                     {"now": utcnow(), "id": wave_id},
                 )
+                if cursor.rowcount != 1:  # closed meanwhile by another process: its counts stay
+                    ids.remove(wave_id)
+                    continue
                 await self._db.execute("DELETE FROM deliveries WHERE wave_id = ?", (wave_id,))
                 await self._db.execute("DELETE FROM participations WHERE wave_id = ?", (wave_id,))
                 await self._db.execute(

@@ -193,3 +193,18 @@ async def test_a_schedule_paused_after_it_was_found_due_opens_nothing(storage: S
     await storage.pulses.set_paused(pulse_id, True)
     assert await storage.pulses.open_due_wave(due, "2026-01-12 09:00:00.000", (0, None)) is None
     assert await storage.pulses.skip(due, "2026-01-12 09:00:00.000", (1, None)) is False
+
+
+async def test_a_wave_closed_by_two_processes_at_once_keeps_its_counts(
+    storage: Storage, other: Storage, path: Path
+) -> None:
+    wave_id = await team_with_wave(storage, 3)
+    for delivery in await storage.pulses.to_send(10, owner="me", lease=60):
+        await storage.pulses.set_state(delivery, "sent", attempt=True)
+    write(path, "UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
+    closed = await asyncio.gather(
+        storage.pulses.close_due_waves("2026-01-01 00:00:00.000"),
+        other.pulses.close_due_waves("2026-01-01 00:00:00.000"),
+    )
+    assert sorted(closed) == [[], [wave_id]]
+    assert query(path, "SELECT delivered FROM waves") == [(3,)]
