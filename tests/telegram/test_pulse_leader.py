@@ -71,7 +71,8 @@ def due_now(bot: BotProcess) -> None:
 def clean(bot: BotProcess) -> None:
     log = bot.log_text()
     assert "Traceback" not in log, log
-    assert TOKEN not in log
+    assert "Warning: " not in log, log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
 
 
 async def test_the_leader_killed_mid_wave_the_other_process_finishes_it_within_the_bound(
