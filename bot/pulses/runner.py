@@ -4,13 +4,22 @@ A background task, woken every few seconds or at once when a wave opens. Everyth
 read from and recorded in the database, so a restart simply carries on: schedules, open waves,
 and deliveries still `pending` or in flight (`sending`) when the process died.
 
+One process at a time does this work, the leader (bot/pulses/leader.py); in the others the
+runner only tries, at every tick, to become the leader, and so takes over within a tick of the
+leader's end. Even two runners on one database by mistake do not double anything: a due
+schedule opens its wave only in the process that moves the schedule on from the date it found
+due, and deliveries are claimed for one process at a time, each claim a lease of a few ticks
+that its owner renews just before every message (past it, the owner is taken for dead and
+another process takes the row over).
+
 Delivery: a global rate below Telegram's broadcast limit (about 30 messages a second), a few
 messages in flight at a time; a 429 waits out its `retry_after`; a 403 (the member blocked the
 bot) marks the member inactive and is never retried; 5xx and failed connections are retried with
 backoff, up to a limit, each retry through the same limiter (the HTTP layer's own retries are
 off for pulses). A message that may have reached Telegram (a timeout while waiting for its
 answer) is never sent again: that keeps "at most the messages in flight at a crash arrive
-twice" true when Telegram answers slowly.
+twice" (IN_FLIGHT, the process's own or the dead leader's the next one takes over) true when
+Telegram answers slowly.
 
 What each message says is decided in bot/usecases/delivery.py; sending it is the messenger
 adapter's `Sender` (bot/telegram/sender.py), which reports what became of it as a `Sent`.
@@ -21,6 +30,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +42,7 @@ from typing import Protocol
 from aiolimiter import AsyncLimiter
 
 from bot import metrics
+from bot.pulses.leader import Leadership
 from bot.pulses.schedule import ScheduleError, catch_up
 from bot.storage.pulses import Delivery, Pulse
 from bot.storage.times import stamp, utcnow
@@ -42,6 +55,9 @@ MAX_ATTEMPTS = 5
 IN_FLIGHT = 4
 """Messages being sent at once: also how many a crash can make someone receive twice."""
 BATCH = 200
+LEASE_TICKS = 3
+"""How long a claim on deliveries lasts, in ticks, renewed before each message. A process that
+dies holding claims delays those messages by at most this long."""
 
 
 class Sent(Enum):
@@ -80,9 +96,16 @@ class PulseRunner:
         *,
         rate: float,
         tick: float,
+        leadership: Leadership,
     ) -> None:
         self._deps = deps
         self._sender = sender
+        self._leadership = leadership
+        self._leading: bool | None = None
+        """None until the first try; then whether this process is the leader."""
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+        """Whose claims on deliveries are this runner's: a new one at every start."""
+        self._lease = LEASE_TICKS * tick
         self._limiter = AsyncLimiter(1, 1 / rate)  # one at a time, evenly: no bursts
         self._tick = tick
         self._wake = asyncio.Event()
@@ -99,26 +122,44 @@ class PulseRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._leadership.release()  # the next process leads from its next tick
+        if self._leading:
+            log.info("pulses: stepped down as leader")
+        self._leading = None
+        metrics.pulse_leader.set(0)
 
     def kick(self) -> None:
         """Work now rather than at the next tick (a wave was just opened)."""
         self._wake.set()
 
     async def _run(self) -> None:
-        metrics.pulse_leader.set(1)
-        try:
-            while True:
-                try:
+        while True:
+            try:
+                if await self._lead():
                     await self.run_once()
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("pulse runner step failed; trying again at the next tick")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._tick)
-                self._wake.clear()
-        finally:
-            metrics.pulse_leader.set(0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pulse runner step failed; trying again at the next tick")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self._tick)
+            self._wake.clear()
+
+    async def _lead(self) -> bool:
+        """Whether this process leads now: it still holds the lock, or has just taken it.
+        Said in the log when that changes, once."""
+        if self._leading and await self._leadership.held():
+            return True
+        if self._leading:
+            log.warning("pulses: no longer the leader; trying again at every tick")
+        leading = await self._leadership.acquire()
+        if leading:
+            log.info("pulses: this process is the leader: it opens, reminds, closes and sends")
+        elif self._leading is None:
+            log.info("pulses: another process is the leader; this one takes over if it stops")
+        self._leading = leading
+        metrics.pulse_leader.set(int(leading))
+        return leading
 
     async def run_once(self) -> None:
         deps = self._deps()
@@ -142,7 +183,7 @@ class PulseRunner:
             async with slots:
                 await self._send(delivery)
 
-        while batch := await pulses.to_send(BATCH):
+        while batch := await pulses.to_send(BATCH, owner=self._owner, lease=self._lease):
             # a task group, not gather: when one send fails the others are cancelled and
             # waited for, so none is still sending when the next step (or a kick) starts
             async with asyncio.TaskGroup() as group:
@@ -177,28 +218,24 @@ class PulseRunner:
                 "the latest occasion opens now" if plan.open_wave else "none still open",
             )
         if not plan.open_wave:
-            await pulses.skip(pulse.id, stamp(plan.following), skipped)
+            await pulses.skip(pulse, stamp(plan.following), skipped)
             return
-        await pulses.open_wave(
-            survey_id=pulse.survey_id,
-            team=pulse.team,
-            reminder_hours=pulse.reminder_hours,
-            open_hours=pulse.open_hours,
-            pulse_id=pulse.id,
-            next_at=stamp(plan.following),
-            skipped=skipped,
-        )
+        if await pulses.open_due_wave(pulse, stamp(plan.following), skipped) is None:
+            log.warning("pulse %d: not opened here, the schedule moved on meanwhile", pulse.id)
 
     async def _send(self, delivery: Delivery) -> None:
         deps = self._deps()
         pulses = deps.storage.pulses
-        await pulses.set_state(delivery, "sending")
         message = await deliver(deps, delivery)
         if message is None:
             await pulses.set_state(delivery, "dropped", attempt=True)
             return
         while True:
             async with self._limiter:
+                # the claim made good for the send about to go out, or the row left alone: it
+                # was taken over by another process (this one was taken for dead) or dropped
+                if not await pulses.renew(delivery, self._lease):
+                    return
                 result = await self._sender.send(message)
             if not isinstance(result, RetryAfter):
                 break

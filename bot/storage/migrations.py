@@ -316,4 +316,12 @@ MIGRATIONS: tuple[str, ...] = (
     WHERE d.span = 'day' AND d.day >= substr(s.until, 1, 7) || '-01' AND s.until > '0001'
     GROUP BY d.survey_id, d.segment, d.wave_id, d.current, d.yes, d.answered;
     """,
+    # 10: a delivery is claimed by one process (`state` 'claimed', then 'sending' just before
+    # the message goes out; its owner and how long the claim lasts), so two processes on one
+    # database never take the same row; past the lease, the owner is taken for dead and
+    # another process may take the row over
+    """
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;   -- the process sending it
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT;  -- UTC; NULL or past: free to take over
+    """,
 )

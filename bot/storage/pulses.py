@@ -1,8 +1,10 @@
 """Team audiences, pulse schedules, waves and deliveries: what a pulse needs to survive a crash.
 
-Every delivery has a state in the database. The sender marks it `sending` (committed) before the
-message goes out and `sent` after, so a restart re-sends only what was `sending` at the crash:
-at most as many messages as were in flight.
+Every delivery has a state in the database. The sender claims a batch (`claimed`, with its owner
+and a lease, in one statement, so two processes on one database never take the same row), marks
+each one `sending` as it renews the claim just before the message goes out (committed) and
+`sent` after; so a crash re-sends only what was `sending` then, once its lease has run out: at
+most as many messages as were in flight.
 
 Who took part in a wave (started, finished) is kept in `participations`, apart from the answers:
 it decides reminders and "one response per wave per person", and holds nothing that points at a
@@ -12,12 +14,14 @@ wave and deleted.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import aiosqlite
 
-from bot.storage.times import after, to_the_day, utcnow
+from bot.storage.times import after, stamp, to_the_day, utcnow
 from bot.storage.writer import Writer
 
 
@@ -58,6 +62,8 @@ class Delivery:
     user_id: int
     kind: str
     attempts: int
+    claimed_by: str | None = None
+    """The process that claimed it (`to_send`): only that one sends it or records its end."""
 
 
 _WAVE = "w.id, w.pulse_id, w.survey_id, w.team, w.opened_at, w.remind_at, w.closes_at"
@@ -151,9 +157,11 @@ class PulseStore:
                 "UPDATE members SET left_at = ? WHERE user_id = ? AND left_at IS NULL",
                 (utcnow(), user_id),
             )
+            # claimed ones too: their sender, renewing the claim just before sending, finds
+            # the row dropped and leaves it
             await self._db.execute(
                 "UPDATE deliveries SET state = 'dropped', updated_at = ?"
-                " WHERE user_id = ? AND state = 'pending'",
+                " WHERE user_id = ? AND state IN ('pending', 'claimed')",
                 (utcnow(), user_id),
             )
         return cursor.rowcount
@@ -231,59 +239,80 @@ class PulseStore:
     # waves
 
     async def open_wave(
+        self, *, survey_id: str, team: str, reminder_hours: float, open_hours: float
+    ) -> tuple[int, int]:
+        """A new wave for every active member of the team (one transaction: the wave and its
+        deliveries). Returns (wave id, deliveries)."""
+        async with self._writer.transaction():
+            return await self._open(survey_id, team, reminder_hours, open_hours, None)
+
+    async def open_due_wave(
+        self, pulse: Pulse, next_at: str, skipped: tuple[int, str | None]
+    ) -> tuple[int, int] | None:
+        """The wave of a schedule found due at `pulse.next_at`, and the schedule moved on to
+        `next_at` (with the occasions `skipped` on the way), in one transaction. None, opening
+        nothing, when the schedule is no longer due there: another process opened the wave
+        since, or the schedule was paused or deleted meanwhile. So one occasion opens one
+        wave, however many runners saw it due."""
+        async with self._writer.transaction():
+            if not await self._move_on(pulse, next_at, skipped):
+                return None
+            return await self._open(
+                pulse.survey_id, pulse.team, pulse.reminder_hours, pulse.open_hours, pulse.id
+            )
+
+    async def _open(
         self,
-        *,
         survey_id: str,
         team: str,
         reminder_hours: float,
         open_hours: float,
-        pulse_id: int | None = None,
-        next_at: str | None = None,
-        skipped: tuple[int, str | None] | None = None,
+        pulse_id: int | None,
     ) -> tuple[int, int]:
-        """A new wave for every active member of the team (one transaction: the wave, its
-        deliveries, and the pulse's next date with the occasions `skipped` on the way, if
-        any). Returns (wave id, deliveries)."""
         now = utcnow()
-        async with self._writer.transaction():
-            async with self._db.execute(
-                """
-                INSERT INTO waves (pulse_id, survey_id, team, opened_at, remind_at, closes_at)
-                VALUES (?, ?, ?, ?, ?, ?) RETURNING id
-                """,
-                (pulse_id, survey_id, team, now, after(reminder_hours), after(open_hours)),
-            ) as cursor:
-                row = await cursor.fetchone()
-            assert row is not None
-            wave_id = int(row[0])
-            cursor = await self._db.execute(
-                """
-                INSERT INTO deliveries (wave_id, user_id, kind, updated_at)
-                SELECT ?, user_id, 'wave', ? FROM members
-                WHERE team = ? AND left_at IS NULL AND inactive_at IS NULL
-                """,
-                (wave_id, now, team),
-            )
-            count = cursor.rowcount
-            if pulse_id is not None and next_at is not None:
-                await self._move_on(pulse_id, next_at, skipped)
+        async with self._db.execute(
+            """
+            INSERT INTO waves (pulse_id, survey_id, team, opened_at, remind_at, closes_at)
+            VALUES (?, ?, ?, ?, ?, ?) RETURNING id
+            """,
+            (pulse_id, survey_id, team, now, after(reminder_hours), after(open_hours)),
+        ) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        wave_id = int(row[0])
+        cursor = await self._db.execute(
+            """
+            INSERT INTO deliveries (wave_id, user_id, kind, updated_at)
+            SELECT ?, user_id, 'wave', ? FROM members
+            WHERE team = ? AND left_at IS NULL AND inactive_at IS NULL
+            """,
+            (wave_id, now, team),
+        )
+        count = cursor.rowcount
         return wave_id, count
 
-    async def skip(self, pulse_id: int, next_at: str, skipped: tuple[int, str | None]) -> None:
+    async def skip(self, pulse: Pulse, next_at: str, skipped: tuple[int, str | None]) -> bool:
         """A schedule whose occasions all passed while the bot was stopped: no wave, the next
-        date, and what was skipped (for /pulse)."""
+        date, and what was skipped (for /pulse). False when another process moved it first."""
         async with self._writer.transaction():
-            await self._move_on(pulse_id, next_at, skipped)
+            return await self._move_on(pulse, next_at, skipped)
 
-    async def _move_on(
-        self, pulse_id: int, next_at: str, skipped: tuple[int, str | None] | None
-    ) -> None:
-        await self._db.execute("UPDATE pulses SET next_at = ? WHERE id = ?", (next_at, pulse_id))
-        if skipped is not None and skipped[0]:
+    async def _move_on(self, pulse: Pulse, next_at: str, skipped: tuple[int, str | None]) -> bool:
+        """The schedule's next date, set only if it is still the one found due (a conditional
+        update: of two processes that saw it due, the second changes nothing)."""
+        cursor = await self._db.execute(
+            "UPDATE pulses SET next_at = ? WHERE id = ? AND next_at = ?"
+            " AND deleted_at IS NULL AND paused = 0",
+            (next_at, pulse.id, pulse.next_at),
+        )
+        if cursor.rowcount != 1:
+            return False
+        if skipped[0]:
             await self._db.execute(
                 "UPDATE pulses SET skipped = ?, skipped_last = ? WHERE id = ?",
-                (*skipped, pulse_id),
+                (*skipped, pulse.id),
             )
+        return True
 
     async def close_early(self, wave_id: int) -> bool:
         """Bring an open wave's end to now: the runner closes it at its next look."""
@@ -367,14 +396,15 @@ class PulseStore:
     async def close_due_waves(self, now: str) -> list[int]:
         """Waves past their end: nothing more is sent, unfinished responses are closed, and who
         was sent what and who took part become counts on the wave (the rows are deleted: kept,
-        they would tell early answerers from late ones and name everyone who answered)."""
+        they would tell early answerers from late ones and name everyone who answered). Returns
+        the waves closed here."""
         rows = await self._rows(
             "SELECT id FROM waves WHERE closed_at IS NULL AND closes_at <= ?", (now,)
         )
         ids = [int(row[0]) for row in rows]
-        for wave_id in ids:
+        for wave_id in list(ids):
             async with self._writer.transaction():
-                await self._db.execute(
+                cursor = await self._db.execute(
                     """
                     UPDATE waves SET closed_at = :now,
                         delivered = (SELECT count(*) FROM deliveries
@@ -384,10 +414,13 @@ class PulseStore:
                         started = (SELECT count(*) FROM participations WHERE wave_id = :id),
                         finished = (SELECT count(*) FROM participations
                                     WHERE wave_id = :id AND finished)
-                    WHERE id = :id
+                    WHERE id = :id AND closed_at IS NULL
                     """,
                     {"now": utcnow(), "id": wave_id},
                 )
+                if cursor.rowcount != 1:  # closed meanwhile by another process: its counts stay
+                    ids.remove(wave_id)
+                    continue
                 await self._db.execute("DELETE FROM deliveries WHERE wave_id = ?", (wave_id,))
                 await self._db.execute("DELETE FROM participations WHERE wave_id = ?", (wave_id,))
                 await self._db.execute(
@@ -400,20 +433,75 @@ class PulseStore:
 
     # deliveries
 
-    async def to_send(self, limit: int) -> list[Delivery]:
-        """Deliveries to make, oldest wave first, members in random order (an order by user id
-        or by joining would be one more thing to match answers against); `sending` ones were
-        in flight at a crash."""
-        rows = await self._rows(
-            f"""
-            SELECT {_WAVE}, d.user_id, d.kind, d.attempts
-            FROM deliveries d JOIN waves w ON w.id = d.wave_id
-            WHERE d.state IN ('pending', 'sending') AND w.closed_at IS NULL
-            ORDER BY d.wave_id, d.kind DESC, random() LIMIT ?
-            """,
-            (limit,),
+    async def to_send(
+        self, limit: int, *, owner: str = "local", lease: float = 60.0
+    ) -> list[Delivery]:
+        """Claim up to `limit` deliveries to make for `owner`, for `lease` seconds: oldest wave
+        first, members in random order (an order by user id or by joining would be one more
+        thing to match answers against). A row is taken if pending, if its claim ran out (its
+        owner died; a row it had in flight, `sending`, may have arrived, and is sent again),
+        or if `owner` holds it already. One statement claims them all, so two processes on one
+        database never claim the same row. (The choice is MATERIALIZED: SQLite would otherwise run the
+        subquery once per column of the key, each time with another random order, and claim
+        only the rows the runs happen to share.)"""
+        now = datetime.now(UTC)
+        async with self._writer.transaction():
+            async with self._db.execute(
+                """
+                WITH chosen AS MATERIALIZED (
+                    SELECT d.wave_id, d.user_id, d.kind
+                    FROM deliveries d JOIN waves w ON w.id = d.wave_id
+                    WHERE w.closed_at IS NULL AND (
+                        d.state = 'pending' OR d.state IN ('claimed', 'sending') AND (
+                            d.lease_until IS NULL OR d.lease_until <= :now
+                            OR d.claimed_by = :owner))
+                    ORDER BY d.wave_id, d.kind DESC, random() LIMIT :limit)
+                UPDATE deliveries SET claimed_by = :owner, lease_until = :until, updated_at = :now,
+                    state = CASE state WHEN 'sending' THEN 'sending' ELSE 'claimed' END
+                WHERE (wave_id, user_id, kind) IN chosen
+                RETURNING wave_id, user_id, kind, attempts
+                """,
+                {
+                    "owner": owner,
+                    "until": stamp(now + timedelta(seconds=lease)),
+                    "now": stamp(now),
+                    "limit": limit,
+                },
+            ) as cursor:
+                claimed = list(await cursor.fetchall())
+            if not claimed:
+                return []
+            ids = sorted({int(row[0]) for row in claimed})
+            marks = ", ".join("?" * len(ids))
+            rows = await self._rows(f"SELECT {_WAVE} FROM waves w WHERE w.id IN ({marks})", ids)
+            waves = {int(row[0]): Wave(*row) for row in rows}
+        # RETURNING gives the rows in the table's order (by user id): shuffled again here
+        claimed.sort(key=lambda row: (row[0], row[2] != "wave", random.random()))
+        return [
+            Delivery(waves[int(row[0])], int(row[1]), str(row[2]), int(row[3]), owner)
+            for row in claimed
+        ]
+
+    async def renew(self, delivery: Delivery, lease: float) -> bool:
+        """Just before a message goes out: the row marked `sending` (it may reach the member
+        from now on) and the claim extended by `lease` seconds from now, if its owner still
+        holds it. False: the row is no longer theirs to send (the lease ran out and another
+        process took it over, or the member left with /stop)."""
+        until = stamp(datetime.now(UTC) + timedelta(seconds=lease))
+        changed = await self._writer.execute(
+            "UPDATE deliveries SET state = 'sending', lease_until = ?, updated_at = ?"
+            " WHERE wave_id = ? AND user_id = ? AND kind = ?"
+            " AND state IN ('claimed', 'sending') AND claimed_by IS ?",
+            (
+                until,
+                utcnow(),
+                delivery.wave.id,
+                delivery.user_id,
+                delivery.kind,
+                delivery.claimed_by,
+            ),
         )
-        return [Delivery(Wave(*row[:7]), int(row[7]), str(row[8]), int(row[9])) for row in rows]
+        return changed == 1
 
     async def queued(self) -> int:
         """Deliveries still to make or in flight, in open waves (what `to_send` would hand out,
@@ -421,14 +509,21 @@ class PulseStore:
         rows = await self._rows(
             """
             SELECT count(*) FROM deliveries d JOIN waves w ON w.id = d.wave_id
-            WHERE d.state IN ('pending', 'sending') AND w.closed_at IS NULL
+            WHERE d.state IN ('pending', 'claimed', 'sending') AND w.closed_at IS NULL
             """
         )
         return int(rows[0][0])
 
     async def set_state(self, delivery: Delivery, state: str, *, attempt: bool = False) -> None:
+        """What became of a delivery, recorded by the one that claimed it (a row taken over or
+        dropped meanwhile is left to its new state) and the claim released."""
         await self._writer.execute(
-            "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?"
-            " WHERE wave_id = ? AND user_id = ? AND kind = ?",
-            (state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id, delivery.kind),
+            "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?,"
+            " claimed_by = NULL, lease_until = NULL"
+            " WHERE wave_id = ? AND user_id = ? AND kind = ?"
+            " AND (? IS NULL OR state IN ('claimed', 'sending') AND claimed_by = ?)",
+            (
+                *(state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id),
+                *(delivery.kind, delivery.claimed_by, delivery.claimed_by),
+            ),
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Config
+from bot.pulses.leader import FileLeadership
 from bot.pulses.runner import PulseRunner, Sent
 from bot.storage.database import Storage
 from bot.survey.model import Survey
@@ -30,7 +31,7 @@ async def team(storage: Storage, size: int) -> None:
 
 
 async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
-    storage: Storage, catalogue: dict[str, Survey]
+    storage: Storage, catalogue: dict[str, Survey], tmp_path: Path
 ) -> None:
     """None of a failed step's sends is left running: the next step (or a kick) would find
     their deliveries still `sending` and send them a second time."""
@@ -60,7 +61,9 @@ async def test_a_send_that_fails_unexpectedly_cancels_the_others_in_flight(
 
     config = Config.from_env({})
     deps = Deps(config, catalogue, storage)
-    runner = PulseRunner(lambda: deps, Sender(), rate=1000, tick=60)
+    runner = PulseRunner(
+        lambda: deps, Sender(), rate=1000, tick=60, leadership=FileLeadership(tmp_path / "lock")
+    )
     with pytest.raises(ExceptionGroup):
         await asyncio.wait_for(runner.run_once(), 10)
     assert len(cancelled) == 2, "both sends still in flight were cancelled and waited for"

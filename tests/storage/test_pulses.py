@@ -1,11 +1,19 @@
-"""Invites and audiences in a real SQLite file."""
+"""Invites, audiences, due schedules and claimed deliveries in a real SQLite file (two
+connections to one file stand for two processes)."""
 
 from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import closing
+from pathlib import Path
 
 import pytest
 
 from bot.storage.database import Storage
-from bot.storage.pulses import PulseStore
+from bot.storage.pulses import Delivery, PulseStore
+from tests.storage.conftest import query
 
 
 @pytest.fixture
@@ -65,7 +73,8 @@ async def test_the_queue_counts_deliveries_to_make_or_in_flight_in_open_waves(
     )
     assert await pulses.queued() == members == 3
     first, second, _third = await pulses.to_send(10)
-    await pulses.set_state(first, "sending")
+    assert await pulses.queued() == 3, "claimed still counts"
+    assert await pulses.renew(first, lease=60)
     assert await pulses.queued() == 3, "in flight still counts"
     await pulses.set_state(first, "sent")
     await pulses.set_state(second, "failed")
@@ -73,3 +82,151 @@ async def test_the_queue_counts_deliveries_to_make_or_in_flight_in_open_waves(
     assert await pulses.close_early(wave_id)
     await pulses.close_due_waves("9999-12-31")
     assert await pulses.queued() == 0, "a closed wave's deliveries are never made"
+
+
+@pytest.fixture
+async def other(path: Path, storage: Storage) -> AsyncIterator[Storage]:
+    """A second connection to the same file: another process's storage."""
+    opened = await Storage.open(path)
+    yield opened
+    await opened.close()
+
+
+async def team_with_wave(storage: Storage, size: int) -> int:
+    for user_id in range(1, size + 1):
+        await storage.touch_user(user_id, "en")
+        await storage.pulses.join("ops", user_id, most=3)
+    wave_id, count = await storage.pulses.open_wave(
+        survey_id="enps", team="ops", reminder_hours=1, open_hours=2
+    )
+    assert count == size
+    return wave_id
+
+
+def write(path: Path, sql: str) -> None:
+    """Change the file as another program would (an older version, or the clock moving on)."""
+    with closing(sqlite3.connect(path)) as db, db:
+        db.execute(sql)
+
+
+def keys(deliveries: list[Delivery]) -> list[tuple[int, int, str]]:
+    return [(d.wave.id, d.user_id, d.kind) for d in deliveries]
+
+
+async def test_two_claimers_on_one_file_never_take_the_same_delivery(
+    storage: Storage, other: Storage, path: Path
+) -> None:
+    await team_with_wave(storage, 600)
+    taken: dict[str, list[tuple[int, int, str]]] = {"a": [], "b": []}
+
+    async def claimer(store: Storage, owner: str) -> None:
+        while batch := await store.pulses.to_send(7, owner=owner, lease=60):
+            taken[owner] += keys(batch)
+            assert {d.claimed_by for d in batch} == {owner}
+            for n, delivery in enumerate(batch):
+                await store.pulses.set_state(delivery, "sent" if n % 2 else "blocked")
+                await asyncio.sleep(0.001)  # sending takes a while: the other one claims meanwhile
+
+    await asyncio.gather(claimer(storage, "a"), claimer(other, "b"))
+    assert len(taken["a"]) > 50 and len(taken["b"]) > 50, "both claimed all along"
+    everything = taken["a"] + taken["b"]
+    assert len(everything) == len(set(everything)) == 600, "each delivery claimed exactly once"
+    assert query(path, "SELECT count(*) FROM deliveries WHERE state IN ('claimed', 'sending')") == [
+        (0,)
+    ]
+
+
+async def test_a_claim_past_its_lease_is_taken_over_and_its_owner_no_longer_sends_it(
+    storage: Storage, other: Storage, path: Path
+) -> None:
+    await team_with_wave(storage, 3)
+    mine = await storage.pulses.to_send(10, owner="dead", lease=60)
+    assert await other.pulses.to_send(10, owner="next", lease=60) == [], "held: not free"
+    again = await storage.pulses.to_send(10, owner="dead", lease=60)
+    assert sorted(keys(again)) == sorted(keys(mine)), "asking again gives back what it holds"
+    write(path, "UPDATE deliveries SET lease_until = '2000-01-01 00:00:00.000'")  # time passes
+    taken = await other.pulses.to_send(10, owner="next", lease=60)
+    assert sorted(keys(taken)) == sorted(keys(mine))
+    assert [await storage.pulses.renew(d, 60) for d in mine] == [False] * 3
+    await storage.pulses.set_state(mine[0], "sent", attempt=True)  # too late: changes nothing
+    assert [await other.pulses.renew(d, 60) for d in taken] == [True] * 3
+    assert query(path, "SELECT DISTINCT state, claimed_by FROM deliveries") == [("sending", "next")]
+
+
+async def test_a_member_who_stops_while_claimed_is_not_sent_the_pulse(
+    storage: Storage, path: Path
+) -> None:
+    await team_with_wave(storage, 2)
+    claimed = await storage.pulses.to_send(10, owner="me", lease=60)
+    await storage.pulses.leave_all(claimed[0].user_id)
+    assert [await storage.pulses.renew(d, 60) for d in claimed] == [False, True]
+
+
+async def test_a_delivery_sending_before_claims_existed_is_free_to_take(
+    storage: Storage, path: Path
+) -> None:
+    await team_with_wave(storage, 1)
+    write(path, "UPDATE deliveries SET state = 'sending'")  # in flight at a crash, no owner
+    assert len(await storage.pulses.to_send(10, owner="me", lease=60)) == 1
+
+
+async def test_a_schedule_due_in_two_processes_at_once_opens_one_wave(
+    storage: Storage, other: Storage, path: Path
+) -> None:
+    await team_with_wave(storage, 5)
+    pulse_id = await storage.pulses.add_pulse(
+        survey_id="enps",
+        team="ops",
+        cadence="weekly",
+        local_time="09:00",
+        time_zone="UTC",
+        reminder_hours=1,
+        open_hours=2,
+        next_at="2026-01-05 09:00:00.000",
+    )
+    for year in range(2027, 2037):
+        due_here, due_there = [
+            next(p for p in await store.pulses.due_pulses("9999") if p.id == pulse_id)
+            for store in (storage, other)
+        ]
+        assert due_here == due_there
+        following = f"{year}-01-04 09:00:00.000"
+        opened = await asyncio.gather(
+            storage.pulses.open_due_wave(due_here, following, (0, None)),
+            other.pulses.open_due_wave(due_there, following, (0, None)),
+        )
+        assert sum(wave is not None for wave in opened) == 1, opened
+    ((waves,),) = query(path, "SELECT count(*) FROM waves WHERE pulse_id = ?", pulse_id)
+    assert waves == 10, "one wave per occasion"
+
+
+async def test_a_schedule_paused_after_it_was_found_due_opens_nothing(storage: Storage) -> None:
+    pulse_id = await storage.pulses.add_pulse(
+        survey_id="enps",
+        team="ops",
+        cadence="weekly",
+        local_time="09:00",
+        time_zone="UTC",
+        reminder_hours=1,
+        open_hours=2,
+        next_at="2026-01-05 09:00:00.000",
+    )
+    (due,) = await storage.pulses.due_pulses("9999")
+    await storage.pulses.set_paused(pulse_id, True)
+    assert await storage.pulses.open_due_wave(due, "2026-01-12 09:00:00.000", (0, None)) is None
+    assert await storage.pulses.skip(due, "2026-01-12 09:00:00.000", (1, None)) is False
+
+
+async def test_a_wave_closed_by_two_processes_at_once_keeps_its_counts(
+    storage: Storage, other: Storage, path: Path
+) -> None:
+    wave_id = await team_with_wave(storage, 3)
+    for delivery in await storage.pulses.to_send(10, owner="me", lease=60):
+        await storage.pulses.set_state(delivery, "sent", attempt=True)
+    write(path, "UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
+    closed = await asyncio.gather(
+        storage.pulses.close_due_waves("2026-01-01 00:00:00.000"),
+        other.pulses.close_due_waves("2026-01-01 00:00:00.000"),
+    )
+    assert sorted(closed) == [[], [wave_id]]
+    assert query(path, "SELECT delivered FROM waves") == [(3,)]

@@ -1,0 +1,210 @@
+"""One pulse leader: the lock file, a leader that dies, and runners sharing one database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Config
+from bot.pulses.leader import FileLeadership, leader_file
+from bot.pulses.runner import PulseRunner, Sender, Sent
+from bot.storage.database import Storage
+from bot.survey.model import Survey
+from bot.usecases.delivery import PulseMessage
+from bot.usecases.deps import Deps
+
+HOLD = """
+import asyncio, sys
+from pathlib import Path
+from bot.pulses.leader import FileLeadership
+
+async def main() -> None:
+    print(await FileLeadership(Path(sys.argv[1])).acquire(), flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+
+async def test_of_two_on_one_file_one_leads_until_it_steps_down(tmp_path: Path) -> None:
+    first, second = FileLeadership(tmp_path / "lock"), FileLeadership(tmp_path / "lock")
+    assert await first.acquire() is True
+    assert await second.acquire() is False
+    assert await first.acquire() is True, "asking again while leading: still leading"
+    assert (await first.held(), await second.held()) == (True, False)
+    await first.release()
+    assert await first.held() is False
+    assert await second.acquire() is True
+    assert await first.acquire() is False
+
+
+async def test_the_lock_file_names_the_leader_and_only_its_owner_can_read_it(
+    tmp_path: Path,
+) -> None:
+    leader = FileLeadership(tmp_path / "lock")
+    await leader.acquire()
+    assert (tmp_path / "lock").read_text().split()[1] == str(os.getpid())
+    assert (tmp_path / "lock").stat().st_mode & 0o077 == 0
+    await leader.release()
+
+
+def test_the_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
+    assert leader_file(tmp_path / "cxbot.sqlite3") == tmp_path / "cxbot.sqlite3.leader"
+
+
+async def test_when_the_leader_is_killed_the_other_leads_at_its_next_try(tmp_path: Path) -> None:
+    lock = tmp_path / "lock"
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLD, str(lock), stdout=asyncio.subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"True\n"
+        waiting = FileLeadership(lock)
+        assert await waiting.acquire() is False, "the other process leads"
+        holder.send_signal(signal.SIGKILL)  # no code of its own runs: the kernel drops the lock
+        await holder.wait()
+        assert await waiting.acquire() is True
+        await waiting.release()
+    finally:
+        if holder.returncode is None:
+            holder.kill()
+            await holder.wait()
+
+
+@pytest.fixture
+async def storages(tmp_path: Path) -> AsyncIterator[tuple[Storage, Storage]]:
+    """Two connections to one file, as two processes have."""
+    first = await Storage.open(tmp_path / "x.sqlite3")
+    second = await Storage.open(tmp_path / "x.sqlite3")
+    yield first, second
+    await first.close()
+    await second.close()
+
+
+class Messenger:
+    """The messenger, as far as the runners can tell: it records who was sent what, by which
+    runner."""
+
+    def __init__(self) -> None:
+        self.sent: Counter[tuple[int, int]] = Counter()
+        """(wave, member) -> messages."""
+        self.by_whom: Counter[str] = Counter()
+        self._changed = asyncio.Condition()
+
+    def sender(self, runner: str) -> Sender:
+        messenger = self
+
+        class Through:
+            async def send(self, message: PulseMessage) -> Sent:
+                await asyncio.sleep(0.002)
+                async with messenger._changed:
+                    messenger.sent[(message.wave_id, message.user_id)] += 1
+                    messenger.by_whom[runner] += 1
+                    messenger._changed.notify_all()
+                return Sent.SENT
+
+        return Through()
+
+    async def until(self, messages: int) -> None:
+        async with asyncio.timeout(10), self._changed:
+            await self._changed.wait_for(lambda: len(self.sent) >= messages)
+
+
+async def join(storage: Storage, size: int) -> None:
+    for user_id in range(1, size + 1):
+        await storage.touch_user(user_id, "en")
+        assert await storage.pulses.join("ops", user_id, most=20)
+
+
+def runners(
+    storages: tuple[Storage, Storage],
+    catalogue: dict[str, Survey],
+    tmp_path: Path,
+    messenger: Messenger,
+    tick: float,
+) -> list[PulseRunner]:
+    config = Config.from_env({})
+    made = []
+    for name, storage in zip("ab", storages, strict=True):
+        deps = Deps(config, catalogue, storage)
+        made.append(
+            PulseRunner(
+                lambda deps=deps: deps,  # type: ignore[misc]
+                messenger.sender(name),
+                rate=2000,
+                tick=tick,
+                leadership=FileLeadership(leader_file(tmp_path / "x.sqlite3")),
+            )
+        )
+    return made
+
+
+async def test_a_schedule_stepped_by_two_runners_at_once_opens_one_wave(
+    storages: tuple[Storage, Storage], catalogue: dict[str, Survey], tmp_path: Path
+) -> None:
+    """Two leaders by mistake (the lock file on a disk that does not lock, say): each runner
+    steps on its own, without the lock, and still one wave goes out, each member once."""
+    first, _second = storages
+    await join(first, 60)
+    await first.pulses.add_pulse(
+        survey_id="enps",
+        team="ops",
+        cadence="weekly",
+        local_time="09:00",
+        time_zone="UTC",
+        reminder_hours=100,
+        open_hours=200,  # longer than a week: the latest weekly occasion is still open
+        next_at="2000-01-03 09:00:00.000",  # long due: the latest occasion opens now
+    )
+    messenger = Messenger()
+    a, b = runners(storages, catalogue, tmp_path, messenger, tick=60)
+    # the catch-up from 2000 says what it skipped: both runners read the schedule as due
+    await asyncio.gather(a.run_once(), b.run_once())
+    await asyncio.gather(a.run_once(), b.run_once())
+    (wave,) = await first.pulses.open_waves("ops")
+    assert set(messenger.sent.values()) == {1} and len(messenger.sent) == 60, messenger.sent
+    assert {wave_id for wave_id, _ in messenger.sent} == {wave.id}
+
+
+async def test_only_the_leader_sends_and_the_other_takes_over_when_it_steps_down(
+    storages: tuple[Storage, Storage],
+    catalogue: dict[str, Survey],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.pulses.runner")
+    first, second = storages
+    await join(first, 30)
+    messenger = Messenger()
+    tick = 0.1
+    a, b = runners(storages, catalogue, tmp_path, messenger, tick=tick)
+    a.start()
+    await asyncio.sleep(tick)
+    b.start()
+    try:
+        await first.pulses.open_wave(survey_id="enps", team="ops", reminder_hours=1, open_hours=2)
+        await messenger.until(30)
+        assert dict(messenger.by_whom) == {"a": 30}, "only the leader sends"
+        await a.stop()  # a deploy: the old process stops, the new one carries on
+        await second.pulses.open_wave(survey_id="enps", team="ops", reminder_hours=1, open_hours=2)
+        await messenger.until(60)
+        assert dict(messenger.by_whom) == {"a": 30, "b": 30}
+        assert set(messenger.sent.values()) == {1}
+    finally:
+        await a.stop()
+        await b.stop()
+    said = [r.getMessage() for r in caplog.records]
+    assert (
+        said.count("pulses: this process is the leader: it opens, reminds, closes and sends") == 2
+    )
+    assert said.count("pulses: another process is the leader; this one takes over if it stops") == 1
+    assert said.count("pulses: stepped down as leader") == 2, "once each, at its stop"
