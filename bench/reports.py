@@ -17,8 +17,13 @@ answer, commit) timed while `/summary nps all` and `/export nps` run, with the r
 bot's one connection (as before) and on their own read-only connection (as now), against the
 same tap with no report running. Prints the medians and the ratios.
 
-    ./dev bench reports [--answers 1000000 [10000000 ...]] [--runs 7] [--keep FILE]
-                        [--dashboard-only]
+With `--windows`, what a window of days costs with and without its ends cut inside a day:
+the overview's two windows (the last 90 days and the 90 before) to the second, as `90d` is
+read today, and from midnight UTC (whole days) as the alternative; and how many hour rows this
+data would need (rollups by hour are the other way to keep windows to the second flat).
+
+    ./dev bench reports [--answers 1000000 [10000000 ...]] [--runs 7] [--keep FILE [FILE ...]]
+                        [--dashboard-only] [--windows]
 """
 
 from __future__ import annotations
@@ -44,7 +49,7 @@ from bot.config import Config
 from bot.i18n import use_language
 from bot.reports.chart import render_chart
 from bot.reports.export import write_csv
-from bot.reports.periods import parse_period
+from bot.reports.periods import LATEST, Period, parse_period
 from bot.reports.summary import build_summary
 from bot.reports.text import summary_text
 from bot.storage.database import Storage
@@ -218,7 +223,51 @@ async def full_aggregate(storage: Storage, runs: int) -> float:
     return await median(lambda: build_summary(raw, nps, parse_period("all")), runs)
 
 
-async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
+async def windows(storage: Storage, path: Path, runs: int) -> Dashboard:
+    """Every survey's summary over the overview's two windows of 90 days, in one process (no
+    HTTP), with the windows' ends to the second and at midnight UTC."""
+    surveys = load_catalogue(Path("bot/surveys"))
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+    def stamp(moment: datetime) -> str:
+        return moment.strftime("%Y-%m-%d %H:%M:%S.000")
+
+    def both(end: datetime, days: int) -> list[Period]:
+        middle, start = end - timedelta(days=days), end - timedelta(days=2 * days)
+        return [
+            Period("90d", stamp(middle), LATEST, "week", "days"),
+            Period("90d", stamp(start), stamp(middle), "week", "days"),
+        ]
+
+    async def overview(periods: list[Period]) -> None:
+        for survey in surveys.values():
+            for period in periods:
+                async with storage.report() as queries:
+                    await build_summary(queries, survey, period)
+
+    found = {
+        "90d windows, to the second": await median(lambda: overview(both(now, 90)), runs),
+        "90d windows, whole UTC days": await median(
+            lambda: overview(both(midnight + timedelta(days=1), 90)), runs
+        ),
+    }
+    db = sqlite3.connect(path)
+    hours = db.execute(
+        """SELECT count(*) FROM (SELECT 1 FROM responses r JOIN answers a ON a.response_id = r.id
+        WHERE r.replaced_by IS NULL AND r.finished_at IS NOT NULL
+        GROUP BY r.survey_id, substr(r.finished_at, 1, 13), r.segment, r.wave_id,
+                 a.question_id, a.value)"""
+    ).fetchone()[0]
+    days = db.execute("SELECT count(*) FROM rollup_answers WHERE span = 'day'").fetchone()[0]
+    db.close()
+    print(f"rollup rows by day: {days:,}; by hour, this data would need: {hours:,}")
+    return found
+
+
+async def measure(
+    path: Path, runs: int, *, dashboard_only: bool, with_windows: bool = False
+) -> Dashboard:
     surveys = load_catalogue(Path("bot/surveys"))
     nps = surveys["nps"]
     async with await Storage.open(path) as storage:
@@ -229,6 +278,8 @@ async def measure(path: Path, runs: int, *, dashboard_only: bool) -> Dashboard:
             f" (then up to date: {rolled.until})"
         )
         views = await dashboard(storage, path, runs)
+        if with_windows:
+            views |= await windows(storage, path, runs)
         print(f"{'dashboard view':<38}{'median ms':>10}")
         for name, seconds in views.items():
             print(f"{name:<38}{seconds * 1000:>10.1f}")
@@ -352,18 +403,23 @@ def main() -> None:
     )
     parser.add_argument("--answers", type=int, nargs="+", default=[1_000_000])
     parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep", type=Path, default=None, help="keep the filled database here")
+    parser.add_argument(
+        "--keep", type=Path, nargs="+", default=None, help="keep the filled databases (one a size)"
+    )
     parser.add_argument(
         "--dashboard-only", action="store_true", help="the dashboard and the roll-up only"
     )
+    parser.add_argument(
+        "--windows", action="store_true", help="windows of days to the second and by whole days"
+    )
     args = parser.parse_args()
-    if args.keep is not None and len(args.answers) > 1:
-        parser.error("--keep takes one --answers size")
+    if args.keep is not None and len(args.keep) != len(args.answers):
+        parser.error("--keep takes one file for each --answers size")
     results: dict[int, Dashboard] = {}
-    for answers in args.answers:
+    for index, answers in enumerate(args.answers):
         print(f"== {answers:,} answers")
         with tempfile.TemporaryDirectory() as folder:
-            path = args.keep or Path(folder) / "bench.sqlite3"
+            path = args.keep[index] if args.keep else Path(folder) / "bench.sqlite3"
             if not path.exists():
                 start = time.perf_counter()
                 written = fill(path, answers)
@@ -372,7 +428,9 @@ def main() -> None:
                     f" ({path.stat().st_size // 2**20} MiB)"
                 )
             results[answers] = asyncio.run(
-                measure(path, args.runs, dashboard_only=args.dashboard_only)
+                measure(
+                    path, args.runs, dashboard_only=args.dashboard_only, with_windows=args.windows
+                )
             )
     if len(results) > 1:
         sizes = list(results)
