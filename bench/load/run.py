@@ -4,7 +4,8 @@ cxbot and against a bare python-telegram-bot bot doing only the unavoidable I/O,
 The Bot API stand-in runs in this process; each bot is its own process. Printed per bot:
 answers per second, per-tap latency (from getUpdates handing the tap out to the bot's first
 call about it) p50 / p95 / p99, the bot's CPU milliseconds per answer, its peak RSS; then
-cxbot / bare as ratios. Medians over --runs.
+cxbot / bare as ratios, and each target of the tap's cost with its ratio and whether it is
+met. Medians over --runs.
 
     ./dev bench load/run [--users 200] [--runs 3]
 """
@@ -149,6 +150,28 @@ async def main(users: int, runs: int, names: list[str], profile: Path | None) ->
                 f" screen p99 {a[6] / b[6]:.2f}, CPU per answer {a[7] / b[7]:.2f},"
                 f" RSS {a[8] / b[8]:.2f}"
             )
+    print_targets(medians)
+
+
+TARGETS = (
+    # what, column, against, the ratio cxbot / against must be at least (>) or at most (<)
+    ("answers/s", 0, "bare aiogram", ">", 1.25),
+    ("p99 tap -> next question shown", 6, "bare aiogram", "<", 1.0),
+    ("CPU per answer", 7, "bare aiogram", "<", 0.8),
+    ("peak RSS", 8, "bare PTB", "<", 1.35),
+)
+"""The targets of the tap's cost, each a ratio of cxbot's median to a bare bot's."""
+
+
+def print_targets(medians: dict[str, list[float]]) -> None:
+    print(f"{'target':<34}{'ratio':>7}{'goal':>8}  met")
+    for what, column, against, sense, goal in TARGETS:
+        if against not in medians:
+            print(f"{what:<34}{'-':>7}{sense + str(goal):>8}  ({against} not run)")
+            continue
+        ratio = medians["cxbot"][column] / medians[against][column]
+        met = ratio >= goal if sense == ">" else ratio <= goal
+        print(f"{what:<34}{ratio:>7.2f}{sense + str(goal):>8}  {'yes' if met else 'no'}")
 
 
 if __name__ == "__main__":
