@@ -1,13 +1,19 @@
-"""The shipped survey files, loaded once for every test that reads them."""
+"""The shipped survey files, loaded once for every test that reads them; and a throwaway
+PostgreSQL server for the session, with a fresh database for each test that asks for one."""
 
 from __future__ import annotations
 
+import os
+import secrets
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.survey.loader import load_catalogue
 from bot.survey.model import Survey
+from tests import postgres
 
 SURVEYS = Path(__file__).resolve().parents[1] / "bot" / "surveys"
 
@@ -45,3 +51,34 @@ def five(catalogue: dict[str, Survey]) -> Survey:
 @pytest.fixture
 def diagnostic(catalogue: dict[str, Survey]) -> Survey:
     return catalogue["cx-diagnostic"]
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[postgres.Cluster]:
+    """Skipped where the binaries are missing, unless POSTGRES_TESTS=required (CI sets it):
+    then their absence fails the run rather than hiding half of the tests."""
+    try:
+        cluster = postgres.start()
+    except postgres.Unavailable as missing:
+        if os.environ.get("POSTGRES_TESTS") == "required":
+            pytest.fail(f"POSTGRES_TESTS=required, and {missing}")
+        pytest.skip(f"PostgreSQL tests skipped: {missing}")
+    yield cluster
+    postgres.stop(cluster)
+
+
+@pytest.fixture
+async def postgres_url(postgres_cluster: postgres.Cluster) -> AsyncIterator[str]:
+    """A new, empty database of the session's server, dropped after the test."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(postgres_cluster.url())
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    yield postgres_cluster.url(name)
+    admin = await asyncpg.connect(postgres_cluster.url())
+    try:
+        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    finally:
+        await admin.close()
