@@ -55,14 +55,11 @@ def diagnostic(catalogue: dict[str, Survey]) -> Survey:
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[postgres.Cluster]:
-    """Skipped where the binaries are missing, unless POSTGRES_TESTS=required (CI sets it):
-    then their absence fails the run rather than hiding half of the tests."""
+    """One server for the whole session, stopped at its end."""
     try:
         cluster = postgres.start()
-    except postgres.Unavailable as missing:
-        if os.environ.get("POSTGRES_TESTS") == "required":
-            pytest.fail(f"POSTGRES_TESTS=required, and {missing}")
-        pytest.skip(f"PostgreSQL tests skipped: {missing}")
+    except postgres.Unavailable as reason:
+        postgres.missing(reason, os.environ)
     yield cluster
     postgres.stop(cluster)
 

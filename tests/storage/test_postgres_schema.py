@@ -8,7 +8,8 @@ import asyncio
 import json
 import sqlite3
 import sys
-from contextlib import closing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import asyncpg
@@ -17,7 +18,7 @@ import pytest
 from bot.storage import migrations as sqlite_migrations
 from bot.storage.database import Storage, StorageError
 from bot.storage.postgres import migrate
-from bot.storage.postgres.migrate import schema_version
+from bot.storage.postgres.migrate import MIGRATION_LOCK, schema_version
 from bot.storage.postgres.migrations import LATEST, MIGRATIONS
 
 Columns = list[tuple[str, bool]]
@@ -49,8 +50,41 @@ async def test_an_empty_database_is_migrated_to_the_latest_step_and_a_second_run
     assert await version_of(postgres_url) == LATEST
 
 
+@asynccontextmanager
+async def held_migration_lock(url: str, waiters: int) -> AsyncIterator[None]:
+    """Hold the migrations' lock while the body starts `waiters` migrators, and let go only once
+    they all wait for it: then they race for it at the same moment, which is what replicas
+    starting together do. (Migrators that never wait for the lock time out here.)"""
+    holder = await asyncpg.connect(url)
+    try:
+        await holder.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+        yield
+        async with asyncio.timeout(20):
+            await all_waiting(holder, waiters)
+        await holder.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK)
+    finally:
+        await holder.close()
+
+
+async def all_waiting(connection: asyncpg.Connection, waiters: int) -> None:
+    """Polled: the server tells nobody when a session starts waiting for a lock."""
+    while True:
+        if await connection.fetchval(WAITING) >= waiters:
+            return
+        await asyncio.sleep(0.02)
+
+
+WAITING = """
+SELECT count(*) FROM pg_locks
+WHERE locktype = 'advisory' AND NOT granted
+  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+"""
+
+
 async def test_four_replicas_starting_together_migrate_once(postgres_url: str) -> None:
-    ran = await asyncio.gather(*(migrate(postgres_url) for _ in range(4)))
+    async with held_migration_lock(postgres_url, waiters=4):
+        migrators = [asyncio.create_task(migrate(postgres_url)) for _ in range(4)]
+    ran = await asyncio.gather(*migrators)
 
     assert sorted(step for steps in ran for step in steps) == list(MIGRATIONS)
     assert await version_of(postgres_url) == LATEST
@@ -64,12 +98,13 @@ print(json.dumps(asyncio.run(migrate(sys.argv[1]))))
 
 
 async def test_two_processes_starting_together_migrate_once(postgres_url: str) -> None:
-    processes = [
-        await asyncio.create_subprocess_exec(
-            sys.executable, "-c", MIGRATOR, postgres_url, stdout=asyncio.subprocess.PIPE
-        )
-        for _ in range(2)
-    ]
+    async with held_migration_lock(postgres_url, waiters=2):
+        processes = [
+            await asyncio.create_subprocess_exec(
+                sys.executable, "-c", MIGRATOR, postgres_url, stdout=asyncio.subprocess.PIPE
+            )
+            for _ in range(2)
+        ]
     outputs = await asyncio.gather(*(process.communicate() for process in processes))
 
     assert [process.returncode for process in processes] == [0, 0]
