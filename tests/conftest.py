@@ -54,27 +54,28 @@ def diagnostic(catalogue: dict[str, Survey]) -> Survey:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[postgres.Cluster]:
-    """One server for the whole session, stopped at its end."""
+def postgres_server() -> Iterator[str]:
+    """One throwaway server for the whole session, stopped at its end: the URL of its
+    maintenance database (`postgres`)."""
     try:
         cluster = postgres.start()
     except postgres.Unavailable as reason:
         postgres.missing(reason, os.environ)
-    yield cluster
+    yield cluster.url()
     postgres.stop(cluster)
 
 
 @pytest.fixture
-async def postgres_url(postgres_cluster: postgres.Cluster) -> AsyncIterator[str]:
-    """A new, empty database of the session's server, dropped after the test."""
+async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
+    """A new, empty database on the session's server, dropped after the test."""
     name = f"test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(postgres_cluster.url())
+    admin = await asyncpg.connect(postgres_server)
     try:
         await admin.execute(f"CREATE DATABASE {name}")
     finally:
         await admin.close()
-    yield postgres_cluster.url(name)
-    admin = await asyncpg.connect(postgres_cluster.url())
+    yield postgres.with_database(postgres_server, name)
+    admin = await asyncpg.connect(postgres_server)
     try:
         await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
     finally:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -86,6 +87,11 @@ class Cluster:
         return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
 
 
+def with_database(url: str, database: str) -> str:
+    """The same server's URL for another database."""
+    return urlsplit(url)._replace(path=f"/{database}").geturl()
+
+
 def _run(command: list[str], owner: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
     if owner is not None:
         command = ["runuser", "-u", owner, "--", *command]
@@ -106,7 +112,13 @@ def start(attempts: int = 5) -> Cluster:
     binaries are missing, RuntimeError (with the server's log) when it does not come up."""
     bin_folder = binaries()
     owner = SERVICE_USER if os.geteuid() == 0 else None
-    account = pwd.getpwnam(owner) if owner is not None else None
+    try:
+        account = pwd.getpwnam(owner) if owner is not None else None
+    except KeyError:
+        raise RuntimeError(
+            f"initdb refuses root, and there is no {owner!r} user to run it as:"
+            " install Debian's postgresql package, which creates it"
+        ) from None
     base = account.pw_dir if account is not None and Path(account.pw_dir).is_dir() else None
     folder = Path(tempfile.mkdtemp(prefix="cxbot-pg-", dir=base))
     try:

@@ -206,6 +206,28 @@ async def test_postgresql_has_the_tables_columns_and_indexes_of_a_sqlite_file_at
         assert indexes.get(index) == on, index
 
 
+async def test_postgresql_has_the_rollup_triggers_of_a_sqlite_file_on_the_same_tables(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    await (await Storage.open(tmp_path / "x.sqlite3")).close()
+    await migrate(postgres_url)
+    with closing(sqlite3.connect(tmp_path / "x.sqlite3")) as db:
+        in_sqlite = set(
+            db.execute("SELECT name, tbl_name FROM sqlite_master WHERE type = 'trigger'")
+        )
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT trigger_name, event_object_table FROM information_schema.triggers"
+            " WHERE trigger_schema = 'public'"
+        )
+    finally:
+        await connection.close()
+
+    assert in_sqlite
+    assert {(row["trigger_name"], row["event_object_table"]) for row in rows} == in_sqlite
+
+
 # The same statements, valid on both engines, in steps; after each step the days it marked stale
 # are read and cleared. Steps write several rows (one day marked twice in one step, a row moved
 # between responses) and some must mark nothing (a day not rolled up, a column reports ignore).
