@@ -20,6 +20,7 @@ from bot.storage.database import Storage, StorageError
 from bot.storage.postgres import migrate
 from bot.storage.postgres.migrate import MIGRATION_LOCK, schema_version
 from bot.storage.postgres.migrations import LATEST, MIGRATIONS
+from tests.postgres import with_database
 
 Columns = list[tuple[str, bool]]
 """(name, nullable) in table order"""
@@ -321,3 +322,62 @@ async def test_the_same_row_changes_mark_the_same_days_stale_on_both_engines(
         zip(in_sqlite, in_postgresql, strict=True)
     ):
         assert postgresql_days == sqlite_days, STEPS[number]
+
+
+TEAMS = ["a", "B", "_x", "é", "Z9", "z-1", "z 1", "2026-06", "2026-06-01"]
+ORDERED = "SELECT team FROM invites ORDER BY team"
+BEFORE_A = "SELECT count(*) FROM invites WHERE team < 'a'"
+
+
+@pytest.fixture
+async def icu_database_url(postgres_server: str) -> AsyncIterator[str]:
+    """A database whose default collation is an ICU English one, as an operator's may be."""
+    admin = await asyncpg.connect(postgres_server)
+    try:
+        await admin.execute(
+            "CREATE DATABASE english LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C'"
+            " TEMPLATE template0"
+        )
+        yield with_database(postgres_server, "english")
+        await admin.execute("DROP DATABASE english WITH (FORCE)")
+    finally:
+        await admin.close()
+
+
+async def test_text_is_compared_and_sorted_as_sqlite_does_whatever_the_database_collation(
+    icu_database_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "x.sqlite3"
+    await (await Storage.open(path)).close()
+    await migrate(icu_database_url)
+    insert = (
+        "INSERT INTO invites (survey_id, team, secret, created_at) VALUES ('enps', {}, 's', 't')"
+    )
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        for team in TEAMS:
+            db.execute(insert.format("?"), (team,))
+        in_sqlite = [team for (team,) in db.execute(ORDERED)], db.execute(BEFORE_A).fetchone()[0]
+    connection = await asyncpg.connect(icu_database_url)
+    try:
+        await connection.executemany(insert.format("$1"), [(team,) for team in TEAMS])
+        in_postgresql = (
+            [row["team"] for row in await connection.fetch(ORDERED)],
+            await connection.fetchval(BEFORE_A),
+        )
+        text_columns = await connection.fetch(
+            "SELECT table_name, column_name, collation_name FROM information_schema.columns"
+            " WHERE table_schema = 'public' AND data_type = 'text'"
+        )
+        english_order = await connection.fetch(
+            'SELECT team FROM invites ORDER BY team COLLATE "default"'
+        )
+    finally:
+        await connection.close()
+
+    assert in_postgresql == in_sqlite
+    assert [row["team"] for row in english_order] != in_sqlite[0]  # the default would differ
+    assert {
+        (row["table_name"], row["column_name"])
+        for row in text_columns
+        if row["collation_name"] != "C"
+    } == set()
