@@ -20,7 +20,7 @@ from bot.storage.database import Storage, StorageError
 from bot.storage.postgres import migrate
 from bot.storage.postgres.migrate import MIGRATION_LOCK, schema_version
 from bot.storage.postgres.migrations import LATEST, MIGRATIONS
-from tests.postgres import with_database
+from tests.postgres import free_port, with_database
 
 Columns = list[tuple[str, bool]]
 """(name, nullable) in table order"""
@@ -130,6 +130,34 @@ async def test_a_database_newer_than_the_code_is_refused_and_left_alone(
 
     assert "s3cret-word" not in str(error.value)
     assert await version_of(postgres_url) == LATEST + 1
+
+
+async def test_a_database_holding_other_tables_is_refused_and_left_as_it_was(
+    postgres_url: str,
+) -> None:
+    connection = await asyncpg.connect(postgres_url)
+    try:
+        await connection.execute("CREATE TABLE users (name TEXT)")
+        with pytest.raises(StorageError, match=f"cannot bring the database .* to schema {LATEST}"):
+            await migrate(postgres_url)
+        tables = await connection.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+        )
+    finally:
+        await connection.close()
+
+    assert [row["table_name"] for row in tables] == ["users"]
+    assert await version_of(postgres_url) == 0
+
+
+async def test_a_server_that_cannot_be_reached_is_named_in_the_error() -> None:
+    url = f"postgresql://cxbot:s3cret-word@127.0.0.1:{free_port()}/cxbot"
+
+    with pytest.raises(StorageError, match="cannot open the database") as error:
+        await migrate(url)
+
+    assert "postgresql://cxbot@127.0.0.1:" in str(error.value)
+    assert "s3cret-word" not in str(error.value)
 
 
 def sqlite_schema(path: Path) -> tuple[dict[str, Columns], dict[str, tuple[str, list[str]]]]:

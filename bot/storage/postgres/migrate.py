@@ -24,11 +24,11 @@ MIGRATION_LOCK = int.from_bytes(b"cxbot/mg", "big")
 """The advisory lock key of migrations (other locks of cxbot take other keys)."""
 
 VERSION_TABLE = """
-CREATE TABLE schema_version (
+CREATE TABLE IF NOT EXISTS schema_version (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     version INTEGER NOT NULL              -- the last step run: SQLite's user_version
 );
-INSERT INTO schema_version (id, version) VALUES (1, 0);
+INSERT INTO schema_version (id, version) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
 """
 
 
@@ -79,10 +79,15 @@ async def run_steps(connection: asyncpg.Connection, database: str) -> list[int]:
             step = next_step(version, database)
             if step is None:
                 return ran
-            if version == 0:
-                await connection.execute(VERSION_TABLE)
             log.info("%s: schema step %d", database, step)
-            await connection.execute(MIGRATIONS[step])
+            try:
+                if version == 0:
+                    await connection.execute(VERSION_TABLE)
+                await connection.execute(MIGRATIONS[step])
+            except asyncpg.PostgresError as error:  # rolled back: the database is as it was
+                raise StorageError(
+                    f"cannot bring the database {database} to schema {step}: {error}"
+                ) from None
             await connection.execute("UPDATE schema_version SET version = $1", step)
         ran.append(step)
 
@@ -92,7 +97,7 @@ async def migrate(url: str) -> list[int]:
     database = describe(url)
     try:
         connection = await asyncpg.connect(url)
-    except (OSError, asyncpg.PostgresError) as error:
+    except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
         raise StorageError(f"cannot open the database {database}: {error}") from None
     try:
         return await run_steps(connection, database)
