@@ -7,18 +7,23 @@ trades durability for speed (no fsync): nothing in it outlives the test session.
 `pg_ctl` refuse to run as root, so as root they run as the `postgres` system user (which the
 package creates), in a folder that user owns under its home (/var/lib/postgresql): the temporary
 folder of root may be closed to other users.
+
+The server is stopped (`pg_ctl stop -m immediate`) and its folder removed by a watchdog process
+of its own session, when the test process closes the pipe to it: at the end of the test
+session, or when the test process dies, however it dies (a SIGKILL or a SIGTERM runs no
+teardown), so that no server outlives the tests.
 """
 
 from __future__ import annotations
 
 import os
 import pwd
-import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
@@ -67,6 +72,16 @@ def free_port() -> int:
         return port
 
 
+WATCHDOG = """
+import pathlib, shutil, subprocess, sys
+sys.stdin.buffer.read()  # returns once the test process closed the pipe or is gone
+folder, *stop = sys.argv[1:]
+if (pathlib.Path(folder) / "data" / "postmaster.pid").exists():
+    subprocess.run(stop, capture_output=True, timeout=120, check=False)
+shutil.rmtree(folder, ignore_errors=True)
+"""
+
+
 @dataclass(frozen=True)
 class Cluster:
     bin: Path
@@ -74,6 +89,7 @@ class Cluster:
     port: int
     owner: str | None
     """The system user the server runs as; None: the user running the tests."""
+    watchdog: subprocess.Popen[bytes] = field(compare=False, repr=False)
 
     @property
     def data(self) -> Path:
@@ -92,11 +108,28 @@ def with_database(url: str, database: str) -> str:
     return urlsplit(url)._replace(path=f"/{database}").geturl()
 
 
+def _as(owner: str | None, command: list[str]) -> list[str]:
+    return command if owner is None else ["runuser", "-u", owner, "--", *command]
+
+
 def _run(command: list[str], owner: str | None, cwd: Path) -> subprocess.CompletedProcess[str]:
-    if owner is not None:
-        command = ["runuser", "-u", owner, "--", *command]
     return subprocess.run(
-        command, cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+        _as(owner, command), cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _watch(folder: Path, bin_folder: Path, owner: str | None) -> subprocess.Popen[bytes]:
+    """The watchdog of a cluster in `folder` (see the module's docstring). Its own session:
+    a signal to the test process's group does not reach it. The pipe's end stays in this
+    process only (Python opens it non-inheritable), so the bots the tests start do not hold
+    it open."""
+    stop = [str(bin_folder / "pg_ctl"), "stop", "--pgdata", str(folder / "data")]
+    stop += ["--mode", "immediate", "--wait"]
+    return subprocess.Popen(
+        [sys.executable, "-c", WATCHDOG, str(folder), *_as(owner, stop)],
+        stdin=subprocess.PIPE,
+        cwd=folder,
+        start_new_session=True,
     )
 
 
@@ -121,10 +154,11 @@ def start(attempts: int = 5) -> Cluster:
         ) from None
     base = account.pw_dir if account is not None and Path(account.pw_dir).is_dir() else None
     folder = Path(tempfile.mkdtemp(prefix="cxbot-pg-", dir=base))
+    watchdog = _watch(folder, bin_folder, owner)
+    cluster = Cluster(bin_folder, folder, 0, owner, watchdog)
     try:
         if account is not None:
             os.chown(folder, account.pw_uid, account.pw_gid)
-        cluster = Cluster(bin_folder, folder, 0, owner)
         initdb = [str(bin_folder / "initdb"), "--pgdata", str(cluster.data)]
         initdb += ["--username", SUPERUSER, "--auth", "trust", "--encoding", "UTF8"]
         initdb += ["--locale", "C", "--no-sync", "--no-instructions"]
@@ -132,7 +166,7 @@ def start(attempts: int = 5) -> Cluster:
         if result.returncode != 0:
             raise _failed("initdb", result, cluster.log)
         for _ in range(attempts):  # another program may take the free port before the server
-            cluster = Cluster(bin_folder, folder, free_port(), owner)
+            cluster = Cluster(bin_folder, folder, free_port(), owner, watchdog)
             settings = [f"-p {cluster.port}", f"-k {folder}", "-c listen_addresses=127.0.0.1"]
             settings += [f"-c {setting}" for setting in SPEED_OVER_DURABILITY]
             pg_ctl = [str(bin_folder / "pg_ctl"), "start", "--pgdata", str(cluster.data)]
@@ -143,14 +177,13 @@ def start(attempts: int = 5) -> Cluster:
                 return cluster
         raise _failed("pg_ctl start", result, cluster.log)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        stop(cluster)
         raise
 
 
 def stop(cluster: Cluster) -> None:
-    """Stop at once (nothing in it is kept) and remove the folder."""
-    try:
-        command = [str(cluster.bin / "pg_ctl"), "stop", "--pgdata", str(cluster.data)]
-        _run([*command, "--mode", "immediate", "--wait"], cluster.owner, cluster.folder)
-    finally:
-        shutil.rmtree(cluster.folder, ignore_errors=True)
+    """Stop at once (nothing in it is kept) and remove the folder: the watchdog does both
+    when its pipe closes."""
+    assert cluster.watchdog.stdin is not None
+    cluster.watchdog.stdin.close()
+    cluster.watchdog.wait(timeout=120)
