@@ -4,11 +4,9 @@ PostgreSQL server for the session, with a fresh database for each test that asks
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from bot.survey.loader import load_catalogue
@@ -68,15 +66,5 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 async def postgres_url(postgres_server: str) -> AsyncIterator[str]:
     """A new, empty database on the session's server, dropped after the test."""
-    name = f"test_{secrets.token_hex(6)}"
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f"CREATE DATABASE {name}")
-    finally:
-        await admin.close()
-    yield postgres.with_database(postgres_server, name)
-    admin = await asyncpg.connect(postgres_server)
-    try:
-        await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-    finally:
-        await admin.close()
+    async with postgres.database(postgres_server) as url:
+        yield url

@@ -18,16 +18,19 @@ from __future__ import annotations
 
 import os
 import pwd
+import secrets
 import socket
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
+import asyncpg
 import pytest
 
 INSTALLED = Path("/usr/lib/postgresql")
@@ -106,6 +109,25 @@ class Cluster:
 def with_database(url: str, database: str) -> str:
     """The same server's URL for another database."""
     return urlsplit(url)._replace(path=f"/{database}").geturl()
+
+
+@asynccontextmanager
+async def database(server: str) -> AsyncIterator[str]:
+    """A new, empty database on the server at `server` (its URL), dropped on the way out."""
+    name = f"test_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(server)
+    try:
+        await admin.execute(f"CREATE DATABASE {name}")
+    finally:
+        await admin.close()
+    try:
+        yield with_database(server, name)
+    finally:
+        admin = await asyncpg.connect(server)
+        try:
+            await admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        finally:
+            await admin.close()
 
 
 def _as(owner: str | None, command: list[str]) -> list[str]:
