@@ -1,7 +1,8 @@
 """The schema as numbered steps: `PRAGMA user_version` says how many have run on a file.
 
 Append a step to change the schema; never edit one that has shipped, since databases in the field
-have already run it.
+have already run it. Add the same step, under the same number, to the PostgreSQL schema
+(bot/storage/postgres/migrations.py): a test fails while the two lists end at different numbers.
 """
 
 from __future__ import annotations
