@@ -19,7 +19,7 @@ from bot.storage import migrations as sqlite_migrations
 from bot.storage.database import Storage, StorageError
 from bot.storage.postgres import migrate
 from bot.storage.postgres.migrate import MIGRATION_LOCK, schema_version
-from bot.storage.postgres.migrations import LATEST, MIGRATIONS
+from bot.storage.postgres.migrations import FIRST, LATEST, MIGRATIONS
 from tests.postgres import free_port, with_database
 
 Columns = list[tuple[str, bool]]
@@ -138,7 +138,7 @@ async def test_a_database_holding_other_tables_is_refused_and_left_as_it_was(
     connection = await asyncpg.connect(postgres_url)
     try:
         await connection.execute("CREATE TABLE users (name TEXT)")
-        with pytest.raises(StorageError, match=f"cannot bring the database .* to schema {LATEST}"):
+        with pytest.raises(StorageError, match=f"cannot bring the database .* to schema {FIRST}"):
             await migrate(postgres_url)
         tables = await connection.fetch(
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"

@@ -244,6 +244,11 @@ MIGRATIONS: dict[int, str] = {
     # rows a new database does not have. A database at 0 (empty) runs this step; from here on
     # every step is added here and in SQLite's list under the same number.
     9: SCHEMA_AT_9,
+    # 10: deliveries claimed by one sender at a time (the pulse leader), for a lease
+    10: """
+    ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";  -- the process sending it
+    ALTER TABLE deliveries ADD COLUMN lease_until TEXT COLLATE "C"; -- UTC; NULL or past: free
+    """,
 }
 """Step number -> script. The numbers are consecutive from the first."""
 
