@@ -316,4 +316,14 @@ MIGRATIONS: tuple[str, ...] = (
     WHERE d.span = 'day' AND d.day >= substr(s.until, 1, 7) || '-01' AND s.until > '0001'
     GROUP BY d.survey_id, d.segment, d.wave_id, d.current, d.yes, d.answered;
     """,
+    # 10: the webhook's update ids already taken, by any process on this database: a second
+    # delivery of an update (Telegram's retry, reaching another replica) is refused by the
+    # primary key. Kept a day (`seen_at`, indexed for that pruning).
+    """
+    CREATE TABLE processed_updates (
+        update_id INTEGER PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX processed_updates_by_age ON processed_updates(seen_at);
+    """,
 )
