@@ -345,6 +345,13 @@ async def reading(path: Path) -> AsyncIterator[ReportQueries]:
 
 
 class Storage:
+    """The bot's one connection for its writes and its taps' reads.
+
+    A read outside a write transaction is made in one call (`execute_fetchall`), never left
+    open across an await: on this shared connection, an open read holds a snapshot of the
+    file, and once another process sharing the file commits, a write here inside that
+    snapshot fails at once ("database is locked", without waiting its turn)."""
+
     def __init__(
         self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
     ) -> None:
@@ -473,9 +480,7 @@ class Storage:
         await self.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        [row] = await self._db.execute_fetchall("PRAGMA user_version")
         return int(row[0])
 
     async def _migrate(self) -> None:
@@ -706,20 +711,19 @@ class Storage:
             + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         )
         params = [*respondents, survey_id] if survey_id else list(respondents)
-        async with self._db.execute(query, params) as cursor:
-            row = await cursor.fetchone()
+        row = next(iter(await self._db.execute_fetchall(query, params)), None)
         return None if row is None else await self.response(row["id"])
 
     async def last_finished(
         self, respondent: str, survey_id: str, before: int | None = None
     ) -> Response | None:
         """The respondent's latest finished response of the survey (older than `before`)."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT id FROM responses WHERE respondent = ? AND survey_id = ?"
             " AND finished_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
             (respondent, survey_id, before if before is not None else 2**62),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = next(iter(rows), None)
         return None if row is None else await self.response(row["id"])
 
     async def record_answer(

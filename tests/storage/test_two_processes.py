@@ -171,3 +171,29 @@ def test_a_write_lands_only_on_the_state_it_read_or_is_already_there() -> None:
     assert move(seen, Place("q1", False, False, None), target) == "outdated"
     skipped = Place(cursor=None, finished=False, answered=True, value=None)
     assert move(seen, skipped, target) == "outdated", "a skip is an answer, not its absence"
+
+
+# reads beside another process's writes
+
+
+async def test_reads_and_writes_interleaved_beside_another_process_never_find_it_locked(
+    storage: Storage, other: Storage
+) -> None:
+    """Each process's taps read and write on its one connection at once; the other process
+    commits meanwhile. A read left open across an await would hold a snapshot the other's
+    commit makes stale, and a write on the same connection then fails at once ("database is
+    locked", no waiting) instead of waiting its turn."""
+    for n in range(20):
+        await started(storage, user_id=200 + n, survey_id="nps")
+
+    async def taps(mine: Storage, n: int, offset: int) -> None:
+        for step in range(40):
+            user = 200 + (n + step) % 20
+            await mine.open_response([f"u:{user}"])
+            await mine.pulses.unfinished_waves(user)
+            await mine.touch_user(user, f"l{step}-{offset}")  # a write: the language changed
+            await mine.claim_update(100_000 * n + 2 * step + offset)
+
+    await asyncio.gather(
+        *(taps(s, n, i) for n in range(40) for i, s in enumerate((storage, other)))
+    )
