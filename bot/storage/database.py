@@ -38,6 +38,11 @@ class ResponseClosed(Exception):
     wave's answers are released to reports and must not change afterwards."""
 
 
+class Outdated(Exception):
+    """The response moved on since the caller read it (another tap of the same person, taken
+    by another process at the same moment, got there first): nothing was stored."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -75,6 +80,42 @@ class Response:
     @property
     def open(self) -> bool:
         return self.finished_at is None and self.closed_at is None
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a response stands as far as one question is concerned: the cursor, whether it is
+    finished, and that question's answer (`answered` False: none yet; a skip is answered with
+    None)."""
+
+    cursor: str | None
+    finished: bool
+    answered: bool
+    value: str | None
+
+    @classmethod
+    def seen_in(cls, response: Response, question_id: str) -> Place:
+        return cls(
+            response.cursor,
+            response.finished,
+            question_id in response.answers,
+            response.answers.get(question_id),
+        )
+
+
+Move = Literal["write", "unchanged", "outdated"]
+
+
+def move(seen: Place, stored: Place, target: Place) -> Move:
+    """Whether a write that read `seen` and leads to `target` may land on what is `stored`.
+
+    Two processes can take two taps of one person at the same moment, each having read the
+    response before the other wrote: only the first write lands, and the second finds the
+    response no longer where it saw it (`outdated`). What already stands exactly as the write
+    would leave it is `unchanged` (the same write twice: an update delivered again)."""
+    if stored == target:
+        return "unchanged"
+    return "write" if stored == seen else "outdated"
 
 
 log = logging.getLogger(__name__)
@@ -154,6 +195,22 @@ async def _forget(db: aiosqlite.Connection, user_ids: Sequence[int]) -> None:
         for table in ("members", "deliveries", "participations"):
             await db.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
         await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
+
+
+async def _place(db: aiosqlite.Connection, response_id: int, question_id: str) -> Place | None:
+    """Where the response stands for the question, read inside the caller's write transaction
+    (which holds the database's write lock, so nothing moves it before the write); None when
+    it is closed or gone."""
+    async with db.execute(
+        "SELECT r.closed_at IS NOT NULL, r.cursor, r.finished_at IS NOT NULL,"
+        " a.question_id IS NOT NULL, a.value FROM responses r"
+        " LEFT JOIN answers a ON a.response_id = r.id AND a.question_id = ? WHERE r.id = ?",
+        (question_id, response_id),
+    ) as found:
+        row = await found.fetchone()
+    if row is None or row[0]:
+        return None
+    return Place(row[1], bool(row[2]), bool(row[3]), row[4])
 
 
 @dataclass(frozen=True)
@@ -288,6 +345,13 @@ async def reading(path: Path) -> AsyncIterator[ReportQueries]:
 
 
 class Storage:
+    """The bot's one connection for its writes and its taps' reads.
+
+    A read outside a write transaction is made in one call (`execute_fetchall`), never left
+    open across an await: on this shared connection, an open read holds a snapshot of the
+    file, and once another process sharing the file commits, a write here inside that
+    snapshot fails at once ("database is locked", without waiting its turn)."""
+
     def __init__(
         self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
     ) -> None:
@@ -416,9 +480,7 @@ class Storage:
         await self.close()
 
     async def schema_version(self) -> int:
-        async with self._db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
+        [row] = await self._db.execute_fetchall("PRAGMA user_version")
         return int(row[0])
 
     async def _migrate(self) -> None:
@@ -649,20 +711,19 @@ class Storage:
             + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         )
         params = [*respondents, survey_id] if survey_id else list(respondents)
-        async with self._db.execute(query, params) as cursor:
-            row = await cursor.fetchone()
+        row = next(iter(await self._db.execute_fetchall(query, params)), None)
         return None if row is None else await self.response(row["id"])
 
     async def last_finished(
         self, respondent: str, survey_id: str, before: int | None = None
     ) -> Response | None:
         """The respondent's latest finished response of the survey (older than `before`)."""
-        async with self._db.execute(
+        rows = await self._db.execute_fetchall(
             "SELECT id FROM responses WHERE respondent = ? AND survey_id = ?"
             " AND finished_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
             (respondent, survey_id, before if before is not None else 2**62),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
+        row = next(iter(rows), None)
         return None if row is None else await self.response(row["id"])
 
     async def record_answer(
@@ -684,18 +745,23 @@ class Storage:
         the other answers arriving at the same moment (one commit for all). The same call twice
         changes nothing the second time. A wave response's last answer also marks the
         `participant`'s participation finished, in the same transaction. A response closed
-        meanwhile (expired, its wave closed) takes nothing: ResponseClosed.
+        meanwhile (expired, its wave closed) takes nothing: ResponseClosed; nor does one moved
+        on since the caller read it (another tap, taken by another process): Outdated. The
+        check reads the response inside the write transaction, whose lock keeps other writers
+        out until the commit (on a server database: the row read FOR UPDATE).
         """
         now = to_the_day(utcnow()) if response.anonymous else utcnow()
+        seen = Place.seen_in(response, question_id)
+        target = Place(cursor, finished, True, value)
 
-        async def write(db: aiosqlite.Connection) -> bool | None:
-            async with db.execute(
-                "SELECT closed_at IS NOT NULL FROM responses WHERE id = ?", (response.id,)
-            ) as found:
-                closed = await found.fetchone()
-            if closed is not None and closed[0]:
+        async def write(db: aiosqlite.Connection) -> Move | None:
+            stored = await _place(db, response.id, question_id)
+            if stored is None:
                 return None  # closed (its wave too, perhaps) after the caller looked at it
-            answer = await db.execute(
+            decided = move(seen, stored, target)
+            if decided != "write":
+                return decided
+            await db.execute(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
                 VALUES (?, ?, ?, ?)
@@ -705,50 +771,85 @@ class Storage:
                 """,
                 (response.id, question_id, value, now),
             )
-            moved = await db.execute(
-                "UPDATE responses SET updated_at = :now, cursor = :cursor, finished_at = :end"
-                " WHERE id = :id AND (:answered OR cursor IS NOT :cursor"
-                " OR (finished_at IS NOT NULL) IS NOT :finished)",
-                {
-                    "now": now,
-                    "cursor": cursor,
-                    "end": now if finished else None,
-                    "id": response.id,
-                    "answered": answer.rowcount > 0,
-                    "finished": finished,
-                },
+            await db.execute(
+                "UPDATE responses SET updated_at = ?, cursor = ?, finished_at = ? WHERE id = ?",
+                (now, cursor, now if finished else None, response.id),
             )
-            changed = answer.rowcount > 0 or moved.rowcount > 0
             if finished and response.wave_id is not None and participant is not None:
                 await db.execute(
                     "UPDATE participations SET finished = 1 WHERE wave_id = ? AND user_id = ?",
                     (response.wave_id, participant),
                 )
-            if changed and finished and replaces_previous:
+            if finished and replaces_previous:
                 await db.execute(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
                     " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL",
                     (response.id, response.respondent, response.survey_id, response.id),
                 )
-            return changed
+            return decided
 
-        answers = {**response.answers, question_id: value}
-        changed = await self._writer.together(write)
-        if changed is None:
+        decided = await self._writer.together(write)
+        if decided is None:
             raise ResponseClosed(response.id)
-        if not changed:
-            return replace(response, answers=answers)
+        if decided == "outdated":
+            raise Outdated(response.id)
+        if decided == "unchanged":  # as it stands, perhaps written by another process
+            return await self.response(response.id) or response
         return replace(
             response,
-            answers=answers,
+            answers={**response.answers, question_id: value},
             cursor=cursor,
             updated_at=now,
             finished_at=now if finished else None,
         )
 
-    async def set_cursor(self, response_id: int, cursor: str | None) -> None:
-        await self._writer.execute(
-            "UPDATE responses SET cursor = ? WHERE id = ?", (cursor, response_id)
+    async def set_cursor(self, response: Response, cursor: str, *, leaving: str) -> Response:
+        """Back: from question `leaving` (the one on the response's screen) to `cursor`, if the
+        response still stands where the caller read it (else Outdated: a tap at another
+        process moved it meanwhile; a closed response: ResponseClosed)."""
+        seen = Place.seen_in(response, leaving)
+        target = replace(seen, cursor=cursor)
+
+        async def write(db: aiosqlite.Connection) -> Move | None:
+            stored = await _place(db, response.id, leaving)
+            if stored is None:
+                return None
+            decided = move(seen, stored, target)
+            if decided == "write":
+                await db.execute(
+                    "UPDATE responses SET cursor = ? WHERE id = ?", (cursor, response.id)
+                )
+            return decided
+
+        decided = await self._writer.together(write)
+        if decided is None:
+            raise ResponseClosed(response.id)
+        if decided == "outdated":
+            raise Outdated(response.id)
+        return replace(response, cursor=cursor)
+
+    # webhook updates
+
+    async def claim_update(self, update_id: int) -> bool:
+        """True for the first process on this database to take the update: a second delivery
+        (to this process or another) gets False. Shares its commit with the answers written
+        at the same moment, so that a claim costs a tap no sync of its own under load."""
+
+        async def write(db: aiosqlite.Connection) -> bool:
+            cursor = await db.execute(
+                "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?)"
+                " ON CONFLICT (update_id) DO NOTHING",
+                (update_id, utcnow()),
+            )
+            return cursor.rowcount == 1
+
+        return await self._writer.together(write)
+
+    async def forget_updates(self, before: str) -> int:
+        """The update ids claimed before `before` (Telegram gives up redelivering within a
+        day); how many were dropped."""
+        return await self._writer.execute(
+            "DELETE FROM processed_updates WHERE seen_at < ?", (before,)
         )
 
     async def close_response(self, response_id: int, reason: str) -> None:

@@ -325,4 +325,14 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;   -- the process sending it
     ALTER TABLE deliveries ADD COLUMN lease_until TEXT;  -- UTC; NULL or past: free to take over
     """,
+    # 11: the webhook's update ids already taken, by any process on this database: a second
+    # delivery of an update (Telegram's retry, reaching another replica) is refused by the
+    # primary key. Kept a day (`seen_at`, indexed for that pruning).
+    """
+    CREATE TABLE processed_updates (
+        update_id INTEGER PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    );
+    CREATE INDEX processed_updates_by_age ON processed_updates(seen_at);
+    """,
 )

@@ -97,8 +97,9 @@ class PulseStore:
         self._db = writer.db
 
     async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
-        async with self._db.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        # in one call: a read left open between two would make the next write on this
+        # connection fail when another process has committed meanwhile (see Storage)
+        return list(await self._db.execute_fetchall(sql, params))
 
     # invites
 

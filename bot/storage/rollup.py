@@ -332,11 +332,9 @@ async def _until(db: aiosqlite.Connection) -> str:
 async def behind(db: aiosqlite.Connection, target: str) -> bool:
     """Whether a roll-up has anything to do: a stale day, or rows finished before `target`
     not folded in yet (a read on any connection, without the writer)."""
-    async with db.execute(
+    [row] = await db.execute_fetchall(
         "SELECT EXISTS (SELECT 1 FROM rollup_stale), until FROM rollup_state"
-    ) as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
+    )
     return bool(row[0]) or str(row[1]) < target
 
 
@@ -426,6 +424,6 @@ async def roll_up(writer: Writer, target: str) -> RolledUp:
                     await _sum_span(db, survey_id, "month", running)
             await db.execute("UPDATE rollup_state SET until = ?", (end,))
         days += folding is not None
-    async with writer.db.execute("SELECT until FROM rollup_state") as cursor:
-        row = await cursor.fetchone()
+    rows = await writer.db.execute_fetchall("SELECT until FROM rollup_state")
+    row = next(iter(rows), None)
     return RolledUp(days=days, rebuilt=rebuilt, until=str(row[0]) if row else target)

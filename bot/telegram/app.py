@@ -90,6 +90,8 @@ def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) 
             secret=config.webhook_secret_token(),
             bot=application.bot,
             queue=application.update_queue,
+            # survey_bot.storage raises until post_init has opened it: answered 503
+            claim=lambda update_id: survey_bot.storage.claim_update(update_id),
         )
 
     async def database() -> object:

@@ -50,7 +50,10 @@ RETENTION_EVERY = 24 * 3600.0
 """Seconds between two retention passes."""
 
 ROLL_UP_EVERY = 300.0
-"""Seconds between two looks at the report rollups."""
+"""Seconds between two looks at the report rollups (and at the webhook's claimed update ids)."""
+
+UPDATES_KEPT = timedelta(days=1)
+"""How long a webhook update's id stays claimed: Telegram stops redelivering long before."""
 
 Handler = Callable[[Update, Context, Visit], Awaitable[None]]
 
@@ -117,12 +120,17 @@ class SurveyBot:
     async def _roll_up(self) -> None:
         """Every report brings the rollups up to date itself; doing it here, at start and every
         few minutes, keeps the first report of an hour from waiting for it, and the first on a
-        database from an earlier version (about 50 s at 10 M answers, a day per transaction)."""
+        database from an earlier version (about 50 s at 10 M answers, a day per transaction).
+        The webhook's claimed update ids older than UPDATES_KEPT go at the same pace."""
         while True:
             try:
                 await self.storage.roll_up(if_behind=True)
             except Exception:
                 log.exception("roll-up failed; reports read the raw rows until the next one")
+            try:  # a few minutes' worth each time, rather than a day's at once
+                await self.storage.forget_updates(stamp(datetime.now(UTC) - UPDATES_KEPT))
+            except Exception:
+                log.exception("claimed update ids not pruned; trying again at the next roll-up")
             await asyncio.sleep(ROLL_UP_EVERY)
 
     async def _retain(self, days: int) -> None:

@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from bot import metrics
 from bot.i18n import resolve_language
 from bot.pulses import MAX_TEAMS
-from bot.storage.database import Response, ResponseClosed
+from bot.storage.database import Outdated, Response, ResponseClosed
 from bot.survey.flow import (
     InvalidAnswer,
     check_answer,
@@ -302,7 +302,10 @@ async def _store_answer(
     response: Response,
     question: PlacedQuestion,
     raw: str | None,
+    nonce: str | None,
 ) -> Response:
+    """The answer stored, or refused: not fitting, the response closed, or moved on by another
+    tap meanwhile (answered as a tap on a question already answered: the screen as it is now)."""
     value = _checked(question, raw)
     answers = {**response.answers, question.id: value}
     cursor = cursor_after(survey, answers, question)
@@ -319,8 +322,18 @@ async def _store_answer(
         )
     except ResponseClosed:  # its wave closed, or it expired, while the tap was on its way
         raise _refuse(Refusal.EXPIRED) from None
+    except Outdated:  # another tap got there first, taken by another process
+        raise _refuse(
+            Refusal.ANSWERED, shown=await _now_shown(deps, survey, response, nonce)
+        ) from None
     metrics.answers.inc()
     return stored
+
+
+async def _now_shown(deps: Deps, survey: Survey, response: Response, nonce: str | None) -> Shown:
+    """The response's screen as it stands now that another writer has moved it on."""
+    current = await deps.storage.response(response.id)
+    return await _shown(deps, survey, current or response, nonce)
 
 
 async def _tapped(
@@ -346,12 +359,18 @@ async def _tapped(
             previous = previous_question(survey, response.answers, question)
             if previous is None:
                 raise _refuse(Refusal.FIRST_QUESTION)
-            await deps.storage.set_cursor(response.id, previous.id)
-            response = replace(response, cursor=previous.id)
+            try:
+                response = await deps.storage.set_cursor(response, previous.id, leaving=question.id)
+            except ResponseClosed:
+                raise _refuse(Refusal.EXPIRED) from None
+            except Outdated:  # a tap taken by another process moved it meanwhile
+                shown = await _now_shown(deps, survey, response, nonce)
+                raise _refuse(Refusal.ANSWERED, shown=shown) from None
         else:
-            response = await _store_answer(deps, person, survey, response, question, value)
+            response = await _store_answer(deps, person, survey, response, question, value, nonce)
     except _Refuse as refusal:
-        if refusal.refused.reason in (Refusal.ANSWERED, Refusal.DOES_NOT_FIT):
+        answered = refusal.refused.reason in (Refusal.ANSWERED, Refusal.DOES_NOT_FIT)
+        if answered and refusal.refused.shown is None:
             # the live message shows the current question again
             return replace(refusal.refused, shown=await _shown(deps, survey, response, nonce))
         return refusal.refused
@@ -443,7 +462,7 @@ async def type_text(
     if not isinstance(question.scale, TextScale):
         return Refused(Refusal.BUTTONS_ONLY, shown=await _shown(deps, survey, response, nonce))
     try:
-        response = await _store_answer(deps, person, survey, response, question, text)
+        response = await _store_answer(deps, person, survey, response, question, text, nonce)
     except _Refuse as refusal:
         return refusal.refused
     return await _shown(deps, survey, response, nonce)

@@ -5,6 +5,11 @@ queues it; the same update processor as in polling mode takes it from there (one
 time per person). What the examples leave out is done here: the secret Telegram sends back is
 checked in constant time before the body is read, and an update Telegram delivers a second time
 (it does when an answer came late) is acknowledged without being queued again.
+
+A second delivery may reach another replica: an update is queued only once its id is claimed
+in the database every replica shares (`claim`), after a cheap look at the ids this process has
+seen already. A claim that cannot be made (the database not open yet, or failing) is answered
+503, and Telegram delivers the update again later.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import hmac
 import logging
 from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
@@ -46,6 +52,17 @@ class RecentIds:
             self._seen.discard(self._order.popleft())
         return True
 
+    def forget(self, update_id: int) -> None:
+        """Take an id back (its update was not taken after all: it may come again)."""
+        if update_id in self._seen:
+            self._seen.discard(update_id)
+            self._order.remove(update_id)
+
+
+Claim = Callable[[int], Awaitable[bool]]
+"""Takes an update id for this process in the shared database: False when another delivery of
+it was taken first (here or by another replica); raises when the database cannot say."""
+
 
 def add_webhook(
     app: web.Application,
@@ -53,9 +70,11 @@ def add_webhook(
     secret: str,
     bot: Bot,
     queue: asyncio.Queue[Any],
+    claim: Claim | None = None,
     recent: RecentIds | None = None,
 ) -> None:
-    """`POST /telegram` on `app`, feeding `queue` (the Application's `update_queue`)."""
+    """`POST /telegram` on `app`, feeding `queue` (the Application's `update_queue`) with the
+    updates `claim` gives this process (all of them without a `claim`)."""
     expected = secret.encode()
     seen = RecentIds() if recent is None else recent
 
@@ -72,8 +91,18 @@ def add_webhook(
         if update is None:
             log.warning("webhook: a request whose body is not an update was refused")
             return web.Response(status=400)
-        if seen.first_time(update.update_id):
-            await queue.put(update)
+        if not seen.first_time(update.update_id):
+            return web.Response()
+        if claim is not None:
+            try:
+                first = await claim(update.update_id)
+            except Exception as error:  # not open yet, closed, locked: whatever it is, later
+                seen.forget(update.update_id)
+                log.warning("webhook: update not taken, the database cannot claim it: %s", error)
+                return web.Response(status=503)
+            if not first:  # another delivery of it was taken, perhaps by another replica
+                return web.Response()
+        await queue.put(update)
         return web.Response()
 
     app.router.add_post(PATH, receive)

@@ -53,20 +53,27 @@ class BotProcess:
         self.api = api
         self.mode = mode
         self.workdir = workdir
-        self.database = workdir / "cxbot.sqlite3"
         self.log = workdir / "bot.log"
         self.env = {
             **{k: v for k, v in os.environ.items() if k not in ("SURVEYS_DIR", "LOCALES_DIR")},
             "BOT_TOKEN": TOKEN,
             "BOT_API_BASE_URL": api.base_url,
-            "DATABASE": str(self.database),
+            "DATABASE": str(workdir / "cxbot.sqlite3"),
             "DEFAULT_LANGUAGE": "en",
             "ADMIN_IDS": str(ADMIN),
             "PULSE_TICK_SECONDS": "0.2",
             **(webhook_env(free_port()) if mode == "webhook" else {}),
             **env,
         }
+        self.database = Path(self.env["DATABASE"])
+        """The bot's database: its own file in `workdir`, unless DATABASE says another (one
+        file shared by several bots)."""
         self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def webhook_url(self) -> str:
+        """Where its web server takes webhook updates (webhook mode), behind no proxy."""
+        return f"http://127.0.0.1:{self.env['WEB_PORT']}/telegram"
 
     async def start(self) -> None:
         """Until the bot asks for updates: its first getUpdates, or setWebhook."""

@@ -3,9 +3,10 @@
 It hands out updates through getUpdates (kept until the bot confirms them with `offset`, as
 Telegram does, so a bot killed mid-batch sees them again) or, once the bot has called setWebhook,
 POSTs them to the webhook with its secret header (kept until answered 200, as Telegram does; a
-`repeat` delivers each one twice), answers 409 Conflict to a long poll overtaken by another
-one (two processes polling with one token) or to every poll while `rival_poller` is set,
-records every call, keeps each chat's
+`repeat` delivers each one twice) or, playing the load balancer in front of several bots, to
+each of `backends` in turn (`twice` delivering a share of them a second time, to the next
+one), answers 409 Conflict to a long poll overtaken by another one (two processes polling with
+one token) or to every poll while `rival_poller` is set, records every call, keeps each chat's
 messages as the user would see them, and refuses what Telegram refuses: callback data over
 64 bytes, texts over 4096 characters, an edit that changes nothing, an unknown callback query.
 """
@@ -144,6 +145,18 @@ class BotApiStandIn:
         """Deliver every webhook update twice, as Telegram does when an answer came late."""
         self.webhook_posts: list[tuple[int, int]] = []
         """(update id, status the bot answered) for every webhook delivery."""
+        self.backends: list[str] = []
+        """Webhook URLs of several bots sharing the work (replicas behind a load balancer):
+        when set, the updates go to each in turn, round-robin, instead of to `webhook`, each
+        without waiting for the one before (a failed one goes to the next bot in turn)."""
+        self.twice = 0.0
+        """Share of the updates spread over `backends` that are delivered a second time, to
+        the next bot in turn, at the same moment (seeded, so a run can be repeated)."""
+        self._twice = random.Random(11)
+        self._turns = itertools.count()
+        self._spreading: set[asyncio.Task[None]] = set()
+        self.posted_to: dict[str, int] = {}
+        """Webhook URL -> updates it answered 200."""
         self.menu_buttons: dict[int, JSON] = {}
         """Chat id -> the menu button the bot set there (setChatMenuButton)."""
         self._delivery: asyncio.Task[None] | None = None
@@ -436,6 +449,13 @@ class BotApiStandIn:
                     update = self._pending[0]
                     self.handed_out.setdefault(update["update_id"], time.monotonic())
                     self.delivered.add(update["update_id"])
+                    if self.backends:
+                        self._pending = self._pending[1:]
+                if self.backends:
+                    spreading = asyncio.create_task(self._spread(session, update))
+                    self._spreading.add(spreading)
+                    spreading.add_done_callback(self._spreading.discard)
+                    continue
                 if not await self._post(session, update):
                     await asyncio.sleep(REDELIVERY_PAUSE)
                     continue
@@ -445,18 +465,41 @@ class BotApiStandIn:
                     self._pending = [u for u in self._pending if u is not update]
                     self._changed.notify_all()
 
-    async def _post(self, session: aiohttp.ClientSession, update: JSON) -> bool:
-        assert self.webhook is not None
+    async def _spread(self, session: aiohttp.ClientSession, update: JSON) -> None:
+        """One update to the next bot in turn (and, for a share of them, to the one after at
+        the same moment), each until a bot answers 200."""
+        turn = next(self._turns)
+        copies = 2 if self._twice.random() < self.twice else 1
+        await asyncio.gather(
+            *(self._post_in_turn(session, update, turn + n) for n in range(copies))
+        )
+
+    async def _post_in_turn(self, session: aiohttp.ClientSession, update: JSON, turn: int) -> None:
+        while not await self._post(session, update, self.backends[turn % len(self.backends)]):
+            turn += 1  # that bot is down or not ready: the next one
+            await asyncio.sleep(REDELIVERY_PAUSE)
+
+    async def _post(
+        self, session: aiohttp.ClientSession, update: JSON, url: str | None = None
+    ) -> bool:
+        url = url or self.webhook
+        assert url is not None
         headers = {} if self.webhook_secret is None else {SECRET_HEADER: self.webhook_secret}
         try:
-            async with session.post(self.webhook, json=update, headers=headers) as response:
+            async with session.post(url, json=update, headers=headers) as response:
                 status = response.status
         except (aiohttp.ClientError, TimeoutError):
             return False  # the bot is down or restarting: Telegram tries again later
         self.webhook_posts.append((update["update_id"], status))
+        if status == 200:
+            self.posted_to[url] = self.posted_to.get(url, 0) + 1
         return status == 200
 
     async def _stop_delivery(self) -> None:
+        for spreading in list(self._spreading):
+            spreading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await spreading
         if self._delivery is not None:
             self._delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):

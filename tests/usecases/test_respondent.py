@@ -3,8 +3,13 @@ the database holds after it."""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
+from bot.storage.database import Storage
 from bot.survey.flow import current_question
 from bot.survey.links import Target, encode_payload
 from bot.usecases import respondent
@@ -185,3 +190,31 @@ async def test_set_language_takes_only_our_languages(
     again = await respondent.visit(deps, person.user_id, "fr")
     assert taken == (language == "pt")
     assert again.language == ("pt" if taken else "fr")
+
+
+async def test_one_tap_taken_by_two_processes_at_once_is_stored_once_and_the_other_told(
+    deps: Deps, tmp_path: Path
+) -> None:
+    """Two replicas on one database, each with its own Storage, take two taps of one person on
+    the same question at the same moment (a double tap spread over both): the first answer is
+    stored, and the second is answered as a tap on a question already answered, with the
+    screen as the first left it."""
+    other = await Storage.open(tmp_path / "x.sqlite3")
+    try:
+        replica = replace(deps, storage=other)
+        for n in range(30):
+            person = await respondent.visit(deps, 500 + n, "en")
+            shown = await begin(deps, person)
+            outcomes = await asyncio.gather(
+                respondent.tap(deps, person, shown.response.id, 0, "9"),
+                respondent.tap(replica, person, shown.response.id, 0, "3"),
+            )
+            [moved] = [o for o in outcomes if isinstance(o, Shown)]
+            [told] = [o for o in outcomes if isinstance(o, Refused)]
+            assert told.reason is Refusal.ANSWERED
+            stored = await deps.storage.response(shown.response.id)
+            assert stored is not None and stored.answers == moved.response.answers
+            assert told.shown is not None and told.shown.response.answers == stored.answers
+            assert question_id(told.shown) == question_id(moved) != "recommend"
+    finally:
+        await other.close()

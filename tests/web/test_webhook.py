@@ -1,15 +1,22 @@
-"""Telegram's webhook: only requests carrying the secret are taken, each update queued once."""
+"""Telegram's webhook: only requests carrying the secret are taken, each update queued once,
+by one process only among those sharing the database."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
 from telegram import Bot, Update
 
+from bot.config import Config
+from bot.storage.database import Storage
+from bot.survey.model import Survey
+from bot.telegram.app import build, web_app
 from bot.web.server import build_web_app
 from bot.web.webhook import PATH, SECRET_HEADER, RecentIds, add_webhook
 from tests.web.conftest import Client, Serve
@@ -118,3 +125,96 @@ def test_recent_ids_forget_the_oldest_beyond_their_size() -> None:
     assert recent.first_time(4), "a new id"
     assert recent.first_time(1), "1 was the oldest of four: forgotten"
     assert not recent.first_time(4)
+
+
+# more than one process on one database
+
+
+@pytest.fixture
+async def storages(tmp_path: Path) -> AsyncIterator[list[Storage]]:
+    """Two processes' storages on one database file."""
+    opened = [await Storage.open(tmp_path / "x.sqlite3") for _ in range(2)]
+    yield opened
+    for storage in opened:
+        await storage.close()
+
+
+async def test_an_update_taken_by_one_process_is_acknowledged_but_not_queued_by_another(
+    serve: Serve, storages: list[Storage]
+) -> None:
+    bot = Bot("123456:TEST-token")
+    queues: list[asyncio.Queue[Any]] = [asyncio.Queue(), asyncio.Queue()]
+    clients = []
+    for storage, queue in zip(storages, queues, strict=True):
+
+        def webhook(app: web.Application, storage: Storage = storage, queue: Any = queue) -> None:
+            add_webhook(app, secret=SECRET, bot=bot, queue=queue, claim=storage.claim_update)
+
+        clients.append(await serve(build_web_app(database, extra=[webhook])))
+    first, second = clients
+    headers = {SECRET_HEADER: SECRET}
+    assert (await first.post(PATH, json=update(11), headers=headers)).status == 200
+    response = await second.post(PATH, json=update(11), headers=headers)
+    assert response.status == 200, "acknowledged, or Telegram would deliver it yet again"
+    assert (await second.post(PATH, json=update(12), headers=headers)).status == 200
+    assert [u.update_id for u in queued(queues[0])] == [11]
+    assert [u.update_id for u in queued(queues[1])] == [12], "11 was the other process's"
+
+
+async def test_an_update_the_database_cannot_claim_is_answered_503_and_taken_when_sent_again(
+    serve: Serve, queue: asyncio.Queue[Any], tmp_path: Path
+) -> None:
+    closed = await Storage.open(tmp_path / "x.sqlite3")
+    await closed.close()
+    current = [closed]
+
+    def webhook(app: web.Application) -> None:
+        add_webhook(
+            app,
+            secret=SECRET,
+            bot=Bot("123456:TEST-token"),
+            queue=queue,
+            claim=lambda update_id: current[0].claim_update(update_id),
+        )
+
+    client = await serve(build_web_app(database, extra=[webhook]))
+    headers = {SECRET_HEADER: SECRET}
+    response = await client.post(PATH, json=update(13), headers=headers)
+    assert response.status == 503, "not acknowledged: Telegram delivers it again later"
+    assert queued(queue) == []
+    current[0] = await Storage.open(tmp_path / "x.sqlite3")
+    try:
+        assert (await client.post(PATH, json=update(13), headers=headers)).status == 200
+    finally:
+        await current[0].close()
+    assert [u.update_id for u in queued(queue)] == [13], "the delivery again is taken"
+
+
+async def test_the_bots_webhook_answers_503_until_its_database_is_open(
+    serve: Serve, tmp_path: Path, catalogue: dict[str, Survey]
+) -> None:
+    config = Config.from_env(
+        {
+            "BOT_TOKEN": "123456:TEST-token",
+            "DATABASE": str(tmp_path / "x.sqlite3"),
+            "WEB_PORT": "8443",
+            "PUBLIC_URL": "https://bot.example.org",
+            "WEBHOOK": "1",
+        }
+    )
+    application, survey_bot = build(config, catalogue)  # post_init, which opens it, not run
+    client = await serve(web_app(config, application, survey_bot))
+    response = await client.post(
+        PATH, json=update(14), headers={SECRET_HEADER: config.webhook_secret_token()}
+    )
+    assert response.status == 503
+    assert application.update_queue.empty()
+
+
+def test_recent_ids_take_back_an_id_not_taken() -> None:
+    recent = RecentIds(size=3)
+    assert recent.first_time(1) and recent.first_time(2)
+    recent.forget(1)
+    assert recent.first_time(1), "seen again as new"
+    assert not recent.first_time(2)
+    recent.forget(99)  # never seen: nothing to take back

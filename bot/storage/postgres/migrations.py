@@ -249,6 +249,14 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE deliveries ADD COLUMN claimed_by TEXT COLLATE "C";  -- the process sending it
     ALTER TABLE deliveries ADD COLUMN lease_until TEXT COLLATE "C"; -- UTC; NULL or past: free
     """,
+    # 11: the webhook's update ids already taken, by any replica on this database
+    11: """
+    CREATE TABLE processed_updates (
+        update_id BIGINT PRIMARY KEY,
+        seen_at TEXT COLLATE "C" NOT NULL
+    );
+    CREATE INDEX processed_updates_by_age ON processed_updates(seen_at);
+    """,
 }
 """Step number -> script. The numbers are consecutive from the first."""
 
