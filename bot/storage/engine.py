@@ -64,6 +64,12 @@ class Db(Protocol):
 
     def executemany(self, sql: str, parameters: Iterable[Any], /) -> Awaitable[Any]: ...
 
+    def execute_fetchall(self, sql: str, parameters: Any = ..., /) -> Awaitable[Iterable[Any]]:
+        """The statement run and its rows read in one call: no read is left open between two
+        awaits (on SQLite, an open read holds a snapshot that makes a later write fail once
+        another process has committed)."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -69,6 +69,12 @@ async def test_rows_read_by_position_and_by_name(db: Db) -> None:
     assert (row[0], row["name"], dict(row)) == (1, "a", {"id": 1, "name": "a"})
 
 
+async def test_rows_fetched_in_one_call(db: Db) -> None:
+    await db.executemany("INSERT INTO t (id, name) VALUES (?, ?)", [(n, "x") for n in range(3)])
+    rows = await db.execute_fetchall("SELECT id FROM t WHERE id > ? ORDER BY id", (0,))
+    assert [row[0] for row in rows] == [1, 2]
+
+
 async def test_rowcount_says_how_many_rows_a_write_changed(db: Db) -> None:
     await db.executemany("INSERT INTO t (id, name) VALUES (?, ?)", [(n, "x") for n in range(5)])
     cursor = await db.execute("UPDATE t SET name = 'y' WHERE id < ?", (3,))

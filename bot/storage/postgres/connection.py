@@ -184,6 +184,9 @@ class PgConnection:
     def execute(self, sql: str, parameters: Any = (), /) -> PgStatement:
         return PgStatement(self, sql, parameters)
 
+    async def execute_fetchall(self, sql: str, parameters: Any = (), /) -> list[asyncpg.Record]:
+        return await (await self._run(sql, parameters)).fetchall()
+
     async def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
         translated, order = translate(sql)
         await self.raw.executemany(translated, [arguments(sql, order, p) for p in parameters])
