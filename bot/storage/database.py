@@ -578,6 +578,11 @@ class Storage:
                 " (SELECT id FROM waves WHERE closed_at IS NOT NULL))"
             )
             await db.execute(f"DELETE FROM answers WHERE response_id IN ({stale})", (before,))
+            # a retake that replaced an earlier response and was then left unfinished: the
+            # earlier one is the respondent's latest finished answer again
+            await db.execute(
+                f"UPDATE responses SET replaced_by = NULL WHERE replaced_by IN ({stale})", (before,)
+            )
             cursor = await db.execute(f"DELETE FROM responses WHERE id IN ({stale})", (before,))
             unfinished = cursor.rowcount
         await self.checkpoint()

@@ -114,3 +114,25 @@ async def test_forget_deletes_the_person_and_leaves_anonymous_answers(
     for table in ("members", "deliveries", "participations"):
         assert query(path, f"SELECT count(*) FROM {table} WHERE user_id = 1") == [(0,)]
     assert query(path, "SELECT id FROM waves") == [(wave,)]
+
+
+async def test_a_retake_left_unfinished_is_purged_and_the_one_it_replaced_counts_again(
+    storage: Storage, path: Path, clock: Clock
+) -> None:
+    first = await ordinary(storage, 5, finished=True)
+    retake = await storage.start_response(
+        survey_id="nps", respondent="u:5", user_id=5, segment=None, language="en"
+    )
+    retake = await storage.record_answer(
+        retake, "recommend", "3", cursor=None, finished=True, replaces_previous=True
+    )
+    assert query(path, f"SELECT replaced_by FROM responses WHERE id = {first.id}") == [(retake.id,)]
+    await storage.record_answer(retake, "comment", "changed my mind", cursor=None, finished=False)
+    clock.now = "2026-03-01 00:00:00.000"
+    await storage.touch_user(5, "en")  # still around: only the unfinished retake is stale
+
+    purged = await storage.purge("2026-02-01 00:00:00.000")
+
+    assert purged == Purged(users=0, unfinished=1)
+    assert ids(path, "responses") == {first.id}
+    assert query(path, f"SELECT replaced_by FROM responses WHERE id = {first.id}") == [(None,)]
