@@ -65,10 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("survey")
     export.add_argument("period", nargs="?", default=None)
     export.add_argument("-o", "--output", type=Path, default=None, help="default: standard output")
-    migrate = commands.add_parser(
+    to_postgres = commands.add_parser(
         "migrate", help="copy the SQLite database of DATABASE into PostgreSQL"
     )
-    migrate.add_argument(
+    to_postgres.add_argument(
         "--to", required=True, metavar="URL", help="postgresql://user:password@host/database"
     )
     args = parser.parse_args(argv)
