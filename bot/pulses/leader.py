@@ -92,6 +92,16 @@ class FileLeadership:
 
 LEADER_LOCK = int.from_bytes(b"cxbot/ld", "big")
 """The advisory lock key of the pulse leader (migrations take `cxbot/mg`)."""
+LOST = (
+    OSError,
+    TimeoutError,
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
+)
+"""What a lock connection that the server ended or that stopped answering raises: a backend
+terminated while the connection was idle leaves asyncpg's protocol in a state where the next
+query raises InternalClientError rather than a connection error."""
 CHECK_TIMEOUT = 2.0
 """Seconds a leader waits for the server to answer whether it still leads: past them, it takes
 the connection for lost and stops leading (the runner's tick is a few seconds)."""
@@ -125,7 +135,7 @@ class PgLeadership:
             return True
         try:
             connection = await asyncpg.connect(self.url, timeout=self.timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except LOST as error:
             if not self._unreachable:
                 log.warning(
                     "pulses: cannot reach %s for the leader's lock: %s", describe(self.url), error
@@ -137,6 +147,10 @@ class PgLeadership:
             locked = await asyncio.wait_for(
                 connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key), self.timeout
             )
+        except LOST as error:  # the server went away just now: another try at the next tick
+            connection.terminate()
+            log.warning("pulses: could not ask for the leader's lock: %s", error)
+            return False
         except BaseException:
             connection.terminate()
             raise
@@ -154,7 +168,7 @@ class PgLeadership:
             held = await asyncio.wait_for(
                 connection.fetchval(HELD, *_halves(self.key)), self.timeout
             )
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        except LOST as error:
             log.warning("pulses: the leader's lock connection is lost: %s", error)
             held = False
         if not held:
@@ -171,7 +185,7 @@ class PgLeadership:
                 connection.execute("SELECT pg_advisory_unlock($1)", self.key), self.timeout
             )
             await connection.close(timeout=self.timeout)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except LOST:
             connection.terminate()  # the session's end releases the lock all the same
 
 
