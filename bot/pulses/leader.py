@@ -20,13 +20,14 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import asyncpg
-
-from bot.storage.postgres.migrate import describe
+if TYPE_CHECKING:
+    import asyncpg
 
 log = logging.getLogger(__name__)
+
+# asyncpg is imported by PgLeadership when first used: a bot on SQLite starts without it
 
 
 class Leadership(Protocol):
@@ -92,16 +93,23 @@ class FileLeadership:
 
 LEADER_LOCK = int.from_bytes(b"cxbot/ld", "big")
 """The advisory lock key of the pulse leader (migrations take `cxbot/mg`)."""
-LOST = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    asyncpg.InternalClientError,
-)
-"""What a lock connection that the server ended or that stopped answering raises: a backend
-terminated while the connection was idle leaves asyncpg's protocol in a state where the next
-query raises InternalClientError rather than a connection error."""
+
+
+def lost() -> tuple[type[BaseException], ...]:
+    """What a lock connection that the server ended or that stopped answering raises: a backend
+    terminated while the connection was idle leaves asyncpg's protocol in a state where the next
+    query raises InternalClientError rather than a connection error."""
+    import asyncpg
+
+    return (
+        OSError,
+        TimeoutError,
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        asyncpg.InternalClientError,
+    )
+
+
 CHECK_TIMEOUT = 2.0
 """Seconds a leader waits for the server to answer whether it still leads: past them, it takes
 the connection for lost and stops leading (the runner's tick is a few seconds)."""
@@ -131,11 +139,15 @@ class PgLeadership:
         """The last try could not reach the server: said in the log once, not at every tick."""
 
     async def acquire(self) -> bool:
+        import asyncpg
+
+        from bot.storage.postgres.migrate import describe
+
         if self._connection is not None and await self.held():
             return True
         try:
             connection = await asyncpg.connect(self.url, timeout=self.timeout)
-        except LOST as error:
+        except lost() as error:
             if not self._unreachable:
                 log.warning(
                     "pulses: cannot reach %s for the leader's lock: %s", describe(self.url), error
@@ -147,7 +159,7 @@ class PgLeadership:
             locked = await asyncio.wait_for(
                 connection.fetchval("SELECT pg_try_advisory_lock($1)", self.key), self.timeout
             )
-        except LOST as error:  # the server went away just now: another try at the next tick
+        except lost() as error:  # the server went away just now: another try at the next tick
             connection.terminate()
             log.warning("pulses: could not ask for the leader's lock: %s", error)
             return False
@@ -168,7 +180,7 @@ class PgLeadership:
             held = await asyncio.wait_for(
                 connection.fetchval(HELD, *_halves(self.key)), self.timeout
             )
-        except LOST as error:
+        except lost() as error:
             log.warning("pulses: the leader's lock connection is lost: %s", error)
             held = False
         if not held:
@@ -185,7 +197,7 @@ class PgLeadership:
                 connection.execute("SELECT pg_advisory_unlock($1)", self.key), self.timeout
             )
             await connection.close(timeout=self.timeout)
-        except LOST:
+        except lost():
             connection.terminate()  # the session's end releases the lock all the same
 
 
