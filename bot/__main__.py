@@ -1,4 +1,5 @@
-"""The command line: `cxbot run | validate | preview | link | summary | export` (or `python -m bot`)."""
+"""The command line: `cxbot run | validate | preview | link | summary | export | migrate` (or
+`python -m bot`)."""
 
 from __future__ import annotations
 
@@ -64,6 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("survey")
     export.add_argument("period", nargs="?", default=None)
     export.add_argument("-o", "--output", type=Path, default=None, help="default: standard output")
+    to_postgres = commands.add_parser(
+        "migrate", help="copy the SQLite database of DATABASE into PostgreSQL"
+    )
+    to_postgres.add_argument(
+        "--to", required=True, metavar="URL", help="postgresql://user:password@host/database"
+    )
     args = parser.parse_args(argv)
     try:
         config = Config.from_env()
@@ -232,6 +239,36 @@ def export(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def migrate(config: Config, args: argparse.Namespace) -> int:
+    """Copy the file into an empty PostgreSQL database, then print each table's rows on both
+    sides: for replicas, which share a database only on PostgreSQL."""
+    from bot.storage.copy import Count, CountsDiffer, copy, source_file
+
+    if not args.to.startswith(POSTGRES_SCHEMES):
+        raise ConfigError("--to takes a postgresql://user:password@host/database URL")
+    if str(config.database).startswith(("postgresql:", "postgres:")):
+        raise ConfigError("DATABASE is already PostgreSQL: set it to the SQLite file to copy")
+
+    def table(counts: list[Count]) -> None:
+        print(f"{'table':<20} {'sqlite':>10} {'postgresql':>10}")
+        for count in counts:
+            mark = "" if count.equal else "  differs"
+            print(f"{count.table:<20} {count.sqlite:>10} {count.postgresql:>10}{mark}")
+
+    try:
+        counts = asyncio.run(copy(source_file(config.database), args.to))
+    except CountsDiffer as error:
+        table(error.counts)
+        raise
+    table(counts)
+    rows = sum(count.postgresql for count in counts)
+    print(f"copied {rows} rows in {len(counts)} tables; every table's count is equal")
+    return 0
+
+
 async def _bot_username(config: Config) -> str:
     from telegram import Bot
 
@@ -257,6 +294,7 @@ COMMANDS: dict[str, Callable[[Config, argparse.Namespace], int]] = {
     "link": link,
     "summary": summary,
     "export": export,
+    "migrate": migrate,
 }
 
 if __name__ == "__main__":

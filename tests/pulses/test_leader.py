@@ -1,4 +1,5 @@
-"""One pulse leader: the lock file, a leader that dies, and runners sharing one database."""
+"""One pulse leader: the lock file and PostgreSQL's advisory lock, a leader that dies or loses
+its connection, and runners sharing one database."""
 
 from __future__ import annotations
 
@@ -11,15 +12,17 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import asyncpg
 import pytest
 
 from bot.config import Config
-from bot.pulses.leader import FileLeadership, leader_file
+from bot.pulses.leader import FileLeadership, PgLeadership, leader_file
 from bot.pulses.runner import PulseRunner, Sender, Sent
 from bot.storage.database import Storage
 from bot.survey.model import Survey
 from bot.usecases.delivery import PulseMessage
 from bot.usecases.deps import Deps
+from tests.postgres import free_port
 
 HOLD = """
 import asyncio, sys
@@ -28,6 +31,18 @@ from bot.pulses.leader import FileLeadership
 
 async def main() -> None:
     print(await FileLeadership(Path(sys.argv[1])).acquire(), flush=True)
+    await asyncio.sleep(3600)
+
+asyncio.run(main())
+"""
+
+HOLD_PG = """
+import asyncio, sys
+from bot.pulses.leader import PgLeadership
+
+async def main() -> None:
+    leadership = PgLeadership(sys.argv[1])  # kept: its connection holds the lock
+    print(await leadership.acquire(), flush=True)
     await asyncio.sleep(3600)
 
 asyncio.run(main())
@@ -78,6 +93,120 @@ async def test_when_the_leader_is_killed_the_other_leads_at_its_next_try(tmp_pat
         if holder.returncode is None:
             holder.kill()
             await holder.wait()
+
+
+TICK = 0.5
+"""A tick shorter than the bot's own: the server ends a dead client's session well within."""
+
+
+async def test_of_two_on_one_postgresql_database_one_leads_until_it_steps_down(
+    postgres_url: str,
+) -> None:
+    first, second = PgLeadership(postgres_url), PgLeadership(postgres_url)
+    try:
+        assert await first.acquire() is True
+        assert await second.acquire() is False
+        assert await first.acquire() is True, "asking again while leading: still leading"
+        assert (await first.held(), await second.held()) == (True, False)
+        await first.release()
+        assert await first.held() is False
+        assert await second.acquire() is True
+        assert await first.acquire() is False
+    finally:
+        await first.release()
+        await second.release()
+
+
+async def test_the_leader_lock_is_not_the_migration_lock(postgres_url: str) -> None:
+    """A replica migrating at start (the migration's advisory lock) does not make it the
+    leader, and the leader does not hold up a migration."""
+    from bot.storage.postgres.migrate import MIGRATION_LOCK
+
+    migrating = await asyncpg.connect(postgres_url)
+    leader = PgLeadership(postgres_url)
+    try:
+        assert await migrating.fetchval("SELECT pg_try_advisory_lock($1)", MIGRATION_LOCK)
+        assert await leader.acquire() is True
+    finally:
+        await leader.release()
+        await migrating.close()
+
+
+async def test_when_the_postgresql_leader_is_killed_the_other_leads_at_its_next_try(
+    postgres_url: str,
+) -> None:
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOLD_PG, postgres_url, stdout=asyncio.subprocess.PIPE
+    )
+    waiting = PgLeadership(postgres_url)
+    try:
+        assert holder.stdout is not None
+        assert await asyncio.wait_for(holder.stdout.readline(), 20) == b"True\n"
+        assert await waiting.acquire() is False, "the other process leads"
+        holder.send_signal(signal.SIGKILL)  # its socket closes: the server ends its session
+        await holder.wait()
+        await asyncio.sleep(TICK)  # the runner's next tick, well within its few seconds
+        assert await waiting.acquire() is True
+        assert await waiting.held() is True
+    finally:
+        await waiting.release()
+        if holder.returncode is None:
+            holder.kill()
+            await holder.wait()
+
+
+async def backend_of(leader: PgLeadership, url: str) -> int:
+    """The server process of the leader's lock connection, as pg_locks names it."""
+    from bot.pulses.leader import LEADER_LOCK
+
+    admin = await asyncpg.connect(url)
+    try:
+        pid: int = await admin.fetchval(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND objid = $1 AND objsubid = 1",
+            LEADER_LOCK & 0xFFFF_FFFF,
+        )
+        return pid
+    finally:
+        await admin.close()
+
+
+@pytest.mark.parametrize("pause", [0, TICK], ids=["at-once", "a-tick-later"])
+async def test_a_leader_whose_connection_is_terminated_no_longer_leads(
+    postgres_url: str, pause: float
+) -> None:
+    """Checked at once, the query can cross the server's goodbye on the wire (asyncpg then
+    raises InternalClientError); a tick later, the connection is already closed."""
+    leader, other = PgLeadership(postgres_url), PgLeadership(postgres_url)
+    try:
+        assert await leader.acquire() is True
+        admin = await asyncpg.connect(postgres_url)
+        try:
+            assert await admin.fetchval(
+                "SELECT pg_terminate_backend($1)", await backend_of(leader, postgres_url)
+            )
+        finally:
+            await admin.close()
+        await asyncio.sleep(pause)
+        assert await leader.held() is False, "its next tick: it stops leading"
+        assert await other.acquire() is True, "the lock went with the session"
+        assert await leader.acquire() is False
+    finally:
+        await leader.release()
+        await other.release()
+
+
+async def test_a_leader_that_cannot_reach_the_server_does_not_lead(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unreachable = f"postgresql://cxbot:s3cr3t@127.0.0.1:{free_port()}/cxbot"
+    leader = PgLeadership(unreachable)
+    assert await leader.acquire() is False
+    assert await leader.acquire() is False
+    assert await leader.held() is False
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.pulses.leader"]
+    assert len(said) == 1, "said once, not at every tick"
+    assert "s3cr3t" not in said[0] and "127.0.0.1" in said[0]
 
 
 @pytest.fixture
