@@ -17,8 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import aiosqlite
-
+from bot.storage.engine import Db
 from bot.storage.rollup import SURVEYS, Plan, Unit, moment, next_day, plan
 
 
@@ -154,7 +153,7 @@ def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, objec
 
 
 class ReportQueries:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     @asynccontextmanager

@@ -24,6 +24,11 @@ from tests.storage.conftest import query
 DAY = " 00:00:00.000"
 
 
+@pytest.fixture
+def engine() -> str:
+    return "sqlite"  # on PostgreSQL too once the module is ported
+
+
 async def anonymous(storage: Storage, wave_id: int | None = None) -> Response:
     return await storage.start_response(
         survey_id="enps",
