@@ -249,7 +249,7 @@ async def _fold(db: Db, survey_id: str, start: str, end: str) -> None:
         FROM responses r JOIN answers a ON a.response_id = r.id
         WHERE r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ?
           AND r.replaced_by IS NULL
-        GROUP BY 3, 4, 5, 6, 7
+        GROUP BY 1, 3, 4, 5, 6, 7
         """,
         (survey_id, start, end),
     )
@@ -257,14 +257,16 @@ async def _fold(db: Db, survey_id: str, start: str, end: str) -> None:
         """
         INSERT INTO rollup_responses
             (survey_id, span, day, segment, wave_id, current, yes, answered, n)
-        SELECT ?, 'day', day, segment, wave_id, current, yes, answered, count(*) FROM (
+        SELECT CAST(? AS TEXT), 'day', day, segment, wave_id, current, yes, answered, count(*)
+        FROM (
             SELECT substr(r.finished_at, 1, 10) AS day, r.segment, r.wave_id,
                    r.replaced_by IS NULL AS current,
-                   coalesce(sum(a.value = 'yes'), 0) AS yes, count(a.question_id) AS answered
+                   coalesce(sum(CASE WHEN a.value = 'yes' THEN 1 ELSE 0 END), 0) AS yes,
+                   count(a.question_id) AS answered
             FROM responses r LEFT JOIN answers a ON a.response_id = r.id
             WHERE r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ?
             GROUP BY r.id
-        ) GROUP BY day, segment, wave_id, current, yes, answered
+        ) AS per_response GROUP BY day, segment, wave_id, current, yes, answered
         """,
         (survey_id, survey_id, start, end),
     )
@@ -282,9 +284,10 @@ async def _sum_span(db: Db, survey_id: str, unit: Unit, start: str) -> None:
         """
         INSERT INTO rollup_answers
             (survey_id, span, day, segment, wave_id, question_id, value, n)
-        SELECT survey_id, ?, ?, segment, wave_id, question_id, value, sum(n)
+        SELECT survey_id, CAST(? AS TEXT), CAST(? AS TEXT), segment, wave_id, question_id,
+               value, sum(n)
         FROM rollup_answers WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
-        GROUP BY segment, wave_id, question_id, value
+        GROUP BY survey_id, segment, wave_id, question_id, value
         """,
         (unit, start, survey_id, start, end),
     )
@@ -292,9 +295,10 @@ async def _sum_span(db: Db, survey_id: str, unit: Unit, start: str) -> None:
         """
         INSERT INTO rollup_responses
             (survey_id, span, day, segment, wave_id, current, yes, answered, n)
-        SELECT survey_id, ?, ?, segment, wave_id, current, yes, answered, sum(n)
+        SELECT survey_id, CAST(? AS TEXT), CAST(? AS TEXT), segment, wave_id, current, yes,
+               answered, sum(n)
         FROM rollup_responses WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
-        GROUP BY segment, wave_id, current, yes, answered
+        GROUP BY survey_id, segment, wave_id, current, yes, answered
         """,
         (unit, start, survey_id, start, end),
     )
