@@ -86,7 +86,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     config.require_token()
     surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
-    prepare(config.database)
+    if isinstance(config.database, Path):  # a server's database has no file to prepare
+        prepare(config.database)
     application, survey_bot = build(config, surveys)
     try:
         connect(application, config.api_base_url)

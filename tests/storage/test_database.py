@@ -17,9 +17,10 @@ import aiosqlite
 import pytest
 
 from bot.storage import database, sqlite
-from bot.storage.database import Response, Storage, User
+from bot.storage.database import Response, Storage, StorageError, User, reading
 from bot.storage.migrations import MIGRATIONS
 from tests.conftest import sql
+from tests.postgres import free_port
 from tests.storage.conftest import query
 
 NOW = "2026-01-01 10:20:30.456"
@@ -323,3 +324,32 @@ async def test_a_finished_response_is_not_open(storage: Storage, clock: None) ->
 async def test_another_respondents_response_is_not_theirs(storage: Storage) -> None:
     await started(storage, user_id=7)
     assert await storage.open_response(["u:8"]) is None
+
+
+# opening a PostgreSQL database
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://cx:s3cr3t-pw@127.0.0.1:{free_port()}/cxbot",  # nobody listens there
+        "postgresql://cx:s3cr3t-pw@127.0.0.1:port/cxbot",
+    ],
+)
+async def test_a_server_that_cannot_be_reached_is_a_storage_error_without_the_password(
+    url: str,
+) -> None:
+    with pytest.raises(StorageError, match=r"^cannot open the database ") as refused:
+        await Storage.open(url)
+    assert "s3cr3t-pw" not in str(refused.value)
+
+
+async def test_command_line_reports_read_a_database_on_either_engine(
+    database: Path | str,
+) -> None:
+    async with await Storage.open(database) as storage:
+        response = await started(storage, "nps")
+        await storage.record_answer(response, "recommend", "9", cursor=None, finished=True)
+    async with reading(database) as reports:
+        [activity] = await reports.activity()
+    assert (activity.survey_id, activity.finished) == ("nps", 1)

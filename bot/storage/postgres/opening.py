@@ -23,11 +23,20 @@ UNREACHABLE = (OSError, ValueError, asyncpg.PostgresError, asyncpg.InterfaceErro
 refused login, a database that does not exist."""
 
 
+def _named(url: str) -> str:
+    """The database as messages name it: without its password, even when the URL is
+    malformed."""
+    try:
+        return describe(url)
+    except ValueError:  # a port that is not a number
+        return "of the DATABASE URL (malformed)"
+
+
 async def _connect(url: str, *, reading: bool = False) -> PgConnection:
     try:
         return await PgConnection.connect(url, reading=reading)
     except UNREACHABLE as error:
-        raise StorageError(f"cannot open the database {describe(url)}: {error}") from None
+        raise StorageError(f"cannot open the database {_named(url)}: {error}") from None
 
 
 class PgServer:
@@ -45,7 +54,7 @@ class PgServer:
         try:
             await migrate(url)
         except ValueError as error:  # a URL asyncpg cannot read
-            raise StorageError(f"cannot open the database {describe(url)}: {error}") from None
+            raise StorageError(f"cannot open the database {_named(url)}: {error}") from None
         db = await _connect(url)
         try:
             reader = await _connect(url, reading=True)
@@ -78,7 +87,7 @@ async def read_only(url: str) -> AsyncIterator[Db]:
         version = await schema_version(connection.raw)
         if version != LATEST:
             raise StorageError(
-                f"the database {describe(url)} is at schema {version}, and this cxbot reads"
+                f"the database {_named(url)} is at schema {version}, and this cxbot reads"
                 f" schema {LATEST}: start this version's bot on it once (cxbot run), which"
                 " brings it up to date"
             )
