@@ -93,7 +93,8 @@ def run(config: Config, args: argparse.Namespace) -> int:
     config.require_token()
     surveys = load_catalogue(config.survey_folder)
     i18n.load_all()
-    prepare(config.database)
+    if isinstance(config.database, Path):  # a server's database has no file to prepare
+        prepare(config.database)
     application, survey_bot = build(config, surveys)
     try:
         connect(application, config.api_base_url)
@@ -249,7 +250,7 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
 
     if not args.to.startswith(POSTGRES_SCHEMES):
         raise ConfigError("--to takes a postgresql://user:password@host/database URL")
-    if str(config.database).startswith(("postgresql:", "postgres:")):
+    if not isinstance(config.database, Path):
         raise ConfigError("DATABASE is already PostgreSQL: set it to the SQLite file to copy")
 
     def table(counts: list[Count]) -> None:

@@ -31,7 +31,9 @@ class Config:
     token: str | None = field(repr=False)
     """Left out of repr: a Config printed in a log or a traceback must not carry a secret."""
     api_base_url: str
-    database: Path
+    database: Path | str
+    """DATABASE: a SQLite file's path (a Path), or a PostgreSQL database's postgresql:// URL
+    (a str), shared by every replica."""
     admin_ids: frozenset[int]
     surveys_dir: Path | None
     """SURVEYS_DIR, replacing the shipped catalogue; None: the catalogue inside the package."""
@@ -72,7 +74,7 @@ class Config:
         return cls(
             token=env.get("BOT_TOKEN", "").strip() or None,
             api_base_url=(env.get("BOT_API_BASE_URL", "").strip() or PUBLIC_BOT_API).rstrip("/"),
-            database=Path(env.get("DATABASE", "").strip() or "data/cxbot.sqlite3"),
+            database=_database(env.get("DATABASE", "")),
             admin_ids=_admin_ids(env.get("ADMIN_IDS", "")),
             surveys_dir=_optional_path(env.get("SURVEYS_DIR", "")),
             default_language=default_language,
@@ -115,6 +117,38 @@ class Config:
             return self.webhook_secret
         token = self.require_token()
         return hmac.new(token.encode(), b"cxbot webhook secret", hashlib.sha256).hexdigest()
+
+
+DATABASE_SCHEMES = ("postgresql", "postgres")
+
+
+def _database(raw: str) -> Path | str:
+    """A path, or a PostgreSQL URL checked as far as it can be without connecting (the server
+    is reached at start, where a failure names the database without its password). The URL is
+    never repeated in a message: it may carry the password."""
+    value = raw.strip() or "data/cxbot.sqlite3"
+    if "://" not in value:
+        return Path(value)
+    parts = urlsplit(value)
+    if parts.scheme not in DATABASE_SCHEMES:
+        raise ConfigError(
+            f"DATABASE: a {parts.scheme}:// URL is not a database cxbot can use: a SQLite"
+            " file's path or a postgresql:// URL is expected"
+        )
+    try:
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        raise ConfigError("DATABASE: the URL's port is not a number from 0 to 65535") from None
+    if not parts.hostname and "host=" not in parts.query:
+        raise ConfigError(
+            "DATABASE: the URL names no server (postgresql://user:password@host:5432/database)"
+        )
+    if parts.path.strip("/") == "" or "/" in parts.path.strip("/"):
+        raise ConfigError(
+            "DATABASE: the URL names no database, or more than one path part"
+            " (postgresql://user:password@host:5432/database)"
+        )
+    return value
 
 
 def _optional_path(raw: str) -> Path | None:

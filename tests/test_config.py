@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -108,3 +109,27 @@ def test_the_replica_is_named_after_the_host_unless_set() -> None:
 def test_a_replica_name_that_would_blur_log_lines_is_refused_by_name(name: str) -> None:
     with pytest.raises(ConfigError, match="REPLICA="):
         Config.from_env({"REPLICA": name})
+
+
+def test_the_database_is_a_sqlite_file_unless_a_postgresql_url_is_given() -> None:
+    assert Config.from_env({}).database == Path("data/cxbot.sqlite3")
+    assert Config.from_env({"DATABASE": "/srv/cx.sqlite3"}).database == Path("/srv/cx.sqlite3")
+    for url in ("postgresql://cx:secret@db:5432/cxbot", "postgres://cx@db/cxbot"):
+        assert Config.from_env({"DATABASE": url}).database == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://cx:s3cr3t-pw@db/cxbot",
+        "postgresql://cx:s3cr3t-pw@db:port/cxbot",
+        "postgresql://cx:s3cr3t-pw@:5432/cxbot",
+        "postgresql://cx:s3cr3t-pw@db:5432",
+    ],
+)
+def test_a_database_url_cxbot_cannot_use_is_refused_by_name_without_its_password(
+    url: str,
+) -> None:
+    with pytest.raises(ConfigError, match=r"^DATABASE:") as refused:
+        Config.from_env({"DATABASE": url})
+    assert "s3cr3t-pw" not in str(refused.value)

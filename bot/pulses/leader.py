@@ -52,6 +52,14 @@ def leader_file(database: Path) -> Path:
     return database.with_name(database.name + ".leader")
 
 
+def leadership_for(database: Path | str) -> Leadership:
+    """The leadership of the processes sharing DATABASE: a lock file beside a SQLite file; on
+    a PostgreSQL database (a URL), an advisory lock on a connection of its own."""
+    if isinstance(database, Path):
+        return FileLeadership(leader_file(database))
+    return PgLeadership(database)
+
+
 class FileLeadership:
     """Leadership as an exclusive, non-blocking `flock` on one file.
 

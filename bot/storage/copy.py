@@ -21,12 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import asyncpg
 
-from bot.storage.database import StorageError, open_reader
+from bot.storage.database import StorageError
+from bot.storage.engine import Db
 from bot.storage.migrations import MIGRATIONS
 from bot.storage.postgres.migrate import MIGRATION_LOCK, describe, migrate
+from bot.storage.sqlite import open_reader
 
 BATCH = 10_000
 """Rows read from the file at a time: a database of millions of answers is not held in memory."""
@@ -153,7 +154,7 @@ async def catalog(pg: asyncpg.Connection) -> tuple[list[Table], list[tuple[str, 
     return tables, [(r["child"], r["parent"]) for r in references]
 
 
-async def file_columns(db: aiosqlite.Connection) -> dict[str, list[str]]:
+async def file_columns(db: Db) -> dict[str, list[str]]:
     """The file's tables (not SQLite's own) and their columns."""
     names = await db.execute_fetchall(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
@@ -165,7 +166,7 @@ async def file_columns(db: aiosqlite.Connection) -> dict[str, list[str]]:
     return found
 
 
-async def file_rows(db: aiosqlite.Connection, table: Table) -> AsyncIterator[tuple[Any, ...]]:
+async def file_rows(db: Db, table: Table) -> AsyncIterator[tuple[Any, ...]]:
     convert = converter(table)
     columns = ", ".join(quoted(column) for column in table.columns)
     async with db.execute(f"SELECT {columns} FROM {quoted(table.name)}") as cursor:
@@ -174,12 +175,12 @@ async def file_rows(db: aiosqlite.Connection, table: Table) -> AsyncIterator[tup
                 yield convert(row)
 
 
-async def file_count(db: aiosqlite.Connection, table: str) -> int:
+async def file_count(db: Db, table: str) -> int:
     [(count,)] = await db.execute_fetchall(f"SELECT count(*) FROM {quoted(table)}")
     return int(count)
 
 
-async def file_sequences(db: aiosqlite.Connection) -> dict[str, int]:
+async def file_sequences(db: Db) -> dict[str, int]:
     """SQLite's AUTOINCREMENT high-water marks: ids it has given out, rows deleted since
     included (it never gives one out twice, and neither should PostgreSQL after the copy)."""
     if not await db.execute_fetchall(
@@ -253,7 +254,7 @@ async def copy(where: Path, url: str) -> list[Count]:
         await db.close()
 
 
-async def _copy(db: aiosqlite.Connection, pg: asyncpg.Connection, target: str) -> list[Count]:
+async def _copy(db: Db, pg: asyncpg.Connection, target: str) -> list[Count]:
     async with pg.transaction():
         # replicas starting now wait for the copy (they migrate under this lock first)
         await pg.execute("SELECT pg_advisory_xact_lock($1)", MIGRATION_LOCK)

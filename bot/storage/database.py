@@ -1,4 +1,6 @@
-"""Users, responses and answers in one SQLite file.
+"""Users, responses and answers, in a SQLite file or a PostgreSQL database: the same code and
+the same statements on both (bot/storage/engine.py), only the opening differs
+(bot/storage/sqlite.py, bot/storage/postgres/opening.py).
 
 Every method that writes commits before it returns, so the caller shows the next screen only
 once the answer is on disk. Writes are idempotent where a repeated update could repeat them.
@@ -7,13 +9,8 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
-import os
 import secrets
-import sqlite3
-import stat
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -21,11 +18,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-import aiosqlite
-
-from bot.storage.migrations import MIGRATIONS
+from bot.storage.engine import Db, Opened, dialect_of, on_server
+from bot.storage.engine import StorageError as StorageError
 from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
+from bot.storage.sqlite import SqliteFile, read_only
+from bot.storage.sqlite import prepare as prepare
 from bot.storage.times import to_the_day, to_the_hour, utcnow
 from bot.storage.writer import Writer
 
@@ -120,8 +118,6 @@ def move(seen: Place, stored: Place, target: Place) -> Move:
 
 log = logging.getLogger(__name__)
 
-BUSY_TIMEOUT_MS = 10_000
-
 _RESPONSE_KEYS = [
     *("id", "survey_id", "respondent", "user_id", "segment", "language", "started_at"),
     *("updated_at", "finished_at", "closed_at", "cursor", "message_id", "wave_id", "nonce_hash"),
@@ -139,7 +135,7 @@ WaveRefusal = Literal["not invited", "closed", "started", "finished"]
 
 
 async def _insert_response(
-    db: aiosqlite.Connection,
+    db: Db,
     *,
     survey_id: str,
     respondent: str,
@@ -164,22 +160,25 @@ async def _insert_response(
         "wave_id": wave_id,
         "nonce_hash": nonce_hash if anonymous else None,
     }
+    if anonymous:  # a random id; an ordinary one is the next of the sequence
+        values = {"id": 0, **values}
+    columns = ", ".join(values)
     while True:
-        row_id = ANONYMOUS_IDS.start + secrets.randbelow(len(ANONYMOUS_IDS)) if anonymous else None
+        if anonymous:
+            values["id"] = ANONYMOUS_IDS.start + secrets.randbelow(len(ANONYMOUS_IDS))
         async with db.execute(
             f"""
-            INSERT INTO responses (id, {", ".join(values)})
-            VALUES (:id, {", ".join(f":{key}" for key in values)})
+            INSERT INTO responses ({columns}) VALUES ({", ".join(f":{key}" for key in values)})
             ON CONFLICT (id) DO NOTHING RETURNING {_RESPONSE_COLUMNS}
             """,
-            {"id": row_id, **values},
+            values,
         ) as cursor:
             row = await cursor.fetchone()
         if row is not None:  # None: the random id was taken; draw again
             return Response(**dict(row))
 
 
-async def _forget(db: aiosqlite.Connection, user_ids: Sequence[int]) -> None:
+async def _forget(db: Db, user_ids: Sequence[int]) -> None:
     """Delete every row about these people, inside the caller's transaction."""
     for user_id in user_ids:
         theirs = "SELECT id FROM responses WHERE NOT anonymous AND (user_id = ? OR respondent = ?)"
@@ -197,10 +196,17 @@ async def _forget(db: aiosqlite.Connection, user_ids: Sequence[int]) -> None:
         await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
 
-async def _place(db: aiosqlite.Connection, response_id: int, question_id: str) -> Place | None:
-    """Where the response stands for the question, read inside the caller's write transaction
-    (which holds the database's write lock, so nothing moves it before the write); None when
-    it is closed or gone."""
+async def _place(db: Db, response_id: int, question_id: str) -> Place | None:
+    """Where the response stands for the question, read inside the caller's write transaction,
+    so that nothing moves it before the write; None when it is closed or gone.
+
+    On SQLite the transaction holds the database's write lock already. On PostgreSQL the
+    response's row is locked first (FOR UPDATE), by a statement of its own: the read after it
+    begins once the lock is granted, so it sees what a writer that held the lock committed
+    (a read that waited for the lock itself would see the answers as they were when it began)."""
+    lock = dialect_of(db).for_update()
+    if lock:
+        await db.execute(f"SELECT id FROM responses WHERE id = ?{lock}", (response_id,))
     async with db.execute(
         "SELECT r.closed_at IS NOT NULL, r.cursor, r.finished_at IS NOT NULL,"
         " a.question_id IS NOT NULL, a.value FROM responses r"
@@ -221,127 +227,22 @@ class Purged:
     unfinished: int
 
 
-async def _wal(connection: aiosqlite.Connection) -> None:
-    """The journal in WAL mode. Switching takes the file for itself, and SQLite does not wait
-    for a busy file there (busy_timeout does not apply): when another process opening the
-    same new file switches it at the same moment, try again shortly."""
-    for attempt in itertools.count():
-        try:
-            await connection.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as error:
-            if "locked" not in str(error) or attempt * 0.05 * 1000 >= BUSY_TIMEOUT_MS:
-                raise
-            await asyncio.sleep(0.05)
-
-
-def statements(script: str) -> list[str]:
-    """A migration script cut into its statements (SQLite's own tokenizer decides where one
-    ends, so a semicolon in a comment or a string does not cut)."""
-    found, start = [], 0
-    for end, char in enumerate(script):
-        if char == ";" and sqlite3.complete_statement(script[start : end + 1]):
-            found.append(script[start : end + 1].strip())
-            start = end + 1
-    rest = script[start:].strip()
-    if rest and not all(
-        line.strip().startswith("--") for line in rest.splitlines() if line.strip()
-    ):
-        found.append(rest)
-    return found
-
-
-class StorageError(Exception):
-    """The database cannot be created, written or opened; the message names the path."""
-
-
-def owner_only(path: Path, mode: int) -> None:
-    """Tighten a file's or folder's permissions to `mode` (never loosen them); a folder that
-    belongs to someone else (/tmp, say) is left as it is."""
-    current = stat.S_IMODE(path.stat().st_mode)
-    if current & ~mode:
-        try:
-            path.chmod(current & mode)
-        except PermissionError:
-            log.warning("%s: cannot make it owner-only (%o)", path, current)
-
-
-def prepare(path: Path) -> None:
-    """The database file and its folder, created (owner-only) if missing, and the folder checked
-    writable: SQLite writes its -wal and -shm files beside the database, so a folder that cannot
-    be written stops the bot at its first answer otherwise. Cheap enough to do at every start,
-    before anything else, so that the bot refuses at once rather than half-started."""
-    folder = path.parent
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        owner_only(folder, 0o700)
-        if not path.exists():
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
-            if file.exists():  # made earlier, by an older version or another program
-                owner_only(file, 0o600)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise StorageError(
-            f"cannot write the database folder {folder.resolve()} ({reason}): check DATABASE,"
-            " and that the folder belongs to the user running cxbot"
-        ) from None
-
-
-def read_only_uri(path: Path) -> str:
-    """The file's URI opened read-only: SQLite refuses every write through it."""
-    return f"{path.resolve().as_uri()}?mode=ro"
-
-
-async def open_reader(path: Path) -> aiosqlite.Connection:
-    """A connection that can only read, for admin reports: a long aggregate or export runs on
-    it (its own thread, its own snapshot of the WAL) while taps keep writing on the main
-    connection, instead of queueing behind the report on one shared connection."""
-    connection = await aiosqlite.connect(read_only_uri(path), uri=True, isolation_level=None)
-    connection.row_factory = aiosqlite.Row
-    try:
-        await connection.execute("PRAGMA query_only = ON")
-        await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    except BaseException:
-        await connection.close()
-        raise
-    return connection
-
-
-def _report_file(path: Path) -> Path:
-    """The database a command-line report reads: it must exist (a report never creates one)."""
-    if not path.is_file():
-        raise StorageError(f"no database at {path.resolve()}: check DATABASE")
-    return path.resolve()
-
-
 @asynccontextmanager
-async def reading(path: Path) -> AsyncIterator[ReportQueries]:
-    """Reports from the command line: the live file read-only, never created, migrated or
-    written here (a bot may be running on it, and only the bot migrates it). A file at another
-    schema than this code's is refused rather than misread."""
+async def reading(database: Path | str) -> AsyncIterator[ReportQueries]:
+    """Reports from the command line, on a SQLite file (a path) or a PostgreSQL database (a
+    URL): read-only, never created, migrated or written here (a bot may be running on it, and
+    only the bot migrates it). A database at another schema than this code's is refused rather
+    than misread."""
     from bot.storage.reports import ReportQueries
 
-    where = _report_file(path)
-    try:
-        connection = await open_reader(where)
-    except sqlite3.Error as error:
-        raise StorageError(f"cannot read the database {where}: {error}") from None
-    try:
-        async with connection.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        version = int(row[0]) if row is not None else 0
-        if version != len(MIGRATIONS):
-            raise StorageError(
-                f"the database {where} is at schema {version}, and this cxbot reads schema"
-                f" {len(MIGRATIONS)}: start this version's bot on it once (cxbot run), which"
-                " brings it up to date"
-            )
-        yield ReportQueries(connection)
-    finally:
-        await connection.close()
+    if on_server(database):
+        from bot.storage.postgres.opening import read_only as read_server
+
+        async with read_server(str(database)) as connection:
+            yield ReportQueries(connection)
+    else:
+        async with read_only(Path(database)) as connection:
+            yield ReportQueries(connection)
 
 
 class Storage:
@@ -352,63 +253,40 @@ class Storage:
     file, and once another process sharing the file commits, a write here inside that
     snapshot fails at once ("database is locked", without waiting its turn)."""
 
-    def __init__(
-        self, connection: aiosqlite.Connection, reader: aiosqlite.Connection | None = None
-    ) -> None:
-        self._db = connection
-        self._writer = Writer(connection)
-        self._reader = reader
+    def __init__(self, opened: Opened) -> None:
+        self._opened = opened
+        self._db = opened.db
+        self._writer = Writer(opened.db)
+        self._reader = opened.reader
         self._report_turn = asyncio.Lock()
 
     @classmethod
-    async def open(cls, path: Path | str) -> Storage:
-        """Open (creating, owner-only readable) and bring the schema up to date."""
-        path = Path(path)
-        prepare(path)
-        try:
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except sqlite3.Error as error:
-            raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
-        connection.row_factory = aiosqlite.Row
-        storage = cls(connection)
-        try:
-            # first: another process opening the file at the same moment holds it briefly
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await _wal(connection)
-            await connection.execute("PRAGMA synchronous = FULL")
-            await connection.execute("PRAGMA foreign_keys = ON")
-            # what is deleted (a closed wave's deliveries, scrubbed values) is overwritten on
-            # disk, not left in free pages for whoever reads the file
-            await connection.execute("PRAGMA secure_delete = ON")
-            await storage._migrate()
-            storage._reader = await open_reader(path)
-        except sqlite3.Error as error:  # not a database, a file that cannot be written
-            await connection.close()
-            raise StorageError(f"cannot open the database {path.resolve()}: {error}") from None
-        except BaseException:
-            await connection.close()
-            raise
-        return storage
+    async def open(cls, database: Path | str) -> Storage:
+        """Open a SQLite file (a path: created owner-only if missing) or a PostgreSQL database
+        (a postgresql:// URL), and bring its schema up to date. What differs between the two
+        is in the engine's own module; from here on the code is the same."""
+        if on_server(database):
+            from bot.storage.postgres.opening import PgServer  # asyncpg only when used
+
+            return cls(await PgServer.open(str(database)))
+        return cls(await SqliteFile.open(Path(database)))
 
     async def close(self) -> None:
-        if self._reader is not None:
-            await self._reader.close()
-        await self._db.close()
+        await self._opened.close()
+
+    @property
+    def db(self) -> Db:
+        """The write connection, for what speaks SQL to the database beside the storage
+        (the tests' checks and set-ups)."""
+        return self._db
 
     async def checkpoint(self) -> None:
-        """Move the write-ahead log into the file and empty it: the log keeps every page as
-        each transaction left it, so until then it holds what was since deleted or scrubbed,
-        and which rows were written together (a participation and the response it started)."""
+        """Leave nothing deleted or scrubbed in a log beside the data: on SQLite, the
+        write-ahead log moved into the file and emptied (until then it holds every page as
+        each transaction left it, and which rows were written together); nothing to do on
+        PostgreSQL, whose log is the server's (see PgServer.checkpoint)."""
         async with self._writer.alone() as db:
-            # a reader in another process (a backup, the CLI) would make the checkpoint wait,
-            # and every write with it: then it is left to the next call
-            await db.execute("PRAGMA busy_timeout = 0")
-            try:
-                await db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            except sqlite3.OperationalError as error:
-                log.info("checkpoint left for later: %s", error)
-            finally:
-                await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await self._opened.checkpoint(db)
 
     @property
     def pulses(self) -> PulseStore:
@@ -422,7 +300,7 @@ class Storage:
         starts without them). In the bot, take them through `report()`."""
         from bot.storage.reports import ReportQueries
 
-        return ReportQueries(self._reader or self._db)
+        return ReportQueries(self._reader)
 
     @property
     def report_running(self) -> bool:
@@ -440,13 +318,10 @@ class Storage:
         async with self._report_turn:
             try:
                 await self.roll_up(if_behind=True)
-            except sqlite3.Error as error:  # the report reads the raw rows instead: slower
+            except self._opened.errors as error:  # the report reads the raw rows instead: slower
                 log.warning("rollup not brought up to date: %s", error)
             reports = self.reports
             reader = self._reader
-            if reader is None:
-                yield reports
-                return
             await reader.execute("BEGIN")
             try:
                 yield reports
@@ -480,37 +355,7 @@ class Storage:
         await self.close()
 
     async def schema_version(self) -> int:
-        [row] = await self._db.execute_fetchall("PRAGMA user_version")
-        return int(row[0])
-
-    async def _migrate(self) -> None:
-        """Run the steps the file has not run yet, each in its own transaction.
-
-        The version is read inside the step's write transaction (BEGIN IMMEDIATE), so that two
-        processes opening a new file at once cannot both see it empty: the second waits for
-        the first's step, then sees it done. (Not with executescript: it commits whatever
-        transaction is open before it runs, which would let go of the lock.)"""
-        found: int | None = None
-        for number, script in enumerate(MIGRATIONS, start=1):
-            await self._db.execute("BEGIN IMMEDIATE")
-            try:
-                version = await self.schema_version()
-                found = version if found is None else found
-                if version > len(MIGRATIONS):
-                    raise RuntimeError(
-                        f"the database is at schema {version}, newer than this code"
-                        f" ({len(MIGRATIONS)})"
-                    )
-                if version < number:
-                    for statement in statements(script):
-                        await self._db.execute(statement)
-                    await self._db.execute(f"PRAGMA user_version = {number}")
-            except BaseException:
-                await self._db.execute("ROLLBACK")
-                raise
-            await self._db.execute("COMMIT")
-        if found is not None and 0 < found < len(MIGRATIONS):
-            await self.checkpoint()  # the pages as they were before a scrub leave the log
+        return await self._opened.schema_version()
 
     # users
 
@@ -660,10 +505,13 @@ class Storage:
                 return "finished" if row[3] else "started"
             if not row[1]:
                 return "closed"
-            await db.execute(
-                "INSERT INTO participations (wave_id, user_id, finished) VALUES (?, ?, ?)",
+            taken = await db.execute(
+                "INSERT INTO participations (wave_id, user_id, finished) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING",
                 (wave_id, user_id, finished),
             )
+            if taken.rowcount != 1:  # another process started it since the check above
+                return "started"
             response = await _insert_response(
                 db,
                 survey_id=survey_id,
@@ -759,7 +607,7 @@ class Storage:
         seen = Place.seen_in(response, question_id)
         target = Place(cursor, finished, True, value)
 
-        async def write(db: aiosqlite.Connection) -> Move | None:
+        async def write(db: Db) -> Move | None:
             stored = await _place(db, response.id, question_id)
             if stored is None:
                 return None  # closed (its wave too, perhaps) after the caller looked at it
@@ -772,7 +620,7 @@ class Storage:
                 VALUES (?, ?, ?, ?)
                 ON CONFLICT (response_id, question_id) DO UPDATE SET
                     value = excluded.value, answered_at = excluded.answered_at
-                    WHERE value IS NOT excluded.value
+                    WHERE answers.value IS DISTINCT FROM excluded.value
                 """,
                 (response.id, question_id, value, now),
             )
@@ -782,8 +630,8 @@ class Storage:
             )
             if finished and response.wave_id is not None and participant is not None:
                 await db.execute(
-                    "UPDATE participations SET finished = 1 WHERE wave_id = ? AND user_id = ?",
-                    (response.wave_id, participant),
+                    "UPDATE participations SET finished = ? WHERE wave_id = ? AND user_id = ?",
+                    (True, response.wave_id, participant),
                 )
             if finished and replaces_previous:
                 await db.execute(
@@ -815,7 +663,7 @@ class Storage:
         seen = Place.seen_in(response, leaving)
         target = replace(seen, cursor=cursor)
 
-        async def write(db: aiosqlite.Connection) -> Move | None:
+        async def write(db: Db) -> Move | None:
             stored = await _place(db, response.id, leaving)
             if stored is None:
                 return None
@@ -840,7 +688,7 @@ class Storage:
         (to this process or another) gets False. Shares its commit with the answers written
         at the same moment, so that a claim costs a tap no sync of its own under load."""
 
-        async def write(db: aiosqlite.Connection) -> bool:
+        async def write(db: Db) -> bool:
             cursor = await db.execute(
                 "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?)"
                 " ON CONFLICT (update_id) DO NOTHING",

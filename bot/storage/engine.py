@@ -11,8 +11,17 @@ timestamps), and where they do not, the statement takes its fragment from the co
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Generator, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Generator,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 Params = Sequence[Any] | Mapping[str, Any]
@@ -25,6 +34,8 @@ class Row(Protocol):
     def __getitem__(self, key: int | str, /) -> Any: ...
 
     def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
 
     def keys(self) -> Iterable[str]: ...
 
@@ -39,15 +50,17 @@ class Cursor(Protocol):
 
     async def fetchall(self) -> Iterable[Any]: ...
 
+    async def fetchmany(self, size: int) -> Iterable[Any]: ...
+
     def __aiter__(self) -> AsyncIterator[Any]: ...
 
 
 class Statement(Protocol):
     """What `execute` returns: awaited, the cursor; or used as `async with ... as cursor`."""
 
-    def __await__(self) -> Generator[Any, None, Any]: ...
+    def __await__(self) -> Generator[Any, None, Cursor]: ...
 
-    async def __aenter__(self) -> Any: ...
+    async def __aenter__(self) -> Cursor: ...
 
     async def __aexit__(self, *exc: object) -> Any: ...
 
@@ -81,14 +94,27 @@ class Dialect:
     week_format: str
     """SQL giving the trend's week ('2026-W47', weeks from Monday, week 00 before the year's
     first Monday: SQLite's strftime('%Y-W%W')) of the timestamp or day `{}`."""
+    locks_rows: bool = False
+    """Whether a transaction that reads a row and then writes it must lock the row as it reads
+    it. SQLite: no, `BEGIN IMMEDIATE` holds the database's one write lock from the start, so
+    nothing changes between the read and the write. PostgreSQL: yes, writers run side by side
+    and only a row lock (`SELECT ... FOR UPDATE`) keeps another from changing what was read."""
 
     def week(self, expression: str) -> str:
         return self.week_format.replace("{}", expression)
+
+    def for_update(self, of: str = "", *, skip_locked: bool = False) -> str:
+        """The clause ending a SELECT whose rows the transaction will write (of the table
+        `of` only, when the SELECT joins others); '' where the engine needs none."""
+        if not self.locks_rows:
+            return ""
+        return " FOR UPDATE" + (f" OF {of}" if of else "") + (" SKIP LOCKED" if skip_locked else "")
 
 
 SQLITE = Dialect("sqlite", week_format="strftime('%Y-W%W', {})")
 POSTGRES = Dialect(
     "postgresql",
+    locks_rows=True,
     # %W of C's strftime: (day of the year + 7 - ISO weekday) / 7, the day of the year from 1
     week_format=(
         "(substr({}, 1, 4) || '-W' || lpad(((extract(doy FROM substr({}, 1, 10)::date)::int"
@@ -101,3 +127,37 @@ def dialect_of(db: object) -> Dialect:
     """The dialect of a connection: PostgreSQL's wrapper says so, anything else is SQLite."""
     dialect = getattr(db, "dialect", None)
     return dialect if isinstance(dialect, Dialect) else SQLITE
+
+
+class StorageError(Exception):
+    """The database cannot be created, written, opened or reached; the message names it (a
+    path, or a server's URL without its password)."""
+
+
+SERVER_SCHEMES = ("postgresql://", "postgres://")
+
+
+def on_server(database: Path | str) -> bool:
+    """Whether DATABASE names a PostgreSQL database (a URL) rather than a SQLite file."""
+    return isinstance(database, str) and database.startswith(SERVER_SCHEMES)
+
+
+class Opened(Protocol):
+    """A database as its engine's module opened it: what `Storage` needs and cannot do the same
+    way on both engines."""
+
+    db: Db
+    """The process's one connection for writes (and the taps' reads)."""
+    reader: Db
+    """A connection for reports only: a long read there holds up no write."""
+    errors: tuple[type[Exception], ...]
+    """What a statement fails with on this engine."""
+
+    async def schema_version(self) -> int: ...
+
+    async def checkpoint(self, db: Db) -> None:
+        """Leave nothing deleted in a log beside the data; `db` is the write connection, with
+        no transaction open and no other write meanwhile."""
+        ...
+
+    async def close(self) -> None: ...

@@ -19,8 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-import aiosqlite
-
+from bot.storage.engine import Row, dialect_of
 from bot.storage.times import after, stamp, to_the_day, utcnow
 from bot.storage.writer import Writer
 
@@ -73,7 +72,7 @@ _PULSE = (
 )
 
 
-def _pulse(row: aiosqlite.Row) -> Pulse:
+def _pulse(row: Row) -> Pulse:
     return Pulse(
         id=row["id"],
         survey_id=row["survey_id"],
@@ -96,7 +95,7 @@ class PulseStore:
         self._writer = writer
         self._db = writer.db
 
-    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[aiosqlite.Row]:
+    async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         # in one call: a read left open between two would make the next write on this
         # connection fail when another process has committed meanwhile (see Storage)
         return list(await self._db.execute_fetchall(sql, params))
@@ -119,11 +118,11 @@ class PulseStore:
             """
             INSERT INTO invites (survey_id, team, secret, created_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (survey_id, team) DO UPDATE SET
-                secret = CASE WHEN ? THEN excluded.secret ELSE secret END,
-                created_at = CASE WHEN ? THEN excluded.created_at ELSE created_at END
+                secret = CASE WHEN ? THEN excluded.secret ELSE invites.secret END,
+                created_at = CASE WHEN ? THEN excluded.created_at ELSE invites.created_at END
             RETURNING secret
             """,
-            (survey_id, team, secret, utcnow(), int(replace), int(replace)),
+            (survey_id, team, secret, utcnow(), replace, replace),
         )
         assert row is not None
         return str(row[0])
@@ -170,8 +169,9 @@ class PulseStore:
     async def audience_sizes(self) -> dict[str, tuple[int, int]]:
         """team -> (active members, members who left or blocked the bot)."""
         rows = await self._rows(
-            "SELECT team, sum(left_at IS NULL AND inactive_at IS NULL),"
-            " sum(left_at IS NOT NULL OR inactive_at IS NOT NULL) FROM members GROUP BY team"
+            "SELECT team, sum(CASE WHEN left_at IS NULL AND inactive_at IS NULL THEN 1 ELSE 0 END),"
+            " sum(CASE WHEN left_at IS NULL AND inactive_at IS NULL THEN 0 ELSE 1 END)"
+            " FROM members GROUP BY team"
         )
         return {row[0]: (int(row[1]), int(row[2])) for row in rows}
 
@@ -218,7 +218,7 @@ class PulseStore:
     async def set_paused(self, pulse_id: int, paused: bool) -> bool:
         changed = await self._writer.execute(
             "UPDATE pulses SET paused = ? WHERE id = ? AND deleted_at IS NULL",
-            (int(paused), pulse_id),
+            (paused, pulse_id),
         )
         return changed == 1
 
@@ -231,7 +231,7 @@ class PulseStore:
 
     async def due_pulses(self, now: str) -> list[Pulse]:
         rows = await self._rows(
-            f"SELECT {_PULSE} FROM pulses WHERE deleted_at IS NULL AND paused = 0"
+            f"SELECT {_PULSE} FROM pulses WHERE deleted_at IS NULL AND NOT paused"
             " AND next_at <= ? ORDER BY next_at",
             (now,),
         )
@@ -303,7 +303,7 @@ class PulseStore:
         update: of two processes that saw it due, the second changes nothing)."""
         cursor = await self._db.execute(
             "UPDATE pulses SET next_at = ? WHERE id = ? AND next_at = ?"
-            " AND deleted_at IS NULL AND paused = 0",
+            " AND deleted_at IS NULL AND NOT paused",
             (next_at, pulse.id, pulse.next_at),
         )
         if cursor.rowcount != 1:
@@ -446,9 +446,12 @@ class PulseStore:
         subquery once per column of the key, each time with another random order, and claim
         only the rows the runs happen to share.)"""
         now = datetime.now(UTC)
+        # PostgreSQL: rows another process is claiming right now are passed over, not waited
+        # for and then claimed again (SQLite's write lock lets one claimer in at a time)
+        lock = dialect_of(self._db).for_update("d", skip_locked=True)
         async with self._writer.transaction():
             async with self._db.execute(
-                """
+                f"""
                 WITH chosen AS MATERIALIZED (
                     SELECT d.wave_id, d.user_id, d.kind
                     FROM deliveries d JOIN waves w ON w.id = d.wave_id
@@ -456,10 +459,10 @@ class PulseStore:
                         d.state = 'pending' OR d.state IN ('claimed', 'sending') AND (
                             d.lease_until IS NULL OR d.lease_until <= :now
                             OR d.claimed_by = :owner))
-                    ORDER BY d.wave_id, d.kind DESC, random() LIMIT :limit)
+                    ORDER BY d.wave_id, d.kind DESC, random() LIMIT :limit{lock})
                 UPDATE deliveries SET claimed_by = :owner, lease_until = :until, updated_at = :now,
                     state = CASE state WHEN 'sending' THEN 'sending' ELSE 'claimed' END
-                WHERE (wave_id, user_id, kind) IN chosen
+                WHERE (wave_id, user_id, kind) IN (SELECT wave_id, user_id, kind FROM chosen)
                 RETURNING wave_id, user_id, kind, attempts
                 """,
                 {
@@ -492,7 +495,7 @@ class PulseStore:
         changed = await self._writer.execute(
             "UPDATE deliveries SET state = 'sending', lease_until = ?, updated_at = ?"
             " WHERE wave_id = ? AND user_id = ? AND kind = ?"
-            " AND state IN ('claimed', 'sending') AND claimed_by IS ?",
+            " AND state IN ('claimed', 'sending') AND claimed_by IS NOT DISTINCT FROM ?",
             (
                 until,
                 utcnow(),
@@ -522,7 +525,7 @@ class PulseStore:
             "UPDATE deliveries SET state = ?, attempts = attempts + ?, updated_at = ?,"
             " claimed_by = NULL, lease_until = NULL"
             " WHERE wave_id = ? AND user_id = ? AND kind = ?"
-            " AND (? IS NULL OR state IN ('claimed', 'sending') AND claimed_by = ?)",
+            " AND (CAST(? AS TEXT) IS NULL OR state IN ('claimed', 'sending') AND claimed_by = ?)",
             (
                 *(state, int(attempt), utcnow(), delivery.wave.id, delivery.user_id),
                 *(delivery.kind, delivery.claimed_by, delivery.claimed_by),

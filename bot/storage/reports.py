@@ -17,8 +17,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import aiosqlite
-
+from bot.storage.engine import Db, dialect_of
 from bot.storage.rollup import SURVEYS, Plan, Unit, moment, next_day, plan
 
 
@@ -99,17 +98,15 @@ _CURRENT = "r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ? AND r.r
 """Finished responses of a survey in a period; a retaken self-assessment counts once."""
 
 
-_BUCKETS = {
-    "month": "substr(r.finished_at, 1, 7)",  # '2026-11': a prefix, cheaper than strftime
-    "week": "strftime('%Y-W%W', r.finished_at)",
-}
+def _bucket(db: Db, trend_by: str, column: str) -> str:
+    """The trend bucket of a timestamp (`r.finished_at`) or of a rollup row's first day (`day`:
+    a day, week or month row lies in one bucket): the month as a prefix ('2026-11'), the week
+    as the engine says it (`Dialect.week`)."""
+    return f"substr({column}, 1, 7)" if trend_by == "month" else dialect_of(db).week(column)
 
 
-_DAY_BUCKETS = {
-    "month": "substr(day, 1, 7)",
-    "week": "strftime('%Y-W%W', day)",
-}
-"""The same buckets, of a rollup row's first day: a day, week or month row lies in one."""
+YES = "sum(CASE WHEN a.value = 'yes' THEN 1 ELSE 0 END)"
+"""A response's "yes" answers."""
 
 
 def _where(segment: str | None) -> str:
@@ -154,7 +151,7 @@ def _layered(reading: Plan, rolled: str, raw: str) -> tuple[str, dict[str, objec
 
 
 class ReportQueries:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self._db = connection
 
     @asynccontextmanager
@@ -195,10 +192,11 @@ class ReportQueries:
         """Answer counts by (bucket, segment, question, value) over the plan's rows."""
         return _layered(
             reading,
-            f"""SELECT {_DAY_BUCKETS[trend_by]}, segment, question_id, value, n
+            f"""SELECT {_bucket(self._db, trend_by, "day")}, segment, question_id, value, n
             FROM rollup_answers WHERE survey_id = :survey AND question_id IN ({marks})"""
             + (" AND segment = :segment" if segment is not None else ""),
-            f"""SELECT {_BUCKETS[trend_by]}, r.segment, a.question_id, a.value, {{sign}}count(*)
+            f"""SELECT {_bucket(self._db, trend_by, "r.finished_at")}, r.segment, a.question_id,
+                   a.value, {{sign}}count(*)
             FROM responses r JOIN answers a ON a.response_id = r.id
             WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
               AND a.question_id IN ({marks})"""
@@ -225,7 +223,7 @@ class ReportQueries:
                 return []
             sql = f"""
                 WITH parts(bucket, segment, question_id, value, n) AS ({branches})
-                SELECT bucket, segment, question_id, value, sum(n) FROM parts
+                SELECT bucket, segment, question_id, value, CAST(sum(n) AS BIGINT) FROM parts
                 GROUP BY bucket, segment, question_id, value HAVING sum(n) != 0
             """
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
@@ -252,18 +250,18 @@ class ReportQueries:
                 return Marginals([], [])
             sql = f"""
                 WITH parts(bucket, segment, question_id, value, n) AS MATERIALIZED ({branches})
-                SELECT 0, bucket, NULL, question_id, value, sum(n) FROM parts
+                SELECT 0, bucket, NULL, question_id, value, CAST(sum(n) AS BIGINT) FROM parts
                 GROUP BY bucket, question_id, value HAVING sum(n) != 0
                 UNION ALL
-                SELECT 1, '', segment, question_id, value, sum(n) FROM parts
+                SELECT 1, '', segment, question_id, value, CAST(sum(n) AS BIGINT) FROM parts
                 GROUP BY segment, question_id, value HAVING sum(n) != 0
             """
             params = {"survey": survey_id, "segment": segment, **questions, **ranges}
             async with self._db.execute(sql, params) as cursor:
                 rows = await cursor.fetchall()
         return Marginals(
-            trend=[Count(*row[1:]) for row in rows if not row[0]],
-            segments=[Count(*row[1:]) for row in rows if row[0]],
+            trend=[Count(*tuple(row)[1:]) for row in rows if not row[0]],
+            segments=[Count(*tuple(row)[1:]) for row in rows if row[0]],
         )
 
     async def activity(self) -> list[SurveyActivity]:
@@ -282,7 +280,7 @@ class ReportQueries:
                 )
                 sql = f"""
                     WITH parts(n) AS ({branches})
-                    SELECT (SELECT coalesce(sum(n), 0) FROM parts), (
+                    SELECT (SELECT CAST(coalesce(sum(n), 0) AS BIGINT) FROM parts), (
                         SELECT count(*) FROM responses
                         WHERE survey_id = :survey AND finished_at IS NULL AND closed_at IS NULL
                     ), (
@@ -325,7 +323,7 @@ class ReportQueries:
                 AND value IS NOT NULL) AS day"""
                 for key in questions
             )
-            + ")"
+            + ") AS latest"
         )
         found: list[Comment] = []
 
@@ -392,7 +390,7 @@ class ReportQueries:
                 """SELECT round(100.0 * yes / :asked), n FROM rollup_responses
                 WHERE survey_id = :survey AND current AND answered > 0"""
                 + (" AND segment = :segment" if segment is not None else ""),
-                f"""SELECT round(100.0 * sum(a.value = 'yes') / :asked), {{sign}}1
+                f"""SELECT round(100.0 * {YES} / :asked), {{sign}}1
                 FROM responses r JOIN answers a ON a.response_id = r.id
                 WHERE r.survey_id = :survey AND {{range}} AND r.replaced_by IS NULL
                   AND a.question_id IN ({marks})"""
@@ -405,7 +403,7 @@ class ReportQueries:
                 WITH parts(share, n) AS ({branches})
                 SELECT band, sum(n) FROM (
                     SELECT CASE {bands} ELSE 0 END AS band, n FROM parts
-                ) GROUP BY band HAVING sum(n) != 0
+                ) AS banded GROUP BY band HAVING sum(n) != 0
             """
             params = {
                 "survey": survey_id,
@@ -452,7 +450,7 @@ class ReportQueries:
             GROUP BY r.wave_id, r.segment, a.question_id, a.value
         """
         async with self._db.execute(sql, [survey_id, *wave_ids, question_id]) as cursor:
-            return [Count(str(row[0]), *row[1:]) async for row in cursor]
+            return [Count(str(row[0]), *tuple(row)[1:]) async for row in cursor]
 
     async def released_counts(
         self, survey_id: str, question_ids: Sequence[str]
@@ -479,7 +477,8 @@ class ReportQueries:
             sql = f"""
                 WITH p(finished_in, segment, wave_id, question_id, value, n) AS ({branches})
                 SELECT p.wave_id, coalesce(substr(w.opened_at, 1, 7), p.finished_in) AS month,
-                       coalesce(w.team, p.segment), p.question_id, p.value, sum(p.n)
+                       coalesce(w.team, p.segment), p.question_id, p.value,
+                       CAST(sum(p.n) AS BIGINT)
                 FROM p LEFT JOIN waves w ON w.id = p.wave_id
                 GROUP BY p.wave_id, month, coalesce(w.team, p.segment), p.question_id, p.value
                 HAVING sum(p.n) != 0
@@ -540,7 +539,8 @@ class RawReportQueries(ReportQueries):
     ) -> list[Count]:
         marks = ", ".join("?" for _ in question_ids)
         sql = f"""
-            SELECT {_BUCKETS[trend_by]} AS bucket, r.segment, a.question_id, a.value,
+            SELECT {_bucket(self._db, trend_by, "r.finished_at")} AS bucket, r.segment,
+                   a.question_id, a.value,
                    count(*) AS n
             FROM responses r JOIN answers a ON a.response_id = r.id
             WHERE {_where(segment)} AND a.question_id IN ({marks})
@@ -553,7 +553,8 @@ class RawReportQueries(ReportQueries):
     async def activity(self) -> list[SurveyActivity]:
         async with self._db.execute(
             """
-            SELECT survey_id, count(finished_at), sum(finished_at IS NULL AND closed_at IS NULL),
+            SELECT survey_id, count(finished_at),
+                   sum(CASE WHEN finished_at IS NULL AND closed_at IS NULL THEN 1 ELSE 0 END),
                    max(finished_at)
             FROM responses GROUP BY survey_id ORDER BY survey_id
             """
@@ -580,12 +581,12 @@ class RawReportQueries(ReportQueries):
         sql = f"""
             SELECT band, count(*) FROM (
                 SELECT CASE {bands} ELSE 0 END AS band FROM (
-                    SELECT round(100.0 * sum(a.value = 'yes') / ?) AS share
+                    SELECT round(100.0 * {YES} / ?) AS share
                     FROM responses r JOIN answers a ON a.response_id = r.id
                     WHERE {_where(segment)} AND a.question_id IN ({marks})
                     GROUP BY r.id
-                )
-            ) GROUP BY band
+                ) AS shares
+            ) AS banded GROUP BY band
         """
         params = [len(question_ids), *_params(survey_id, start, end, segment), *question_ids]
         async with self._db.execute(sql, params) as cursor:

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Literal
 
-import aiosqlite
-
+from bot.storage.engine import Db
 from bot.storage.writer import Writer
 
 Unit = Literal["week", "month"]
@@ -239,7 +238,7 @@ def _around(start: str, end: str, dirty: Sequence[str]) -> list[tuple[str, str]]
     return [(a, b) for a, b in pieces if a < b]
 
 
-async def _fold(db: aiosqlite.Connection, survey_id: str, start: str, end: str) -> None:
+async def _fold(db: Db, survey_id: str, start: str, end: str) -> None:
     """Add day rows for the finished responses of a survey in [start, end) (days)."""
     await db.execute(
         """
@@ -250,7 +249,7 @@ async def _fold(db: aiosqlite.Connection, survey_id: str, start: str, end: str) 
         FROM responses r JOIN answers a ON a.response_id = r.id
         WHERE r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ?
           AND r.replaced_by IS NULL
-        GROUP BY 3, 4, 5, 6, 7
+        GROUP BY 1, 3, 4, 5, 6, 7
         """,
         (survey_id, start, end),
     )
@@ -258,20 +257,22 @@ async def _fold(db: aiosqlite.Connection, survey_id: str, start: str, end: str) 
         """
         INSERT INTO rollup_responses
             (survey_id, span, day, segment, wave_id, current, yes, answered, n)
-        SELECT ?, 'day', day, segment, wave_id, current, yes, answered, count(*) FROM (
+        SELECT CAST(? AS TEXT), 'day', day, segment, wave_id, current, yes, answered, count(*)
+        FROM (
             SELECT substr(r.finished_at, 1, 10) AS day, r.segment, r.wave_id,
                    r.replaced_by IS NULL AS current,
-                   coalesce(sum(a.value = 'yes'), 0) AS yes, count(a.question_id) AS answered
+                   coalesce(sum(CASE WHEN a.value = 'yes' THEN 1 ELSE 0 END), 0) AS yes,
+                   count(a.question_id) AS answered
             FROM responses r LEFT JOIN answers a ON a.response_id = r.id
             WHERE r.survey_id = ? AND r.finished_at >= ? AND r.finished_at < ?
             GROUP BY r.id
-        ) GROUP BY day, segment, wave_id, current, yes, answered
+        ) AS per_response GROUP BY day, segment, wave_id, current, yes, answered
         """,
         (survey_id, survey_id, start, end),
     )
 
 
-async def _sum_span(db: aiosqlite.Connection, survey_id: str, unit: Unit, start: str) -> None:
+async def _sum_span(db: Db, survey_id: str, unit: Unit, start: str) -> None:
     """(Re)write a week's or month's rows of a survey as the sum of its day rows."""
     end = span_of(start, unit)[1]
     for table in ("rollup_answers", "rollup_responses"):
@@ -283,9 +284,10 @@ async def _sum_span(db: aiosqlite.Connection, survey_id: str, unit: Unit, start:
         """
         INSERT INTO rollup_answers
             (survey_id, span, day, segment, wave_id, question_id, value, n)
-        SELECT survey_id, ?, ?, segment, wave_id, question_id, value, sum(n)
+        SELECT survey_id, CAST(? AS TEXT), CAST(? AS TEXT), segment, wave_id, question_id,
+               value, sum(n)
         FROM rollup_answers WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
-        GROUP BY segment, wave_id, question_id, value
+        GROUP BY survey_id, segment, wave_id, question_id, value
         """,
         (unit, start, survey_id, start, end),
     )
@@ -293,15 +295,16 @@ async def _sum_span(db: aiosqlite.Connection, survey_id: str, unit: Unit, start:
         """
         INSERT INTO rollup_responses
             (survey_id, span, day, segment, wave_id, current, yes, answered, n)
-        SELECT survey_id, ?, ?, segment, wave_id, current, yes, answered, sum(n)
+        SELECT survey_id, CAST(? AS TEXT), CAST(? AS TEXT), segment, wave_id, current, yes,
+               answered, sum(n)
         FROM rollup_responses WHERE survey_id = ? AND span = 'day' AND day >= ? AND day < ?
-        GROUP BY segment, wave_id, current, yes, answered
+        GROUP BY survey_id, segment, wave_id, current, yes, answered
         """,
         (unit, start, survey_id, start, end),
     )
 
 
-async def _clear_day(db: aiosqlite.Connection, survey_id: str, day: str) -> None:
+async def _clear_day(db: Db, survey_id: str, day: str) -> None:
     for table in ("rollup_answers", "rollup_responses"):
         await db.execute(
             f"DELETE FROM {table} WHERE survey_id = ? AND span = 'day' AND day = ?",
@@ -309,7 +312,7 @@ async def _clear_day(db: aiosqlite.Connection, survey_id: str, day: str) -> None
         )
 
 
-async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: str) -> None:
+async def _rebuild(db: Db, survey_id: str, day: str, until: str) -> None:
     """A stale day of a survey counted again from its rows as they are now (up to `until`
     if that falls in it), and its week and month if they are over, or its month if it is the
     running one."""
@@ -322,14 +325,14 @@ async def _rebuild(db: aiosqlite.Connection, survey_id: str, day: str, until: st
     await db.execute("DELETE FROM rollup_stale WHERE survey_id = ? AND day = ?", (survey_id, day))
 
 
-async def _until(db: aiosqlite.Connection) -> str:
+async def _until(db: Db) -> str:
     async with db.execute("SELECT until FROM rollup_state") as cursor:
         row = await cursor.fetchone()
     assert row is not None
     return str(row[0])
 
 
-async def behind(db: aiosqlite.Connection, target: str) -> bool:
+async def behind(db: Db, target: str) -> bool:
     """Whether a roll-up has anything to do: a stale day, or rows finished before `target`
     not folded in yet (a read on any connection, without the writer)."""
     [row] = await db.execute_fetchall(
@@ -351,14 +354,12 @@ def _ended(before: str, after: str, unit: Unit) -> list[str]:
     return found
 
 
-async def _surveys(db: aiosqlite.Connection) -> list[str]:
+async def _surveys(db: Db) -> list[str]:
     async with db.execute(SURVEYS) as cursor:
         return [str(row[0]) async for row in cursor]
 
 
-async def _first_day_from(
-    db: aiosqlite.Connection, surveys: Sequence[str], since: str
-) -> str | None:
+async def _first_day_from(db: Db, surveys: Sequence[str], since: str) -> str | None:
     """The first day a response of any survey finished on, from `since` on."""
     first: str | None = None
     for survey_id in surveys:

@@ -1,8 +1,10 @@
 """The one gate for writes on the shared connection.
 
-aiosqlite runs every statement on one connection, so a statement from another task would land
-inside whatever transaction is open (and be rolled back with it). Handlers and the pulse sender
-run concurrently, so every write, single statement or transaction, takes this lock.
+Every write of the process runs on one connection (SQLite's or PostgreSQL's), so a statement
+from another task would land inside whatever transaction is open (and be rolled back with it).
+Handlers and the pulse sender run concurrently, so every write, single statement or
+transaction, takes this lock. (`BEGIN IMMEDIATE` is a plain `BEGIN` on PostgreSQL, whose
+transactions lock the rows they read for writing: `Dialect.for_update`.)
 
 Answers that arrive together are committed together (`together`): while one transaction
 commits, the answers arriving meanwhile queue up, and the next holder of the lock writes them
@@ -18,21 +20,21 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import aiosqlite
+from bot.storage.engine import Db, Row
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Work = Callable[[aiosqlite.Connection], Awaitable[Any]]
+Work = Callable[[Db], Awaitable[Any]]
 
 
 class Writer:
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: Db) -> None:
         self.db = connection
         self._lock = asyncio.Lock()
         self._queued: list[tuple[Work, asyncio.Future[Any]]] = []
 
-    async def together(self, work: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+    async def together(self, work: Callable[[Db], Awaitable[T]]) -> T:
         """Run `work` in a transaction shared with the writes queued at the same moment.
 
         `work` must only write (its statements may run next to other callers' statements):
@@ -71,7 +73,7 @@ class Writer:
                 done.set_result(result)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Db]:
         """All statements inside land together, or none does."""
         async with self._lock:
             await self.db.execute("BEGIN IMMEDIATE")
@@ -83,7 +85,7 @@ class Writer:
             await self.db.execute("COMMIT")
 
     @asynccontextmanager
-    async def alone(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def alone(self) -> AsyncIterator[Db]:
         """The connection with no transaction open and no other write meanwhile (for what
         cannot run inside a transaction, such as a checkpoint)."""
         async with self._lock:
@@ -95,7 +97,8 @@ class Writer:
             cursor = await self.db.execute(sql, params)
             return cursor.rowcount
 
-    async def returning(self, sql: str, params: Sequence[object] = ()) -> aiosqlite.Row | None:
+    async def returning(self, sql: str, params: Sequence[object] = ()) -> Row | None:
         """One write statement with RETURNING: the row it gives back."""
         async with self._lock, self.db.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+            row: Row | None = await cursor.fetchone()
+            return row

@@ -31,7 +31,7 @@ from telegram.ext import MessageHandler as TextHandler
 from bot import metrics
 from bot.config import Config
 from bot.i18n import _, use_language
-from bot.pulses.leader import FileLeadership, leader_file
+from bot.pulses.leader import leadership_for
 from bot.pulses.runner import PulseRunner
 from bot.storage.database import Storage
 from bot.storage.times import stamp
@@ -73,8 +73,8 @@ class SurveyBot:
             self.sender,
             rate=config.pulse_rate,
             tick=config.pulse_tick,
-            # one process runs the pulses: the one holding the lock file beside the database
-            leadership=FileLeadership(leader_file(config.database)),
+            # one process runs the pulses: the one holding the database's leader lock
+            leadership=leadership_for(config.database),
         )
         self.respondents = Respondents(lambda: self.deps)
         self.admin = AdminCommands(lambda: self.deps)

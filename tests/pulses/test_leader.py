@@ -16,7 +16,7 @@ import asyncpg
 import pytest
 
 from bot.config import Config
-from bot.pulses.leader import FileLeadership, PgLeadership, leader_file
+from bot.pulses.leader import FileLeadership, PgLeadership, leader_file, leadership_for
 from bot.pulses.runner import PulseRunner, Sender, Sent
 from bot.storage.database import Storage
 from bot.survey.model import Survey
@@ -73,6 +73,12 @@ async def test_the_lock_file_names_the_leader_and_only_its_owner_can_read_it(
 
 def test_the_lock_file_sits_beside_the_database(tmp_path: Path) -> None:
     assert leader_file(tmp_path / "cxbot.sqlite3") == tmp_path / "cxbot.sqlite3.leader"
+
+
+def test_a_sqlite_database_is_led_through_its_lock_file(tmp_path: Path) -> None:
+    leadership = leadership_for(tmp_path / "cxbot.sqlite3")
+    assert isinstance(leadership, FileLeadership)
+    assert leadership.path == leader_file(tmp_path / "cxbot.sqlite3")
 
 
 async def test_when_the_leader_is_killed_the_other_leads_at_its_next_try(tmp_path: Path) -> None:

@@ -1,15 +1,13 @@
-"""Report tests on a real SQLite file, written at times the test chooses."""
+"""Report tests on both engines (the `storage` of tests/conftest.py), written at times the
+test chooses."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.storage import database, pulses
-from bot.storage.database import Storage
 
 
 class Clock:
@@ -34,10 +32,3 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     monkeypatch.setattr(pulses, "utcnow", stand_in)
     monkeypatch.setattr(pulses, "after", stand_in.after)
     return stand_in
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.sqlite3")
-    yield opened
-    await opened.close()

@@ -1,5 +1,5 @@
-"""What every storage test starts from: a real SQLite file in a temporary folder, opened through
-Storage as the bot opens it, and a way to read the file as another process would."""
+"""The SQLite file of the tests about the file itself, and a way to read it as another process
+would. (The storage every contract test runs on, on both engines, is in tests/conftest.py.)"""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ def path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def storage(path: Path) -> AsyncIterator[Storage]:
+async def sqlite_storage(path: Path) -> AsyncIterator[Storage]:
+    """A storage on the SQLite file `path`: for the tests about the file."""
     opened = await Storage.open(path)
     yield opened
     await opened.close()

@@ -1,4 +1,5 @@
-"""What the database keeps of anonymous answers, read as an attacker holding the file would.
+"""What the database keeps of anonymous answers, read as an attacker holding the file would
+(on both engines; what is about the SQLite file's bytes, on SQLite).
 
 Anonymous responses: random ids apart from ordinary ones, no language, message id or time finer
 than the day, no hash of the person; a wave's participation apart from its answers, reduced to
@@ -19,6 +20,7 @@ import pytest
 from bot.pulses import MAX_TEAMS
 from bot.storage.database import ANONYMOUS_IDS, Response, ResponseClosed, Storage
 from bot.storage.migrations import MIGRATIONS
+from tests.conftest import sql
 from tests.storage.conftest import query
 
 DAY = " 00:00:00.000"
@@ -68,26 +70,26 @@ async def test_a_random_id_already_taken_is_drawn_again(
 
 
 async def test_an_anonymous_response_keeps_no_person_language_message_or_hour(
-    storage: Storage, path: Path
+    storage: Storage,
 ) -> None:
     response = await anonymous(storage)
     await storage.set_message(response.id, 4242)
     await storage.record_answer(response, "recommend", "9", cursor=None, finished=True)
-    (row,) = query(
-        path,
+    (row,) = await sql(
+        storage,
         "SELECT respondent, user_id, language, message_id, nonce_hash, started_at, updated_at,"
         " finished_at FROM responses",
     )
     assert row[:5] == ("anonymous", None, "", None, "f" * 64)
     assert all(t.endswith(DAY) for t in row[5:])
-    ((answered,),) = query(path, "SELECT answered_at FROM answers")
+    ((answered,),) = await sql(storage, "SELECT answered_at FROM answers")
     assert answered.endswith(DAY)
 
 
-async def test_a_closed_anonymous_response_keeps_the_day(storage: Storage, path: Path) -> None:
+async def test_a_closed_anonymous_response_keeps_the_day(storage: Storage) -> None:
     response = await anonymous(storage)
     await storage.close_response(response.id, "expired")
-    ((closed,),) = query(path, "SELECT closed_at FROM responses")
+    ((closed,),) = await sql(storage, "SELECT closed_at FROM responses")
     assert closed.endswith(DAY)
 
 
@@ -132,24 +134,22 @@ class Team:
 
 
 async def test_the_first_answer_creates_the_response_and_the_participation(
-    storage: Storage, path: Path
+    storage: Storage,
 ) -> None:
     team = Team(storage, [11, 12])
     wave_id = await team.wave()
-    assert query(path, "SELECT count(*) FROM responses") == [(0,)], "nothing at delivery"
+    assert await sql(storage, "SELECT count(*) FROM responses") == [(0,)], "nothing at delivery"
     response = await team.first_answer(wave_id, 11)
     assert isinstance(response, Response)
     assert response.answers == {"recommend": "8"} and response.segment == "sales"
     assert response.id in ANONYMOUS_IDS and response.language == ""
-    assert query(path, "SELECT wave_id, user_id, finished FROM participations") == [
+    assert await sql(storage, "SELECT wave_id, user_id, finished FROM participations") == [
         (wave_id, 11, 0)
     ]
-    assert query(path, "SELECT response_id, value FROM answers") == [(response.id, "8")]
+    assert await sql(storage, "SELECT response_id, value FROM answers") == [(response.id, "8")]
 
 
-async def test_only_a_member_the_wave_was_sent_to_answers_it_once(
-    storage: Storage, path: Path
-) -> None:
+async def test_only_a_member_the_wave_was_sent_to_answers_it_once(storage: Storage) -> None:
     team = Team(storage, [11, 12, 13])
     wave_id = await team.wave(sent=[11, 12])
     assert await team.first_answer(wave_id, 99) == "not invited", "not a member"
@@ -160,7 +160,7 @@ async def test_only_a_member_the_wave_was_sent_to_answers_it_once(
     done = await team.first_answer(wave_id, 12, finished=True)
     assert isinstance(done, Response) and done.finished
     assert await team.first_answer(wave_id, 12) == "finished"
-    assert query(path, "SELECT count(*) FROM responses") == [(2,)]
+    assert await sql(storage, "SELECT count(*) FROM responses") == [(2,)]
 
 
 async def test_a_wave_past_its_end_takes_no_first_answer(storage: Storage) -> None:
@@ -169,9 +169,7 @@ async def test_a_wave_past_its_end_takes_no_first_answer(storage: Storage) -> No
     assert await team.first_answer(wave_id, 11) == "closed"
 
 
-async def test_the_last_answer_marks_the_participation_finished(
-    storage: Storage, path: Path
-) -> None:
+async def test_the_last_answer_marks_the_participation_finished(storage: Storage) -> None:
     team = Team(storage, [11, 12])
     wave_id = await team.wave()
     response = await team.first_answer(wave_id, 11)
@@ -187,9 +185,7 @@ async def test_the_last_answer_marks_the_participation_finished(
     assert await storage.pulses.unfinished_waves(11) == []
 
 
-async def test_an_answer_arriving_after_its_wave_closed_changes_nothing(
-    storage: Storage, path: Path
-) -> None:
+async def test_an_answer_arriving_after_its_wave_closed_changes_nothing(storage: Storage) -> None:
     """A tap checked while the wave was open can reach the database after it closed: a released
     wave must stay as it was released, or comparing reports before and after would show it."""
     team = Team(storage, [11])
@@ -198,15 +194,21 @@ async def test_an_answer_arriving_after_its_wave_closed_changes_nothing(
     assert isinstance(response, Response)
     assert await storage.pulses.close_early(wave_id)
     await storage.pulses.close_due_waves("9999-12-31 00:00:00.000")
-    before = query(path, "SELECT * FROM answers"), query(path, "SELECT * FROM responses")
+    before = (
+        await sql(storage, "SELECT * FROM answers"),
+        await sql(storage, "SELECT * FROM responses"),
+    )
     with pytest.raises(ResponseClosed):
         await storage.record_answer(
             response, "why-passive", "late", cursor=None, finished=True, participant=11
         )
-    assert (query(path, "SELECT * FROM answers"), query(path, "SELECT * FROM responses")) == before
+    assert (
+        await sql(storage, "SELECT * FROM answers"),
+        await sql(storage, "SELECT * FROM responses"),
+    ) == before
 
 
-async def test_participation_has_no_time_and_no_insertion_order(path: Path) -> None:
+async def test_a_sqlite_participation_has_no_time_and_no_insertion_order(path: Path) -> None:
     await (await Storage.open(path)).close()
     (sql,) = query(path, "SELECT sql FROM sqlite_master WHERE name = 'participations'")[0]
     columns = [row[1] for row in query(path, "PRAGMA table_info(participations)")]
@@ -221,7 +223,7 @@ async def test_deliveries_go_out_in_random_order(storage: Storage) -> None:
     assert sorted(order) == members and order != members  # 1 in 60! by chance
 
 
-async def test_a_closed_wave_keeps_counts_only(storage: Storage, path: Path) -> None:
+async def test_a_closed_wave_keeps_counts_only(storage: Storage) -> None:
     pulses = storage.pulses
     team = Team(storage, [11, 12, 13, 14])
     wave_id = await team.wave(sent=[11, 12, 13])
@@ -231,13 +233,16 @@ async def test_a_closed_wave_keeps_counts_only(storage: Storage, path: Path) -> 
     for delivery in await pulses.to_send(100):
         if delivery.kind == "reminder":
             await pulses.set_state(delivery, "sent")
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute("UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
+    await sql(storage, "UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
     assert await pulses.close_due_waves("2026-01-01 00:00:00.000") == [wave_id]
-    assert query(path, "SELECT delivered, reminded, started, finished FROM waves") == [(3, 2, 2, 1)]
+    assert await sql(storage, "SELECT delivered, reminded, started, finished FROM waves") == [
+        (3, 2, 2, 1)
+    ]
     for table in ("deliveries", "participations"):
-        assert query(path, f"SELECT count(*) FROM {table}") == [(0,)], table
-    closed = query(path, "SELECT closed_reason, closed_at FROM responses WHERE finished_at IS NULL")
+        assert await sql(storage, f"SELECT count(*) FROM {table}") == [(0,)], table
+    closed = await sql(
+        storage, "SELECT closed_reason, closed_at FROM responses WHERE finished_at IS NULL"
+    )
     assert closed == [("wave closed", closed[0][1])] and closed[0][1].endswith(DAY)
     assert await pulses.not_finished(wave_id) == []
     waves = await storage.reports.waves("enps", start="2000-01-01", end="2100-01-01", segment=None)
@@ -249,10 +254,10 @@ def file_bytes(path: Path) -> bytes:
     return b"".join(p.read_bytes() for p in path.parent.iterdir() if p.name.startswith(path.name))
 
 
-async def test_a_closed_wave_leaves_no_trace_of_its_deliveries_in_the_files(
-    storage: Storage, path: Path
+async def test_a_closed_wave_leaves_no_trace_of_its_deliveries_in_the_sqlite_files(
+    sqlite_storage: Storage, path: Path
 ) -> None:
-    team = Team(storage, [11, 12, 13])
+    team = Team(sqlite_storage, [11, 12, 13])
     wave_id = await team.wave()
     await team.first_answer(wave_id, 12, finished=True)
     with closing(sqlite3.connect(path)) as db, db:  # times found nowhere else in the file
@@ -260,8 +265,8 @@ async def test_a_closed_wave_leaves_no_trace_of_its_deliveries_in_the_files(
         db.execute("UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
     times = [t for (t,) in query(path, "SELECT updated_at FROM deliveries")]
     assert len(times) == 3 and all(t.encode() in file_bytes(path) for t in times)
-    await storage.pulses.close_due_waves("2026-01-01 00:00:00.000")
-    await storage.checkpoint()
+    await sqlite_storage.pulses.close_due_waves("2026-01-01 00:00:00.000")
+    await sqlite_storage.checkpoint()
     raw = file_bytes(path)
     assert not any(t.encode() in raw for t in times), "overwritten, not left in free pages"
 
@@ -325,7 +330,9 @@ def old_database(path: Path) -> None:
         db.executescript(f"BEGIN;\n{OLD_ROWS}\nCOMMIT;")
 
 
-async def test_the_migration_scrubs_anonymous_rows_of_the_previous_schema(path: Path) -> None:
+async def test_the_sqlite_migration_scrubs_anonymous_rows_of_the_previous_schema(
+    path: Path,
+) -> None:
     old_database(path)
     async with await Storage.open(path) as storage:
         assert await storage.schema_version() == len(MIGRATIONS)
@@ -383,7 +390,7 @@ async def test_the_migration_scrubs_anonymous_rows_of_the_previous_schema(path: 
     ) == [(1, 2, 1, 2, 1), (2, 2, 0, 0, 1)]
 
 
-async def test_the_migration_leaves_no_old_value_in_the_file(path: Path) -> None:
+async def test_the_sqlite_migration_leaves_no_old_value_in_the_file(path: Path) -> None:
     old_database(path)
     await (await Storage.open(path)).close()
     raw = file_bytes(path)
@@ -391,16 +398,16 @@ async def test_the_migration_leaves_no_old_value_in_the_file(path: Path) -> None
         assert gone not in raw, gone
 
 
-async def test_a_reader_elsewhere_does_not_hold_up_the_checkpoint(
-    storage: Storage, path: Path
+async def test_a_reader_elsewhere_does_not_hold_up_the_sqlite_checkpoint(
+    sqlite_storage: Storage, path: Path
 ) -> None:
-    await anonymous(storage)
+    await anonymous(sqlite_storage)
     with closing(sqlite3.connect(path, isolation_level=None)) as reader:
         reader.execute("BEGIN")
         reader.execute("SELECT count(*) FROM responses").fetchall()  # holds a snapshot
-        await anonymous(storage)
-        await asyncio.wait_for(storage.checkpoint(), 2)  # left for later, not waited for
+        await anonymous(sqlite_storage)
+        await asyncio.wait_for(sqlite_storage.checkpoint(), 2)  # left for later, not waited for
         reader.execute("COMMIT")
-    await anonymous(storage)  # writes go on, with the usual patience
-    await storage.checkpoint()
+    await anonymous(sqlite_storage)  # writes go on, with the usual patience
+    await sqlite_storage.checkpoint()
     assert (path.parent / f"{path.name}-wal").stat().st_size == 0

@@ -1,4 +1,5 @@
-"""Users, responses and answers in a real SQLite file."""
+"""Users, responses and answers, on both engines (a real SQLite file, a real PostgreSQL
+database); and what is about the SQLite file itself (permissions, WAL, its schema number)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.storage import database
-from bot.storage.database import Response, Storage, User
+from bot.storage import database, sqlite
+from bot.storage.database import Response, Storage, StorageError, User, reading
 from bot.storage.migrations import MIGRATIONS
+from tests.conftest import sql
+from tests.postgres import free_port
 from tests.storage.conftest import query
 
 NOW = "2026-01-01 10:20:30.456"
@@ -55,19 +58,21 @@ async def test_a_new_database_is_at_the_latest_schema(storage: Storage) -> None:
     assert await storage.schema_version() == len(MIGRATIONS)
 
 
-async def test_reopening_runs_only_the_steps_not_yet_run(
+async def test_a_sqlite_file_reopened_runs_only_the_steps_not_yet_run(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await (await Storage.open(path)).close()
     step = "CREATE TABLE marker (n INTEGER); INSERT INTO marker VALUES (1);"
-    monkeypatch.setattr(database, "MIGRATIONS", (*MIGRATIONS, step))
+    monkeypatch.setattr(sqlite, "MIGRATIONS", (*MIGRATIONS, step))
     for _ in range(2):
         async with await Storage.open(path) as storage:
             assert await storage.schema_version() == len(MIGRATIONS) + 1
     assert query(path, "SELECT count(*) FROM marker") == [(1,)]
 
 
-async def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path: Path) -> None:
+async def test_processes_opening_a_new_sqlite_file_at_once_all_migrate_it_once(
+    tmp_path: Path,
+) -> None:
     """Each open has its own connection and thread, as two processes starting together would:
     each step is run by whoever takes the write lock first, and seen as done by the others."""
     for attempt in range(5):
@@ -78,21 +83,23 @@ async def test_processes_opening_a_new_file_at_once_all_migrate_it_once(tmp_path
             await storage.close()
 
 
-async def test_the_journal_is_in_wal_mode(storage: Storage, path: Path) -> None:
+async def test_the_sqlite_journal_is_in_wal_mode(sqlite_storage: Storage, path: Path) -> None:
     assert query(path, "PRAGMA journal_mode") == [("wal",)]
 
 
-async def test_the_file_is_readable_by_its_owner_only(storage: Storage, path: Path) -> None:
+async def test_the_sqlite_file_is_readable_by_its_owner_only(
+    sqlite_storage: Storage, path: Path
+) -> None:
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
 
 
-async def test_a_new_folder_is_its_owners_only(tmp_path: Path) -> None:
+async def test_a_new_sqlite_folder_is_its_owners_only(tmp_path: Path) -> None:
     path = tmp_path / "data" / "x.sqlite3"
     async with await Storage.open(path):
         assert stat.S_IMODE(os.stat(path.parent).st_mode) == 0o700
 
 
-async def test_an_existing_database_and_its_folder_are_made_owner_only(tmp_path: Path) -> None:
+async def test_an_existing_sqlite_file_and_its_folder_are_made_owner_only(tmp_path: Path) -> None:
     """Made by an older version, copied from a backup, or by hand: tightened at the next start."""
     folder = tmp_path / "data"
     path = folder / "x.sqlite3"
@@ -139,7 +146,7 @@ async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[aio
             await connection.close()
 
 
-async def test_a_database_newer_than_the_code_is_refused(
+async def test_a_sqlite_file_newer_than_the_code_is_refused(
     path: Path, connections: list[aiosqlite.Connection]
 ) -> None:
     newer_than_the_code(path)
@@ -147,7 +154,7 @@ async def test_a_database_newer_than_the_code_is_refused(
         await Storage.open(path)
 
 
-async def test_a_refused_database_is_left_closed(
+async def test_a_refused_sqlite_file_is_left_closed(
     path: Path, connections: list[aiosqlite.Connection]
 ) -> None:
     newer_than_the_code(path)
@@ -157,12 +164,12 @@ async def test_a_refused_database_is_left_closed(
     assert not await is_open(connections[0])
 
 
-async def test_data_survives_closing_and_reopening(path: Path) -> None:
-    async with await Storage.open(path) as storage:
+async def test_data_survives_closing_and_reopening(database: Path | str) -> None:
+    async with await Storage.open(database) as storage:
         response = await started(storage)
         await storage.set_language(7, "ru")
         await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    async with await Storage.open(path) as storage:
+    async with await Storage.open(database) as storage:
         assert (await reloaded(storage, response)).answers == {"cx-director": "yes"}
         assert (await storage.touch_user(7, "en")).language == "ru"
 
@@ -248,19 +255,22 @@ async def test_a_response_is_finished_only_by_a_finishing_answer(
     assert not finished.open
 
 
-async def test_a_repeated_answer_is_stored_once(storage: Storage, path: Path) -> None:
+async def test_a_repeated_answer_is_stored_once(storage: Storage) -> None:
     response = await started(storage)
     for _ in range(2):
         await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    assert query(path, "SELECT question_id, value FROM answers") == [("cx-director", "yes")]
+    assert await sql(storage, "SELECT question_id, value FROM answers") == [("cx-director", "yes")]
 
 
-async def test_a_repeated_answer_changes_nothing(storage: Storage, path: Path, clock: None) -> None:
+async def test_a_repeated_answer_changes_nothing(storage: Storage, clock: None) -> None:
     response = await started(storage)
     await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    before = (query(path, "SELECT * FROM answers"), await reloaded(storage, response))
+    before = (await sql(storage, "SELECT * FROM answers"), await reloaded(storage, response))
     await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    assert (query(path, "SELECT * FROM answers"), await reloaded(storage, response)) == before
+    assert (
+        await sql(storage, "SELECT * FROM answers"),
+        await reloaded(storage, response),
+    ) == before
 
 
 async def test_recording_an_answer_returns_the_response_as_stored(storage: Storage) -> None:
@@ -314,3 +324,32 @@ async def test_a_finished_response_is_not_open(storage: Storage, clock: None) ->
 async def test_another_respondents_response_is_not_theirs(storage: Storage) -> None:
     await started(storage, user_id=7)
     assert await storage.open_response(["u:8"]) is None
+
+
+# opening a PostgreSQL database
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://cx:s3cr3t-pw@127.0.0.1:{free_port()}/cxbot",  # nobody listens there
+        "postgresql://cx:s3cr3t-pw@127.0.0.1:port/cxbot",
+    ],
+)
+async def test_a_server_that_cannot_be_reached_is_a_storage_error_without_the_password(
+    url: str,
+) -> None:
+    with pytest.raises(StorageError, match=r"^cannot open the database ") as refused:
+        await Storage.open(url)
+    assert "s3cr3t-pw" not in str(refused.value)
+
+
+async def test_command_line_reports_read_a_database_on_either_engine(
+    database: Path | str,
+) -> None:
+    async with await Storage.open(database) as storage:
+        response = await started(storage, "nps")
+        await storage.record_answer(response, "recommend", "9", cursor=None, finished=True)
+    async with reading(database) as reports:
+        [activity] = await reports.activity()
+    assert (activity.survey_id, activity.finished) == ("nps", 1)

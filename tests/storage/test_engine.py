@@ -125,8 +125,13 @@ async def test_rows_are_iterated_inside_and_outside_a_transaction(db: Db) -> Non
     async with db.execute("SELECT id FROM t WHERE id < ? ORDER BY id", (3,)) as cursor:
         fetched = [row[0] for row in await cursor.fetchall()]
     await db.execute("ROLLBACK")
+    await db.execute("BEGIN")
+    async with db.execute("SELECT id FROM t WHERE id < ? ORDER BY id", (5,)) as cursor:
+        batches = [list(await cursor.fetchmany(2)) for _ in range(4)]
+    await db.execute("ROLLBACK")
     assert outside == inside == list(range(2500))
     assert fetched == [0, 1, 2]
+    assert [[row[0] for row in batch] for batch in batches] == [[0, 1], [2, 3], [4], []]
 
 
 @pytest.mark.parametrize(

@@ -1,19 +1,17 @@
-"""Invites, audiences, due schedules and claimed deliveries in a real SQLite file (two
-connections to one file stand for two processes)."""
+"""Invites, audiences, due schedules and claimed deliveries, on both engines (two storages on
+one database stand for two processes)."""
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import AsyncIterator
-from contextlib import closing
 from pathlib import Path
 
 import pytest
 
 from bot.storage.database import Storage
 from bot.storage.pulses import Delivery, PulseStore
-from tests.storage.conftest import query
+from tests.conftest import sql
 
 
 @pytest.fixture
@@ -85,9 +83,9 @@ async def test_the_queue_counts_deliveries_to_make_or_in_flight_in_open_waves(
 
 
 @pytest.fixture
-async def other(path: Path, storage: Storage) -> AsyncIterator[Storage]:
-    """A second connection to the same file: another process's storage."""
-    opened = await Storage.open(path)
+async def other(database: Path | str, storage: Storage) -> AsyncIterator[Storage]:
+    """A second storage on the same database: another process's."""
+    opened = await Storage.open(database)
     yield opened
     await opened.close()
 
@@ -103,18 +101,17 @@ async def team_with_wave(storage: Storage, size: int) -> int:
     return wave_id
 
 
-def write(path: Path, sql: str) -> None:
-    """Change the file as another program would (an older version, or the clock moving on)."""
-    with closing(sqlite3.connect(path)) as db, db:
-        db.execute(sql)
+async def write(storage: Storage, statement: str) -> None:
+    """Change the rows as another program would (an older version, or the clock moving on)."""
+    await sql(storage, statement)
 
 
 def keys(deliveries: list[Delivery]) -> list[tuple[int, int, str]]:
     return [(d.wave.id, d.user_id, d.kind) for d in deliveries]
 
 
-async def test_two_claimers_on_one_file_never_take_the_same_delivery(
-    storage: Storage, other: Storage, path: Path
+async def test_two_claimers_on_one_database_never_take_the_same_delivery(
+    storage: Storage, other: Storage
 ) -> None:
     await team_with_wave(storage, 600)
     taken: dict[str, list[tuple[int, int, str]]] = {"a": [], "b": []}
@@ -131,47 +128,49 @@ async def test_two_claimers_on_one_file_never_take_the_same_delivery(
     assert len(taken["a"]) > 50 and len(taken["b"]) > 50, "both claimed all along"
     everything = taken["a"] + taken["b"]
     assert len(everything) == len(set(everything)) == 600, "each delivery claimed exactly once"
-    assert query(path, "SELECT count(*) FROM deliveries WHERE state IN ('claimed', 'sending')") == [
-        (0,)
-    ]
+    assert await sql(
+        storage, "SELECT count(*) FROM deliveries WHERE state IN ('claimed', 'sending')"
+    ) == [(0,)]
 
 
 async def test_a_claim_past_its_lease_is_taken_over_and_its_owner_no_longer_sends_it(
-    storage: Storage, other: Storage, path: Path
+    storage: Storage, other: Storage
 ) -> None:
     await team_with_wave(storage, 3)
     mine = await storage.pulses.to_send(10, owner="dead", lease=60)
     assert await other.pulses.to_send(10, owner="next", lease=60) == [], "held: not free"
     again = await storage.pulses.to_send(10, owner="dead", lease=60)
     assert sorted(keys(again)) == sorted(keys(mine)), "asking again gives back what it holds"
-    write(path, "UPDATE deliveries SET lease_until = '2000-01-01 00:00:00.000'")  # time passes
+    await write(
+        storage, "UPDATE deliveries SET lease_until = '2000-01-01 00:00:00.000'"
+    )  # time passes
     taken = await other.pulses.to_send(10, owner="next", lease=60)
     assert sorted(keys(taken)) == sorted(keys(mine))
     assert [await storage.pulses.renew(d, 60) for d in mine] == [False] * 3
     await storage.pulses.set_state(mine[0], "sent", attempt=True)  # too late: changes nothing
     assert [await other.pulses.renew(d, 60) for d in taken] == [True] * 3
-    assert query(path, "SELECT DISTINCT state, claimed_by FROM deliveries") == [("sending", "next")]
+    assert await sql(storage, "SELECT DISTINCT state, claimed_by FROM deliveries") == [
+        ("sending", "next")
+    ]
 
 
-async def test_a_member_who_stops_while_claimed_is_not_sent_the_pulse(
-    storage: Storage, path: Path
-) -> None:
+async def test_a_member_who_stops_while_claimed_is_not_sent_the_pulse(storage: Storage) -> None:
     await team_with_wave(storage, 2)
     claimed = await storage.pulses.to_send(10, owner="me", lease=60)
     await storage.pulses.leave_all(claimed[0].user_id)
     assert [await storage.pulses.renew(d, 60) for d in claimed] == [False, True]
 
 
-async def test_a_delivery_sending_before_claims_existed_is_free_to_take(
-    storage: Storage, path: Path
-) -> None:
+async def test_a_delivery_sending_before_claims_existed_is_free_to_take(storage: Storage) -> None:
     await team_with_wave(storage, 1)
-    write(path, "UPDATE deliveries SET state = 'sending'")  # in flight at a crash, no owner
+    await write(
+        storage, "UPDATE deliveries SET state = 'sending'"
+    )  # in flight at a crash, no owner
     assert len(await storage.pulses.to_send(10, owner="me", lease=60)) == 1
 
 
 async def test_a_schedule_due_in_two_processes_at_once_opens_one_wave(
-    storage: Storage, other: Storage, path: Path
+    storage: Storage, other: Storage
 ) -> None:
     await team_with_wave(storage, 5)
     pulse_id = await storage.pulses.add_pulse(
@@ -196,7 +195,7 @@ async def test_a_schedule_due_in_two_processes_at_once_opens_one_wave(
             other.pulses.open_due_wave(due_there, following, (0, None)),
         )
         assert sum(wave is not None for wave in opened) == 1, opened
-    ((waves,),) = query(path, "SELECT count(*) FROM waves WHERE pulse_id = ?", pulse_id)
+    ((waves,),) = await sql(storage, "SELECT count(*) FROM waves WHERE pulse_id = ?", pulse_id)
     assert waves == 10, "one wave per occasion"
 
 
@@ -218,15 +217,15 @@ async def test_a_schedule_paused_after_it_was_found_due_opens_nothing(storage: S
 
 
 async def test_a_wave_closed_by_two_processes_at_once_keeps_its_counts(
-    storage: Storage, other: Storage, path: Path
+    storage: Storage, other: Storage
 ) -> None:
     wave_id = await team_with_wave(storage, 3)
     for delivery in await storage.pulses.to_send(10, owner="me", lease=60):
         await storage.pulses.set_state(delivery, "sent", attempt=True)
-    write(path, "UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
+    await write(storage, "UPDATE waves SET closes_at = '2000-01-01 00:00:00.000'")
     closed = await asyncio.gather(
         storage.pulses.close_due_waves("2026-01-01 00:00:00.000"),
         other.pulses.close_due_waves("2026-01-01 00:00:00.000"),
     )
     assert sorted(closed) == [[], [wave_id]]
-    assert query(path, "SELECT delivered FROM waves") == [(3,)]
+    assert await sql(storage, "SELECT delivered FROM waves") == [(3,)]

@@ -1,10 +1,12 @@
-"""Reports read on a connection of their own that cannot write, one report at a time."""
+"""Reports read on a connection of their own that cannot write, one report at a time, on both
+engines."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 
+import asyncpg
 import pytest
 
 from bot.storage.database import Storage
@@ -13,7 +15,8 @@ from bot.storage.database import Storage
 async def test_the_report_connection_cannot_write(storage: Storage) -> None:
     async with storage.report() as reports:
         connection = reports._db
-        with pytest.raises(sqlite3.OperationalError, match=r"readonly"):
+        refused = (sqlite3.OperationalError, asyncpg.ReadOnlySQLTransactionError)
+        with pytest.raises(refused, match=r"readonly|read-only"):
             await connection.execute(
                 "INSERT INTO users (id, created_at) VALUES (1, '2026-01-01 10:00:00.000')"
             )

@@ -1,5 +1,5 @@
 """Forgetting people: /forget at once, RETENTION_DAYS for people gone quiet and answers left
-unfinished; with a fixed clock, on a real file."""
+unfinished; with a fixed clock, on both engines."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from bot.storage import database
 from bot.storage.database import Purged, Response, Storage
-from tests.storage.conftest import query
+from tests.conftest import sql
 
 
 class Clock:
@@ -29,8 +29,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 @pytest.fixture
-async def storage(path: Path, clock: Clock) -> AsyncIterator[Storage]:
-    opened = await Storage.open(path)
+async def storage(database: Path | str, clock: Clock) -> AsyncIterator[Storage]:
+    opened = await Storage.open(database)
     yield opened
     await opened.close()
 
@@ -55,24 +55,27 @@ async def anonymous(storage: Storage, *, finished: bool) -> Response:
     return await storage.record_answer(response, "recommend", "7", cursor=None, finished=finished)
 
 
-def ids(path: Path, table: str, column: str = "id") -> set[int]:
-    return {int(row[0]) for row in query(path, f"SELECT {column} FROM {table}")}
+async def ids(storage: Storage, table: str, column: str = "id") -> set[int]:
+    return {int(row[0]) for row in await sql(storage, f"SELECT {column} FROM {table}")}
 
 
 async def test_a_user_keeps_the_month_they_were_last_seen_in_and_nothing_finer(
-    storage: Storage, path: Path, clock: Clock
+    storage: Storage, clock: Clock
 ) -> None:
     await storage.touch_user(1, "en")
-    assert query(path, "SELECT seen_in FROM users") == [("2026-01",)]
+    assert await sql(storage, "SELECT seen_in FROM users") == [("2026-01",)]
     clock.now = "2026-02-03 18:02:11.480"
     await storage.touch_user(1, "en")
-    assert query(path, "SELECT seen_in FROM users") == [("2026-02",)]
-    columns = [row[1] for row in query(path, "PRAGMA table_info(responses)")]
-    assert "seen_in" not in columns, "nothing of the kind on responses, anonymous or not"
+    assert await sql(storage, "SELECT seen_in FROM users") == [("2026-02",)]
+    await ordinary(storage, 1, finished=False)
+    (response,) = await storage.db.execute_fetchall("SELECT * FROM responses")
+    assert "seen_in" not in list(response.keys()), (
+        "nothing of the kind on responses, anonymous or not"
+    )
 
 
 async def test_retention_forgets_people_gone_quiet_and_unfinished_answers(
-    storage: Storage, path: Path, clock: Clock
+    storage: Storage, clock: Clock
 ) -> None:
     quiet = await ordinary(storage, 1, finished=True)
     left_halfway = await ordinary(storage, 2, finished=False)
@@ -88,16 +91,18 @@ async def test_retention_forgets_people_gone_quiet_and_unfinished_answers(
     purged = await storage.purge("2026-02-18 08:00:00.000")  # 30 days before
 
     assert purged == Purged(users=1, unfinished=2)
-    assert ids(path, "users") == {2, 3, 4}, "seen in February: not certainly quiet for 30 days"
-    assert ids(path, "responses") == {kept_anonymous.id, late_february.id, recent.id}
-    assert quiet.id not in ids(path, "answers", "response_id")
-    assert {left_halfway.id, dropped_anonymous.id}.isdisjoint(ids(path, "answers", "response_id"))
-    assert query(path, "SELECT count(*) FROM members") == [(0,)]
+    assert await ids(storage, "users") == {2, 3, 4}, (
+        "seen in February: not certainly quiet for 30 days"
+    )
+    assert await ids(storage, "responses") == {kept_anonymous.id, late_february.id, recent.id}
+    assert quiet.id not in await ids(storage, "answers", "response_id")
+    assert {left_halfway.id, dropped_anonymous.id}.isdisjoint(
+        await ids(storage, "answers", "response_id")
+    )
+    assert await sql(storage, "SELECT count(*) FROM members") == [(0,)]
 
 
-async def test_forget_deletes_the_person_and_leaves_anonymous_answers(
-    storage: Storage, path: Path
-) -> None:
+async def test_forget_deletes_the_person_and_leaves_anonymous_answers(storage: Storage) -> None:
     mine = await ordinary(storage, 1, finished=True)
     other = await ordinary(storage, 2, finished=True)
     answer = await anonymous(storage, finished=True)
@@ -108,16 +113,16 @@ async def test_forget_deletes_the_person_and_leaves_anonymous_answers(
 
     await storage.forget(1)
 
-    assert ids(path, "users") == {2}
-    assert ids(path, "responses") == {other.id, answer.id}
-    assert mine.id not in ids(path, "answers", "response_id")
+    assert await ids(storage, "users") == {2}
+    assert await ids(storage, "responses") == {other.id, answer.id}
+    assert mine.id not in await ids(storage, "answers", "response_id")
     for table in ("members", "deliveries", "participations"):
-        assert query(path, f"SELECT count(*) FROM {table} WHERE user_id = 1") == [(0,)]
-    assert query(path, "SELECT id FROM waves") == [(wave,)]
+        assert await sql(storage, f"SELECT count(*) FROM {table} WHERE user_id = 1") == [(0,)]
+    assert await sql(storage, "SELECT id FROM waves") == [(wave,)]
 
 
 async def test_a_retake_left_unfinished_is_purged_and_the_one_it_replaced_counts_again(
-    storage: Storage, path: Path, clock: Clock
+    storage: Storage, clock: Clock
 ) -> None:
     first = await ordinary(storage, 5, finished=True)
     retake = await storage.start_response(
@@ -126,7 +131,8 @@ async def test_a_retake_left_unfinished_is_purged_and_the_one_it_replaced_counts
     retake = await storage.record_answer(
         retake, "recommend", "3", cursor=None, finished=True, replaces_previous=True
     )
-    assert query(path, f"SELECT replaced_by FROM responses WHERE id = {first.id}") == [(retake.id,)]
+    replaced = f"SELECT replaced_by FROM responses WHERE id = {first.id}"
+    assert await sql(storage, replaced) == [(retake.id,)]
     await storage.record_answer(retake, "comment", "changed my mind", cursor=None, finished=False)
     clock.now = "2026-03-01 00:00:00.000"
     await storage.touch_user(5, "en")  # still around: only the unfinished retake is stale
@@ -134,5 +140,5 @@ async def test_a_retake_left_unfinished_is_purged_and_the_one_it_replaced_counts
     purged = await storage.purge("2026-02-01 00:00:00.000")
 
     assert purged == Purged(users=0, unfinished=1)
-    assert ids(path, "responses") == {first.id}
-    assert query(path, f"SELECT replaced_by FROM responses WHERE id = {first.id}") == [(None,)]
+    assert await ids(storage, "responses") == {first.id}
+    assert await sql(storage, replaced) == [(None,)]

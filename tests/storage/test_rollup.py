@@ -1,19 +1,20 @@
-"""Report rollups: whatever happened to the rows and whenever the rollup was brought up to date,
-every report query gives what the full aggregate over the raw rows gives."""
+"""Report rollups, on both engines: whatever happened to the rows and whenever the rollup was
+brought up to date, every report query gives what the full aggregate over the raw rows gives."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
 import tempfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, closing
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -21,7 +22,8 @@ from bot.storage import database
 from bot.storage.database import Storage
 from bot.storage.reports import ALL_TIME, RawReportQueries, ReportQueries
 from bot.storage.rollup import Plan, Unit, plan, span_of, whole_days
-from tests.storage.conftest import query
+from tests import postgres
+from tests.conftest import sql
 
 QUESTIONS = ["q1", "q2", "q3"]
 VALUES = ["yes", "no", "7", None]
@@ -109,10 +111,23 @@ steps = st.one_of(  # repeated: drawn more often; deletions seldom, or nothing w
 )
 
 
-@contextmanager
-def fresh_database() -> Iterator[Path]:
+Fresh = Callable[[], AbstractAsyncContextManager[Path | str]]
+
+
+@asynccontextmanager
+async def _fresh_file() -> AsyncIterator[Path | str]:
     with tempfile.TemporaryDirectory() as folder:
         yield Path(folder) / "x.sqlite3"
+
+
+@pytest.fixture
+def fresh_database(engine: str, request: pytest.FixtureRequest) -> Fresh:
+    """A new, empty database on the test's engine each time it is called (one per example of
+    the property test): a SQLite file, or a PostgreSQL database on the session's server."""
+    if engine == "sqlite":
+        return _fresh_file
+    server: str = request.getfixturevalue("postgres_server")
+    return lambda: postgres.database(server)
 
 
 async def play(storage: Storage, clock: Clock, scenario: list[Step]) -> None:
@@ -224,19 +239,20 @@ async def assert_same(rolled: ReportQueries, raw: RawReportQueries, clock: Clock
                     assert got_comments == want_comments, (survey, start, end, segment)
 
 
-async def scenario_holds(scenario: list[Step]) -> None:
+async def scenario_holds(fresh_database: Fresh, scenario: list[Step]) -> None:
     clock = Clock()
-    with fresh_database() as path, mock.patch.object(database, "utcnow", clock):
-        async with await Storage.open(path) as storage:
+    with mock.patch.object(database, "utcnow", clock):
+        async with fresh_database() as where, await Storage.open(where) as storage:
             await play(storage, clock, scenario)
             connection = storage._reader
             assert connection is not None
             await assert_same(ReportQueries(connection), RawReportQueries(connection), clock)
-            spans = {span for (span,) in query(path, "SELECT DISTINCT span FROM rollup_answers")}
-            stale = query(path, "SELECT count(*) FROM rollup_stale")[0][0]
+            rows = await sql(storage, "SELECT DISTINCT span FROM rollup_answers")
+            spans = {span for (span,) in rows}
+            stale = (await sql(storage, "SELECT count(*) FROM rollup_stale"))[0][0]
             event(f"rolled up: {sorted(spans)}, stale: {bool(stale)}")
-            until = query(path, "SELECT until FROM rollup_state")[0][0]
-            running = query(path, "SELECT day FROM rollup_stale WHERE day >= ?", until[:7])
+            until = (await sql(storage, "SELECT until FROM rollup_state"))[0][0]
+            running = await sql(storage, "SELECT day FROM rollup_stale WHERE day >= ?", until[:7])
             event(f"a stale day in the running month: {bool(running)}")
             await storage.roll_up()
             await assert_same(ReportQueries(connection), RawReportQueries(connection), clock)
@@ -245,11 +261,17 @@ async def scenario_holds(scenario: list[Step]) -> None:
 @settings(
     max_examples=80,
     deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,  # a factory: each example makes its own database
+    ],
 )
 @given(st.lists(steps, min_size=20, max_size=80))
-def test_every_report_query_equals_the_full_aggregate(scenario: list[Step]) -> None:
-    asyncio.run(scenario_holds(scenario))
+def test_every_report_query_equals_the_full_aggregate(
+    fresh_database: Fresh, scenario: list[Step]
+) -> None:
+    asyncio.run(scenario_holds(fresh_database, scenario))
 
 
 # the pieces, one at a time
@@ -400,46 +422,46 @@ async def counts(storage: Storage) -> dict[str | None, int]:
     return {count.value: count.count for count in found}
 
 
-def test_reports_read_rolled_up_days_from_the_rollup(path: Path) -> None:
+def test_reports_read_rolled_up_days_from_the_rollup(fresh_database: Fresh) -> None:
     async def run() -> None:
         clock = Clock()
         with mock.patch.object(database, "utcnow", clock):
-            async with await Storage.open(path) as storage:
+            async with fresh_database() as where, await Storage.open(where) as storage:
                 await finished(storage, 1, "yes")
                 clock.moment += timedelta(days=2)
                 await storage.roll_up()
-                with closing(sqlite3.connect(path)) as db:  # the rollup, altered behind its back
-                    db.execute("UPDATE rollup_answers SET n = 40")
-                    db.commit()
+                await sql(storage, "UPDATE rollup_answers SET n = 40")  # behind its back
                 assert await counts(storage) == {"yes": 40}
 
     asyncio.run(run())
 
 
-def test_a_retake_of_a_rolled_up_response_marks_its_day_stale_until_rebuilt(path: Path) -> None:
+def test_a_retake_of_a_rolled_up_response_marks_its_day_stale_until_rebuilt(
+    fresh_database: Fresh,
+) -> None:
     async def run() -> None:
         clock = Clock()
         with mock.patch.object(database, "utcnow", clock):
-            async with await Storage.open(path) as storage:
+            async with fresh_database() as where, await Storage.open(where) as storage:
                 await finished(storage, 1, "yes")
                 clock.moment += timedelta(days=2)
                 await storage.roll_up()
                 await finished(storage, 1, "no", replace=True)
                 day = str(BASE.date())
-                assert query(path, "SELECT survey_id, day FROM rollup_stale") == [("s", day)]
+                assert await sql(storage, "SELECT survey_id, day FROM rollup_stale") == [("s", day)]
                 assert await counts(storage) == {"no": 1}
                 rolled = await storage.roll_up()
-                assert (rolled.rebuilt, query(path, "SELECT * FROM rollup_stale")) == (1, [])
+                assert (rolled.rebuilt, await sql(storage, "SELECT * FROM rollup_stale")) == (1, [])
                 assert await counts(storage) == {"no": 1}
 
     asyncio.run(run())
 
 
-def test_forgetting_a_person_takes_their_answers_out_of_the_rollup(path: Path) -> None:
+def test_forgetting_a_person_takes_their_answers_out_of_the_rollup(fresh_database: Fresh) -> None:
     async def run() -> None:
         clock = Clock()
         with mock.patch.object(database, "utcnow", clock):
-            async with await Storage.open(path) as storage:
+            async with fresh_database() as where, await Storage.open(where) as storage:
                 await finished(storage, 1, "yes")
                 await finished(storage, 2, "no")
                 clock.moment += timedelta(days=2)
@@ -447,60 +469,65 @@ def test_forgetting_a_person_takes_their_answers_out_of_the_rollup(path: Path) -
                 await storage.forget(1)
                 await storage.roll_up()
                 assert await counts(storage) == {"no": 1}
-                assert query(path, "SELECT value, n FROM rollup_answers WHERE span = 'day'") == [
-                    ("no", 1)
-                ]
+                assert await sql(
+                    storage, "SELECT value, n FROM rollup_answers WHERE span = 'day'"
+                ) == [("no", 1)]
 
     asyncio.run(run())
 
 
-def test_a_report_brings_the_rollup_up_to_date_first(path: Path) -> None:
+def test_a_report_brings_the_rollup_up_to_date_first(fresh_database: Fresh) -> None:
     async def run() -> None:
         clock = Clock()
         with mock.patch.object(database, "utcnow", clock):
-            async with await Storage.open(path) as storage:
+            async with fresh_database() as where, await Storage.open(where) as storage:
                 await finished(storage, 1, "yes")
                 clock.moment += timedelta(days=1)
                 async with storage.report():
                     pass
-                assert query(path, "SELECT until FROM rollup_state") == [
+                assert await sql(storage, "SELECT until FROM rollup_state") == [
                     (f"{clock.moment:%Y-%m-%d %H}:00:00.000",)
                 ]
-                assert query(path, "SELECT value, n FROM rollup_answers WHERE span = 'day'") == [
-                    ("yes", 1)
-                ]
+                assert await sql(
+                    storage, "SELECT value, n FROM rollup_answers WHERE span = 'day'"
+                ) == [("yes", 1)]
 
     asyncio.run(run())
 
 
-def month_rows(path: Path) -> list[tuple[str, str | None, int]]:
-    return query(
-        path, "SELECT day, value, n FROM rollup_answers WHERE span = 'month' ORDER BY day, value"
+async def month_rows(storage: Storage) -> list[tuple[Any, ...]]:
+    return await sql(
+        storage, "SELECT day, value, n FROM rollup_answers WHERE span = 'month' ORDER BY day, value"
     )
 
 
-def test_the_running_month_row_follows_rebuilt_days_and_becomes_the_final_one(path: Path) -> None:
+def test_the_running_month_row_follows_rebuilt_days_and_becomes_the_final_one(
+    fresh_database: Fresh,
+) -> None:
     async def run() -> None:
         clock = Clock()  # 2026-10-01
         with mock.patch.object(database, "utcnow", clock):
-            async with await Storage.open(path) as storage:
+            async with fresh_database() as where, await Storage.open(where) as storage:
                 await finished(storage, 1, "yes")
                 clock.moment += timedelta(days=2)
                 await finished(storage, 2, "no")
                 clock.moment += timedelta(hours=2)
                 await storage.roll_up()
-                assert month_rows(path) == [("2026-10-01", "no", 1), ("2026-10-01", "yes", 1)]
+                assert await month_rows(storage) == [
+                    ("2026-10-01", "no", 1),
+                    ("2026-10-01", "yes", 1),
+                ]
                 await finished(storage, 1, "no", replace=True)  # a day of it stale
-                assert query(path, "SELECT day FROM rollup_stale") == [("2026-10-01",)]
+                assert await sql(storage, "SELECT day FROM rollup_stale") == [("2026-10-01",)]
                 assert await counts(storage) == {"no": 2}
                 await storage.roll_up()  # the day rebuilt; the retake, after `until`, is not in
-                assert month_rows(path) == [("2026-10-01", "no", 1)]
+                assert await month_rows(storage) == [("2026-10-01", "no", 1)]
                 clock.moment += timedelta(hours=1)
                 await storage.roll_up()
-                assert month_rows(path) == [("2026-10-01", "no", 2)]
+                assert await month_rows(storage) == [("2026-10-01", "no", 2)]
                 clock.moment = datetime(2026, 11, 2, 10)
                 await storage.roll_up()
-                assert month_rows(path) == [("2026-10-01", "no", 2)]
+                assert await month_rows(storage) == [("2026-10-01", "no", 2)]
                 assert await counts(storage) == {"no": 2}
 
     asyncio.run(run())

@@ -1,5 +1,5 @@
-"""Two processes on one SQLite file: two Storage objects, each with its own connections, as two
-replicas of the bot would have. A webhook update is taken by one of them only, and two taps of
+"""Two processes on one database, on both engines: two Storage objects, each with its own
+connections, as two replicas of the bot would have. A webhook update is taken by one of them only, and two taps of
 one person taken at the same moment store one answer and move the cursor once."""
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ import pytest
 
 from bot.storage.database import Outdated, Place, Response, Storage, move
 from bot.storage.times import stamp
-from tests.storage.conftest import query
+from tests.conftest import sql
 
 RACES = 40
 
 
 @pytest.fixture
-async def other(path: Path, storage: Storage) -> AsyncIterator[Storage]:
-    """A second process's storage on the same file (opened after the first has made it)."""
-    opened = await Storage.open(path)
+async def other(database: Path | str, storage: Storage) -> AsyncIterator[Storage]:
+    """A second process's storage on the same database (opened after the first has made it)."""
+    opened = await Storage.open(database)
     yield opened
     await opened.close()
 
@@ -62,22 +62,20 @@ async def test_claims_raced_from_two_processes_give_each_update_to_exactly_one(
     assert taken == [1] * len(ids)
 
 
-async def test_claimed_ids_are_forgotten_once_older_than_the_cutoff(
-    storage: Storage, path: Path
-) -> None:
+async def test_claimed_ids_are_forgotten_once_older_than_the_cutoff(storage: Storage) -> None:
     await storage.claim_update(5)
     now = datetime.now(UTC)
     assert await storage.forget_updates(stamp(now - timedelta(days=1))) == 0
-    assert query(path, "SELECT update_id FROM processed_updates") == [(5,)]
+    assert await sql(storage, "SELECT update_id FROM processed_updates") == [(5,)]
     assert await storage.forget_updates(stamp(now + timedelta(seconds=1))) == 1
-    assert query(path, "SELECT update_id FROM processed_updates") == []
+    assert await sql(storage, "SELECT update_id FROM processed_updates") == []
 
 
 # the same tap at two processes
 
 
 async def test_two_processes_racing_different_answers_store_one_and_tell_the_other(
-    storage: Storage, other: Storage, path: Path
+    storage: Storage, other: Storage
 ) -> None:
     for n in range(RACES):
         response = await started(storage, user_id=100 + n)
@@ -96,7 +94,7 @@ async def test_two_processes_racing_different_answers_store_one_and_tell_the_oth
 
 
 async def test_two_processes_racing_the_same_answer_store_it_once(
-    storage: Storage, other: Storage, path: Path
+    storage: Storage, other: Storage
 ) -> None:
     for n in range(RACES):
         response = await started(storage, user_id=100 + n)
@@ -108,7 +106,7 @@ async def test_two_processes_racing_the_same_answer_store_it_once(
         assert first.answers == second.answers == {"cx-director": "yes"}
         stored = await read(storage, response)
         assert first == second == stored, "the second found it as it would have left it"
-    assert query(path, "SELECT count(*), count(DISTINCT response_id) FROM answers") == [
+    assert await sql(storage, "SELECT count(*), count(DISTINCT response_id) FROM answers") == [
         (RACES, RACES)
     ]
 

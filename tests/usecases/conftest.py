@@ -1,10 +1,7 @@
-"""Use cases as every adapter calls them: a real SQLite file in a temporary folder, the shipped
-surveys, no Telegram."""
+"""Use cases as every adapter calls them: a real database on each engine (the `storage` of
+tests/conftest.py), the shipped surveys, no Telegram."""
 
 from __future__ import annotations
-
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -15,13 +12,6 @@ from bot.usecases.deps import Deps
 from bot.usecases.respondent import Person
 
 ADMIN = 1000
-
-
-@pytest.fixture
-async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
-    opened = await Storage.open(tmp_path / "x.sqlite3")
-    yield opened
-    await opened.close()
 
 
 @pytest.fixture

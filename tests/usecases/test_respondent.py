@@ -193,13 +193,13 @@ async def test_set_language_takes_only_our_languages(
 
 
 async def test_one_tap_taken_by_two_processes_at_once_is_stored_once_and_the_other_told(
-    deps: Deps, tmp_path: Path
+    deps: Deps, database: Path | str
 ) -> None:
     """Two replicas on one database, each with its own Storage, take two taps of one person on
     the same question at the same moment (a double tap spread over both): the first answer is
     stored, and the second is answered as a tap on a question already answered, with the
     screen as the first left it."""
-    other = await Storage.open(tmp_path / "x.sqlite3")
+    other = await Storage.open(database)
     try:
         replica = replace(deps, storage=other)
         for n in range(30):

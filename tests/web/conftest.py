@@ -25,8 +25,16 @@ from tests.reports import conftest as reports
 from tests.reports.conftest import Clock
 
 clock = reports.clock
-"""The database's clock and the opened Storage: the report tests' own fixtures."""
-storage = reports.storage
+"""The database's clock: the report tests' own fixture."""
+
+
+@pytest.fixture
+async def storage(tmp_path: Path) -> AsyncIterator[Storage]:
+    """The dashboard's tests on a SQLite file (the storage itself is tested on both engines)."""
+    opened = await Storage.open(tmp_path / "x.sqlite3")
+    yield opened
+    await opened.close()
+
 
 TOKEN = "123456:TEST-dashboard-token"
 ADMIN = 42

@@ -12,10 +12,16 @@ sqlite3's rows are.
 locks rows, not the database. A `BEGIN` on a connection opened for reports starts a read-only
 REPEATABLE READ transaction, so a report reads one snapshot, as it does on SQLite's read
 connection.
+
+Tasks share the connection as they share aiosqlite's, whose thread runs their statements one
+after the other: here each call to the server waits its turn (asyncpg refuses a second
+operation while one is in progress), so a read of one task may come between two statements of
+another's transaction, as on SQLite.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Generator, Iterable, Mapping, Sequence
@@ -27,6 +33,8 @@ from asyncpg.prepared_stmt import PreparedStatement
 
 from bot.storage.engine import POSTGRES, Dialect
 
+STREAMED = 1000
+"""Rows fetched at a time when a read is iterated inside a transaction."""
 PREPARED = 512
 """Statements kept prepared per connection: the bot's own fixed statements are far fewer; the
 rest are reports, whose text varies with their plan."""
@@ -111,7 +119,9 @@ class PgCursor:
         rows: list[asyncpg.Record] | None,
         rowcount: int,
         stream: tuple[PreparedStatement, list[Any]] | None = None,
+        turn: asyncio.Lock | None = None,
     ) -> None:
+        self._turn = turn or asyncio.Lock()
         self._rows = rows or []
         self._at = 0
         self._stream = stream
@@ -127,12 +137,23 @@ class PgCursor:
         rest, self._at = self._rows[self._at :], len(self._rows)
         return rest
 
+    async def fetchmany(self, size: int) -> list[asyncpg.Record]:
+        batch = self._rows[self._at : self._at + size]
+        self._at += len(batch)
+        return batch
+
     async def __aiter__(self) -> AsyncIterator[asyncpg.Record]:
         if self._stream is not None:
             statement, values = self._stream
-            async for streamed in statement.cursor(*values, prefetch=1000):
-                yield streamed
-            return
+            async with self._turn:
+                cursor = await statement.cursor(*values)
+            while True:
+                async with self._turn:
+                    rows = await cursor.fetch(STREAMED)
+                for streamed in rows:
+                    yield streamed
+                if len(rows) < STREAMED:
+                    return
         while (row := await self.fetchone()) is not None:
             yield row
 
@@ -171,6 +192,8 @@ class PgConnection:
     def __init__(self, connection: asyncpg.Connection, *, reading: bool = False) -> None:
         self.raw = connection
         self._reading = reading
+        self._turn = asyncio.Lock()
+        """Held for each call to the server: one at a time on the connection."""
         self._prepared: OrderedDict[str, PreparedStatement] = OrderedDict()
 
     @classmethod
@@ -189,10 +212,13 @@ class PgConnection:
 
     async def executemany(self, sql: str, parameters: Iterable[Any], /) -> None:
         translated, order = translate(sql)
-        await self.raw.executemany(translated, [arguments(sql, order, p) for p in parameters])
+        values = [arguments(sql, order, p) for p in parameters]
+        async with self._turn:
+            await self.raw.executemany(translated, values)
 
     async def close(self) -> None:
-        await self.raw.close()
+        async with self._turn:
+            await self.raw.close()
 
     async def _prepare(self, translated: str) -> PreparedStatement:
         statement = self._prepared.get(translated)
@@ -210,32 +236,37 @@ class PgConnection:
         if control is not None:
             if control == "BEGIN" and self._reading:
                 control = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-            await self.raw.execute(control)
+            async with self._turn:
+                await self.raw.execute(control)
             return PgCursor(None, -1)
         translated, order = translate(sql)
         values = arguments(sql, order, parameters)
-        statement = await self._prepare(translated)
-        if lazy and self.in_transaction and _READ.match(translated):
-            # rows to read: streamed if the caller iterates, fetched on the first fetch (a
-            # statement that writes runs at once, as on SQLite, whether read from or not)
-            return _LazyCursor(statement, values)
-        rows = await statement.fetch(*values)
-        return PgCursor(rows, _rowcount(statement.get_statusmsg()))
+        async with self._turn:
+            statement = await self._prepare(translated)
+            if lazy and self.in_transaction and _READ.match(translated):
+                # rows to read: streamed if the caller iterates, fetched on the first fetch (a
+                # statement that writes runs at once, as on SQLite, whether read from or not)
+                return _LazyCursor(statement, values, self._turn)
+            rows = await statement.fetch(*values)
+            return PgCursor(rows, _rowcount(statement.get_statusmsg()))
 
 
 class _LazyCursor(PgCursor):
     """Rows not read yet: iterating streams them through a server-side cursor; `fetchone`
     and `fetchall` fetch them all at once first."""
 
-    def __init__(self, statement: PreparedStatement, values: Sequence[Any]) -> None:
-        super().__init__(None, -1, (statement, list(values)))
+    def __init__(
+        self, statement: PreparedStatement, values: Sequence[Any], turn: asyncio.Lock
+    ) -> None:
+        super().__init__(None, -1, (statement, list(values)), turn)
         self._fetched = False
 
     async def _fetch(self) -> None:
         if not self._fetched and self._stream is not None:
             statement, values = self._stream
-            self._rows = await statement.fetch(*values)
-            self.rowcount = _rowcount(statement.get_statusmsg())
+            async with self._turn:
+                self._rows = await statement.fetch(*values)
+                self.rowcount = _rowcount(statement.get_statusmsg())
             self._fetched = True
             self._stream = None
 
@@ -246,3 +277,7 @@ class _LazyCursor(PgCursor):
     async def fetchall(self) -> list[asyncpg.Record]:
         await self._fetch()
         return await super().fetchall()
+
+    async def fetchmany(self, size: int) -> list[asyncpg.Record]:
+        await self._fetch()
+        return await super().fetchmany(size)
