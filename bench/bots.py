@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.telegram.harness import REPO, TOKEN
+from tests.telegram.harness import REPO, TOKEN, free_port, webhook_env
 from tests.telegram.standin import BotApiStandIn
 
 HERE = Path(__file__).resolve().parent
@@ -75,9 +75,73 @@ async def spawn(
     return process
 
 
+async def spawn_replicas(
+    api: BotApiStandIn, database: str, surveys: Path, count: int
+) -> list[tuple[asyncio.subprocess.Process, str]]:
+    """`count` cxbot processes in webhook mode on one database, as replicas behind a load
+    balancer: each with its process and the URL its web server takes updates at, started one
+    after the other (each returns once it has set its webhook). The caller points the stand-in's
+    `backends` at the URLs."""
+    replicas = []
+    for n in range(count):
+        port = free_port()
+        env = {
+            **os.environ,
+            "BOT_TOKEN": TOKEN,
+            "BOT_API_BASE_URL": api.base_url,
+            "DATABASE": database,
+            "SURVEYS_DIR": str(surveys),
+            "REPLICA": chr(ord("a") + n),
+            **webhook_env(port),
+        }
+        webhooks = api.webhooks
+        process = await asyncio.create_subprocess_exec(
+            *BOTS["cxbot"],
+            cwd=REPO,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        await _webhook_set(api, webhooks)
+        replicas.append((process, f"http://127.0.0.1:{port}/telegram"))
+    return replicas
+
+
+async def _webhook_set(api: BotApiStandIn, before: int) -> None:
+    await api.wait_for(lambda: api.webhooks > before, within=60)
+
+
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat's fields from the state on (the name before may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postmaster(data: Path) -> int:
+    """The pid of the PostgreSQL server whose data folder is `data` (postmaster.pid's first
+    line)."""
+    return int((data / "postmaster.pid").read_text().split()[0])
+
+
+def server_cpu_seconds(postmaster: int) -> float:
+    """CPU of a PostgreSQL server so far: the postmaster, the backends and workers it has
+    reaped (a connection closed mid-run still counts) and those alive now."""
+    fields = _stat(postmaster)
+    ticks = sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            child = _stat(int(proc.name))
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # ended while the folder was read: its time is in the postmaster's
+        if int(child[1]) == postmaster:
+            ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def rss_mb(pid: int, field: str = "VmHWM") -> float:
