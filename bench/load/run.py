@@ -15,6 +15,7 @@ whether it is met, with the stored answers counted after every cxbot run (one pe
 question, none lost or doubled). Medians over --runs.
 
     ./dev bench load/run [--users 200] [--runs 3] [--engines sqlite postgresql] [--replicas 1 2]
+        [--webhook] [--bots ...] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -75,11 +76,15 @@ class Setup:
     bot: str
     engine: str = "sqlite"
     replicas: int = 1
+    webhook: bool = False
+    """Updates by webhook through the stand-in as a load balancer (always on PostgreSQL)."""
 
 
-def setups(names: list[str], engines: list[str], replicas: list[int]) -> list[Setup]:
-    """The rows asked for, in the order given: cxbot once per engine, and on PostgreSQL once
-    per replica count."""
+def setups(
+    names: list[str], engines: list[str], replicas: list[int], webhook: bool = False
+) -> list[Setup]:
+    """The rows asked for, in the order given: cxbot once per engine (on SQLite also in
+    webhook mode with `webhook`), and on PostgreSQL once per replica count."""
     rows = []
     for name in names:
         if name != "cxbot":
@@ -87,9 +92,11 @@ def setups(names: list[str], engines: list[str], replicas: list[int]) -> list[Se
             continue
         if "sqlite" in engines:
             rows.append(Setup("cxbot", name))
+            if webhook:
+                rows.append(Setup("cxbot wh", name, webhook=True))
         if "postgresql" in engines:
             rows += [
-                Setup("cxbot pg" + (f" x{n}" if n > 1 else ""), name, "postgresql", n)
+                Setup("cxbot pg" + (f" x{n}" if n > 1 else ""), name, "postgresql", n, True)
                 for n in replicas
             ]
     return rows
@@ -173,9 +180,12 @@ async def measure(
     await api.start()
     async with AsyncExitStack() as stack:
         surveys = surveys_folder(folder)
-        if setup.engine == "postgresql":
-            assert cluster is not None
-            database = await stack.enter_async_context(postgres.database(cluster.url()))
+        if setup.webhook:
+            if setup.engine == "postgresql":
+                assert cluster is not None
+                database = await stack.enter_async_context(postgres.database(cluster.url()))
+            else:
+                database = str(folder / "cxbot.sqlite3")
             replicas = await spawn_replicas(api, database, surveys, setup.replicas)
             processes = [process for process, _ in replicas]
             api.backends = [url for _, url in replicas]  # the stand-in as the load balancer
@@ -231,10 +241,11 @@ async def main(
     names: list[str],
     engines: list[str],
     replicas: list[int],
+    webhook: bool,
     profile: Path | None,
 ) -> None:
     compile_bytecode()
-    rows = setups(names, engines, replicas)
+    rows = setups(names, engines, replicas, webhook)
     results: dict[Setup, list[Figures]] = {setup: [] for setup in rows}
     with tempfile.TemporaryDirectory() as folder:
         cluster = postgres.start() if any(s.engine == "postgresql" for s in rows) else None
@@ -248,7 +259,8 @@ async def main(
                 postgres.stop(cluster)
     print(f"{users} users x {QUESTIONS} taps, medians of {runs} runs; latencies in ms from the")
     print("tap handed out to the first reply (answer or edit) / to the next question on screen;")
-    print("cxbot pg: PostgreSQL, replicas in webhook mode (CPU summed, RSS the largest replica's)")
+    print("cxbot wh: SQLite, webhook mode; cxbot pg: PostgreSQL, replicas in webhook mode (CPU")
+    print("summed, RSS the largest replica's); the stand-in plays the load balancer in front")
     columns = ("answers/s", "reply p50", "p95", "p99", "screen p50", "p95", "p99", "CPU ms/ans")
     widths = (10, 10, 6, 6, 11, 6, 6, 11, 8)
     print(
@@ -283,6 +295,15 @@ async def main(
                     f"cxbot / {name}: answers/s {a[0] / b[0]:.2f}, reply p99 {a[3] / b[3]:.2f},"
                     f" screen p99 {a[6] / b[6]:.2f}, CPU per answer {a[7] / b[7]:.2f},"
                     f" RSS {a[8] / b[8]:.2f}"
+                )
+    if "cxbot wh" in medians:  # the same mode on both engines: what the engine alone costs
+        w = medians["cxbot wh"]
+        for name in ("cxbot", "cxbot pg"):
+            if name in medians:
+                b = medians[name]
+                print(
+                    f"{name} / cxbot wh: answers/s {b[0] / w[0]:.2f}, screen p99 {b[6] / w[6]:.2f},"
+                    f" CPU per answer {b[7] / w[7]:.2f}"
                 )
     print_targets(medians, {s.label: [f.stored for f in fs] for s, fs in results.items()}, users)
 
@@ -370,6 +391,11 @@ if __name__ == "__main__":
         help="cxbot processes on one PostgreSQL database, one row each (default: 1 2)",
     )
     parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="also cxbot on SQLite in webhook mode (cxbot wh): the mode's share of pg's figures",
+    )
+    parser.add_argument(
         "--profile", type=Path, help="folder for py-spy stacks of each bot (figures then skew)"
     )
     arguments = parser.parse_args()
@@ -380,6 +406,7 @@ if __name__ == "__main__":
             arguments.bots,
             arguments.engines,
             arguments.replicas,
+            arguments.webhook,
             arguments.profile,
         )
     )
