@@ -126,6 +126,9 @@ class Figures:
     """The PostgreSQL server's CPU per answer; None on SQLite."""
     stored: Stored | None = None
     """Counted after a cxbot run; None for the bare bots."""
+    driver_cpu_ms_per_answer: float = 0.0
+    """This process's CPU per answer: the stand-in (the Bot API and the load balancer) and the
+    virtual users, who share the machine's cores with the bots and the server."""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -206,12 +209,14 @@ async def measure(
         server = postmaster(cluster.data) if setup.engine == "postgresql" and cluster else None
         server_before = server_cpu_seconds(server) if server else 0.0
         cpu_before = sum(cpu_seconds(process.pid) for process in processes)
+        driver_before = time.process_time()
         latencies = Latencies()
         began = time.monotonic()
         await asyncio.gather(
             *(user(api, 50_000 + n, START[setup.bot], latencies) for n in range(users))
         )
         wall = time.monotonic() - began
+        driver = time.process_time() - driver_before
         cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu_before
         server_cpu = server_cpu_seconds(server) - server_before if server else None
         rss = max(rss_mb(process.pid) for process in processes)
@@ -232,6 +237,7 @@ async def measure(
         rss,
         None if server_cpu is None else 1000 * server_cpu / answers,
         counted,
+        1000 * driver / answers,
     )
 
 
@@ -286,7 +292,7 @@ async def main(
         print(
             f"{setup.label:<13}" + "".join(f"{v:>{w}.1f}" for v, w in zip(row, widths, strict=True))
         )
-    print_server_cpu(results)
+    print_cpu(results)
     if "cxbot" in medians:
         a = medians["cxbot"]
         for name, b in medians.items():
@@ -308,18 +314,29 @@ async def main(
     print_targets(medians, {s.label: [f.stored for f in fs] for s, fs in results.items()}, users)
 
 
-def print_server_cpu(results: dict[Setup, list[Figures]]) -> None:
-    """The PostgreSQL server's CPU per answer, apart from the bot's, and the two together."""
-    rows = [(s, fs) for s, fs in results.items() if s.engine == "postgresql"]
-    if not rows:
-        return
-    print(f"{'PostgreSQL server':<17}{'CPU ms/ans':>11}{'bot + server':>14}")
-    for setup, figures in rows:
+def print_cpu(results: dict[Setup, list[Figures]]) -> None:
+    """CPU ms per answer of the bot, the PostgreSQL server and the stand-in with the virtual
+    users (this process), their sum, and the cores that sum kept busy at the row's pace: near
+    the machine's count, the bots wait for a core rather than for each other."""
+    print(
+        f"{'CPU ms/answer':<13}{'bot':>10}{'PostgreSQL':>11}{'stand-in':>10}{'all':>8}{'cores':>7}"
+    )
+    for setup, figures in results.items():
+        bot = statistics.median(f.cpu_ms_per_answer for f in figures)
         server = statistics.median(f.server_cpu_ms_per_answer or 0.0 for f in figures)
-        both = statistics.median(
-            f.cpu_ms_per_answer + (f.server_cpu_ms_per_answer or 0.0) for f in figures
+        driver = statistics.median(f.driver_cpu_ms_per_answer for f in figures)
+        every = [
+            f.cpu_ms_per_answer + (f.server_cpu_ms_per_answer or 0.0) + f.driver_cpu_ms_per_answer
+            for f in figures
+        ]
+        cores = statistics.median(
+            total * f.answers_per_second / 1000 for total, f in zip(every, figures, strict=True)
         )
-        print(f"{setup.label:<17}{server:>11.1f}{both:>14.1f}")
+        print(
+            f"{setup.label:<13}{bot:>10.1f}"
+            + (f"{server:>11.1f}" if setup.engine == "postgresql" else f"{'-':>11}")
+            + f"{driver:>10.1f}{statistics.median(every):>8.1f}{cores:>7.2f}"
+        )
 
 
 TARGETS = (
