@@ -268,7 +268,7 @@ async def main(
     print("cxbot wh: SQLite, webhook mode; cxbot pg: PostgreSQL, replicas in webhook mode (CPU")
     print("summed, RSS the largest replica's); the stand-in plays the load balancer in front")
     columns = ("answers/s", "reply p50", "p95", "p99", "screen p50", "p95", "p99", "CPU ms/ans")
-    widths = (10, 10, 6, 6, 11, 6, 6, 11, 8)
+    widths = (10, 10, 7, 7, 11, 7, 7, 11, 8)
     print(
         f"{'bot':<13}"
         + "".join(f"{c:>{w}}" for c, w in zip((*columns, "RSS MB"), widths, strict=True))
