@@ -107,6 +107,9 @@ class BotApiStandIn:
         """Chat id (of those in `heard`) -> the calls about that chat, in order."""
         self.handed_out: dict[int, float] = {}
         """Update id -> when getUpdates handed it to the bot."""
+        self.pushed: dict[int, JSON] = {}
+        """Update id -> the update as pushed (unless `keep_calls` is off): what a delivery the
+        bot acknowledged asked of it."""
         self.polls = 0
         """getUpdates calls so far: the first one means the bot is up."""
         self.rival_poller = False
@@ -512,6 +515,8 @@ class BotApiStandIn:
         """Queue an update for getUpdates; returns its update_id."""
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
+        if self.keep_calls:
+            self.pushed[update_id] = update
         if "callback_query" in update:
             query = update["callback_query"]
             self._open_queries.add(query["id"])
