@@ -56,23 +56,31 @@ async def spawn(
     name: str, api: BotApiStandIn, database: Path, surveys: Path
 ) -> asyncio.subprocess.Process:
     """Start a bot against the stand-in; returns once it has asked for updates (it is up)."""
+    polls = api.polls
+    process = await _start(name, api, str(database), surveys)
+    await api.wait_for(lambda: api.polls > polls, within=60)
+    return process
+
+
+async def _start(
+    name: str, api: BotApiStandIn, database: str, surveys: Path, **settings: str
+) -> asyncio.subprocess.Process:
+    """A bot's process against the stand-in, its output discarded."""
     env = {
         **os.environ,
         "BOT_TOKEN": TOKEN,
         "BOT_API_BASE_URL": api.base_url,
-        "DATABASE": str(database),
+        "DATABASE": database,
         "SURVEYS_DIR": str(surveys),
+        **settings,
     }
-    polls = api.polls
-    process = await asyncio.create_subprocess_exec(
+    return await asyncio.create_subprocess_exec(
         *BOTS[name],
         cwd=REPO,
         env=env,
         stdout=asyncio.subprocess.DEVNULL,
         stderr=asyncio.subprocess.DEVNULL,
     )
-    await api.wait_for(lambda: api.polls > polls, within=60)
-    return process
 
 
 async def spawn_replicas(
@@ -85,22 +93,9 @@ async def spawn_replicas(
     replicas = []
     for n in range(count):
         port = free_port()
-        env = {
-            **os.environ,
-            "BOT_TOKEN": TOKEN,
-            "BOT_API_BASE_URL": api.base_url,
-            "DATABASE": database,
-            "SURVEYS_DIR": str(surveys),
-            "REPLICA": chr(ord("a") + n),
-            **webhook_env(port),
-        }
         webhooks = api.webhooks
-        process = await asyncio.create_subprocess_exec(
-            *BOTS["cxbot"],
-            cwd=REPO,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+        process = await _start(
+            "cxbot", api, database, surveys, REPLICA=chr(ord("a") + n), **webhook_env(port)
         )
         await _webhook_set(api, webhooks)
         replicas.append((process, f"http://127.0.0.1:{port}/telegram"))

@@ -246,7 +246,7 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 def migrate(config: Config, args: argparse.Namespace) -> int:
     """Copy the file into an empty PostgreSQL database, then print each table's rows on both
     sides: for replicas, which share a database only on PostgreSQL."""
-    from bot.storage.copy import Count, CountsDiffer, copy, source_file
+    from bot.storage.copy import Count, CountsDiffer, copy
 
     if not args.to.startswith(POSTGRES_SCHEMES):
         raise ConfigError("--to takes a postgresql://user:password@host/database URL")
@@ -260,7 +260,7 @@ def migrate(config: Config, args: argparse.Namespace) -> int:
             print(f"{count.table:<20} {count.sqlite:>10} {count.postgresql:>10}{mark}")
 
     try:
-        counts = asyncio.run(copy(source_file(config.database), args.to))
+        counts = asyncio.run(copy(config.database, args.to))
     except CountsDiffer as error:
         table(error.counts)
         raise

@@ -15,7 +15,6 @@ cannot make the counts compared at the end disagree.
 from __future__ import annotations
 
 import graphlib
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,8 @@ import asyncpg
 
 from bot.storage.database import StorageError
 from bot.storage.engine import Db
-from bot.storage.migrations import MIGRATIONS
 from bot.storage.postgres.migrate import MIGRATION_LOCK, describe, migrate
-from bot.storage.sqlite import open_reader
+from bot.storage.sqlite import read_only
 
 BATCH = 10_000
 """Rows read from the file at a time: a database of millions of answers is not held in memory."""
@@ -208,35 +206,14 @@ async def move_sequence(pg: asyncpg.Connection, table: Table, given: int | None)
         await pg.execute("SELECT setval($1, $2)", sequence, highest)
 
 
-def check_step(version: int, where: Path) -> None:
-    if version != len(MIGRATIONS):
-        raise StorageError(
-            f"the database {where} is at schema {version}, and this cxbot copies schema"
-            f" {len(MIGRATIONS)}: start this version's bot on it once (cxbot run), which brings"
-            " it up to date, then copy it"
-        )
-
-
-def source_file(path: Path) -> Path:
-    """The file to copy: it must exist (a copy never creates one)."""
-    where = path.resolve()
-    if not where.is_file():
-        raise StorageError(f"no database at {where}: check DATABASE")
-    return where
-
-
-async def copy(where: Path, url: str) -> list[Count]:
-    """Copy the SQLite file at `where` (`source_file`) into the empty PostgreSQL database at
-    `url`; returns each table's rows on both sides, counted in the copy's own transaction (it
-    is rolled back when one differs: the target is left as it was)."""
+async def copy(path: Path, url: str) -> list[Count]:
+    """Copy the SQLite file at `path` into the empty PostgreSQL database at `url`; returns each
+    table's rows on both sides, counted in the copy's own transaction (it is rolled back when
+    one differs: the target is left as it was). The file is opened as the command line's
+    reports open it: read-only, never created, and refused at another step than this code's
+    (before anything is written to PostgreSQL)."""
     target = describe(url)
-    try:
-        db = await open_reader(where)
-    except sqlite3.Error as error:
-        raise StorageError(f"cannot read the database {where}: {error}") from None
-    try:
-        [(version,)] = await db.execute_fetchall("PRAGMA user_version")
-        check_step(int(version), where)
+    async with read_only(path) as db:
         await migrate(url)  # the schema of the same step, as the bot would make it
         try:
             pg = await asyncpg.connect(url)
@@ -250,8 +227,6 @@ async def copy(where: Path, url: str) -> list[Count]:
                 await db.execute("ROLLBACK")
         finally:
             await pg.close()
-    finally:
-        await db.close()
 
 
 async def _copy(db: Db, pg: asyncpg.Connection, target: str) -> list[Count]:
