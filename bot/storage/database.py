@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import TracebackType
@@ -24,7 +25,8 @@ from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
 from bot.storage.sqlite import SqliteFile, read_only
 from bot.storage.sqlite import prepare as prepare
-from bot.storage.times import to_the_day, to_the_hour, utcnow
+from bot.storage.times import stamp, to_the_day, to_the_hour, utcnow
+from bot.storage.updates import CLAIM_LEASE, Claimed
 from bot.storage.writer import Writer
 
 if TYPE_CHECKING:
@@ -683,20 +685,42 @@ class Storage:
 
     # webhook updates
 
-    async def claim_update(self, update_id: int) -> bool:
-        """True for the first process on this database to take the update: a second delivery
-        (to this process or another) gets False. Shares its commit with the answers written
-        at the same moment, so that a claim costs a tap no sync of its own under load."""
+    async def claim_update(self, update_id: int, lease: float = CLAIM_LEASE) -> Claimed:
+        """Take the update for this process, unless it is handled already or another process
+        took it less than `lease` seconds ago (`Claimed`). Shares its commit with the answers
+        written at the same moment, so that a claim costs a tap no sync of its own under load;
+        the read after it comes only for a second delivery."""
+        now = datetime.now(UTC)
 
-        async def write(db: Db) -> bool:
-            cursor = await db.execute(
+        async def write(db: Db) -> Claimed:
+            async with db.execute(
                 "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?)"
-                " ON CONFLICT (update_id) DO NOTHING",
-                (update_id, utcnow()),
-            )
-            return cursor.rowcount == 1
+                " ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at"
+                " WHERE processed_updates.handled_at IS NULL"
+                " AND processed_updates.seen_at < ? RETURNING update_id",
+                (update_id, stamp(now), stamp(now - timedelta(seconds=lease))),
+            ) as cursor:
+                if await cursor.fetchone() is not None:
+                    return Claimed.TAKEN
+            async with db.execute(
+                "SELECT handled_at FROM processed_updates WHERE update_id = ?", (update_id,)
+            ) as cursor:
+                row = await cursor.fetchone()
+            return Claimed.BUSY if row is None or row[0] is None else Claimed.HANDLED
 
         return await self._writer.together(write)
+
+    async def handled_update(self, update_id: int) -> None:
+        """The update claimed by this process is handled: every later delivery of it, to any
+        process, is acknowledged without being handled again."""
+
+        async def write(db: Db) -> None:
+            await db.execute(
+                "UPDATE processed_updates SET handled_at = ? WHERE update_id = ?",
+                (utcnow(), update_id),
+            )
+
+        await self._writer.together(write)
 
     async def forget_updates(self, before: str) -> int:
         """The update ids claimed before `before` (Telegram gives up redelivering within a

@@ -335,4 +335,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX processed_updates_by_age ON processed_updates(seen_at);
     """,
+    # 12: an update is acknowledged to Telegram only once handled, so its claim is a lease:
+    # `handled_at` NULL and `seen_at` older than the lease, the claimer is taken for dead and
+    # a redelivery may be taken by another process; once set, every redelivery is dropped
+    """
+    ALTER TABLE processed_updates ADD COLUMN handled_at TEXT;  -- UTC; NULL: not handled yet
+    """,
 )

@@ -22,6 +22,7 @@ from bot.storage import database
 from bot.storage.copy import Table, converter, copy_order, differences
 from bot.storage.database import ANONYMOUS, Storage
 from bot.storage.migrations import MIGRATIONS
+from bot.storage.updates import Claimed
 from tests.postgres import free_port
 from tests.telegram.harness import REPO
 
@@ -122,7 +123,8 @@ async def fill(path: Path) -> None:
                 nonce_hash="c3d4",
             )
             assert not isinstance(started, str), started
-            assert await storage.claim_update(1001)
+            assert await storage.claim_update(1001) == Claimed.TAKEN
+            await storage.handled_update(1001)
 
             clock.moment += timedelta(days=3)
             rolled = await storage.roll_up()

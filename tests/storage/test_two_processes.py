@@ -13,9 +13,13 @@ import pytest
 
 from bot.storage.database import Outdated, Place, Response, Storage, move
 from bot.storage.times import stamp
+from bot.storage.updates import Claimed
 from tests.conftest import sql
 
 RACES = 40
+TAKEN, HANDLED, BUSY = Claimed.TAKEN, Claimed.HANDLED, Claimed.BUSY
+LEASE = 0.2
+"""A claim's lease in seconds, short enough to wait out here."""
 
 
 @pytest.fixture
@@ -45,10 +49,35 @@ async def read(storage: Storage, response: Response) -> Response:
 async def test_an_update_is_claimed_by_the_first_process_only(
     storage: Storage, other: Storage
 ) -> None:
-    assert await storage.claim_update(5)
-    assert not await other.claim_update(5), "the other process's second delivery is refused"
-    assert not await storage.claim_update(5), "and so is a second delivery to the first"
-    assert await other.claim_update(6)
+    assert await storage.claim_update(5) == TAKEN
+    assert await other.claim_update(5) == BUSY, "the other process's second delivery waits"
+    assert await storage.claim_update(5) == BUSY, "and so does a second delivery to the first"
+    assert await other.claim_update(6) == TAKEN
+
+
+async def test_a_handled_update_is_dropped_by_every_process_delivered_it_again(
+    storage: Storage, other: Storage
+) -> None:
+    assert await storage.claim_update(5) == TAKEN
+    await storage.handled_update(5)
+    [(handled_at,)] = await sql(storage, "SELECT handled_at FROM processed_updates")
+    assert handled_at is not None
+    assert await other.claim_update(5) == HANDLED
+    assert await storage.claim_update(5) == HANDLED
+    assert await other.claim_update(5, lease=0) == HANDLED, "handled: no lease to run out"
+
+
+async def test_a_claim_past_its_lease_is_taken_over_by_the_next_delivery(
+    storage: Storage, other: Storage
+) -> None:
+    """The claimer died while handling it: its redelivery is not kept out for good."""
+    assert await storage.claim_update(5) == TAKEN
+    assert await other.claim_update(5, lease=LEASE) == BUSY
+    await asyncio.sleep(2 * LEASE)
+    assert await other.claim_update(5, lease=LEASE) == TAKEN
+    assert await storage.claim_update(5, lease=LEASE) == BUSY, "taken over: its lease anew"
+    await other.handled_update(5)
+    assert await storage.claim_update(5, lease=LEASE) == HANDLED
 
 
 async def test_claims_raced_from_two_processes_give_each_update_to_exactly_one(
@@ -58,8 +87,9 @@ async def test_claims_raced_from_two_processes_give_each_update_to_exactly_one(
     claims = await asyncio.gather(
         *(s.claim_update(i) for i in ids for s in (storage, other)),
     )
-    taken = [sum(claims[2 * n : 2 * n + 2]) for n in range(len(ids))]
+    taken = [claims[2 * n : 2 * n + 2].count(TAKEN) for n in range(len(ids))]
     assert taken == [1] * len(ids)
+    assert set(claims) == {TAKEN, BUSY}
 
 
 async def test_claimed_ids_are_forgotten_once_older_than_the_cutoff(storage: Storage) -> None:

@@ -257,6 +257,10 @@ MIGRATIONS: dict[int, str] = {
     );
     CREATE INDEX processed_updates_by_age ON processed_updates(seen_at);
     """,
+    # 12: the claim on an update is a lease, until the update is handled
+    12: """
+    ALTER TABLE processed_updates ADD COLUMN handled_at TEXT COLLATE "C";  -- NULL: not yet
+    """,
 }
 """Step number -> script. The numbers are consecutive from the first."""
 
