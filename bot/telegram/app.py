@@ -47,6 +47,9 @@ CONFLICT_QUIET = 120.0
 """Seconds without a 409 Conflict from getUpdates after which the next one is news again (and
 logged): python-telegram-bot retries a conflicting poll at most 30 s apart, so conflicts closer
 together than this are one overlap going on."""
+WEBHOOK_CONNECTIONS = 100
+"""Webhook requests Telegram may hold open at once (its maximum; 40 if not asked): each is
+answered only once its update is handled, so these are the updates handled at once."""
 
 
 def build(config: Config, surveys: Mapping[str, Survey]) -> tuple[AnyApplication, SurveyBot]:
@@ -89,9 +92,17 @@ def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) 
             app,
             secret=config.webhook_secret_token(),
             bot=application.bot,
-            queue=application.update_queue,
+            handle=handle,
             # survey_bot.storage raises until post_init has opened it: answered 503
             claim=lambda update_id: survey_bot.storage.claim_update(update_id),
+            handled=lambda update_id: survey_bot.storage.handled_update(update_id),
+        )
+
+    async def handle(update: Update) -> None:
+        """What python-telegram-bot's own update fetcher does with each update, awaited: the
+        webhook acknowledges an update only once it is handled."""
+        await application.update_processor.process_update(
+            update, application.process_update(update)
         )
 
     async def database() -> object:
@@ -178,7 +189,10 @@ async def _set_webhook(application: AnyApplication, config: Config) -> None:
     assert url is not None  # the config refuses WEBHOOK=1 without PUBLIC_URL
     try:
         await application.bot.set_webhook(
-            url, secret_token=config.webhook_secret_token(), allowed_updates=Update.ALL_TYPES
+            url,
+            secret_token=config.webhook_secret_token(),
+            allowed_updates=Update.ALL_TYPES,
+            max_connections=WEBHOOK_CONNECTIONS,
         )
     except TelegramError as error:
         raise StartupError(

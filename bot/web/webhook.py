@@ -1,28 +1,32 @@
-"""Telegram's webhook: `POST /telegram` puts each update on the Application's update queue.
+"""Telegram's webhook: `POST /telegram` hands each update to the Application and answers 200
+once it is handled.
 
-As python-telegram-bot's custom-webhook examples do, the route only parses the update and
-queues it; the same update processor as in polling mode takes it from there (one update at a
-time per person). What the examples leave out is done here: the secret Telegram sends back is
-checked in constant time before the body is read, and an update Telegram delivers a second time
-(it does when an answer came late) is acknowledged without being queued again.
+Telegram counts an update as delivered when the request is answered 200, so the answer waits
+until the update is handled (`handle`: the same update processor as in polling mode, one update
+at a time per person): a process killed meanwhile has acknowledged nothing, and Telegram
+delivers the update again, to this replica or another. The secret Telegram sends back is
+checked in constant time before the body is read.
 
-A second delivery may reach another replica: an update is queued only once its id is claimed
+An update Telegram delivers a second time (it does when an answer came late) is handled once.
+A second delivery may reach another replica: an update is handled only once its id is claimed
 in the database every replica shares (`claim`), after a cheap look at the ids this process has
-seen already. A claim that cannot be made (the database not open yet, or failing) is answered
-503, and Telegram delivers the update again later.
+handled already. The claim is a lease: while another process handles the update, a second
+delivery is answered 503 and comes again later; once it is handled (`handled`), 200; and a
+claim whose process died is taken over once its lease ran out. A claim that cannot be made
+(the database not open yet, or failing) is answered 503 too.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Update
+
+from bot.storage.updates import Claimed
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,9 @@ class RecentIds:
         self._seen: set[int] = set()
         self._size = size
 
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._seen
+
     def first_time(self, update_id: int) -> bool:
         """True the first time an id is seen (and remembers it), False for a repeat."""
         if update_id in self._seen:
@@ -59,9 +66,14 @@ class RecentIds:
             self._order.remove(update_id)
 
 
-Claim = Callable[[int], Awaitable[bool]]
-"""Takes an update id for this process in the shared database: False when another delivery of
-it was taken first (here or by another replica); raises when the database cannot say."""
+Claim = Callable[[int], Awaitable[Claimed]]
+"""Takes an update id for this process in the shared database (`Claimed.TAKEN`), unless it is
+handled already (`HANDLED`) or another process is handling it (`BUSY`); raises when the
+database cannot say."""
+Handled = Callable[[int], Awaitable[None]]
+"""Records that the update claimed by this process is handled."""
+Handle = Callable[[Update], Awaitable[object]]
+"""Handles one update, returning once it is handled (dropped counts as handled)."""
 
 
 def add_webhook(
@@ -69,14 +81,16 @@ def add_webhook(
     *,
     secret: str,
     bot: Bot,
-    queue: asyncio.Queue[Any],
+    handle: Handle,
     claim: Claim | None = None,
+    handled: Handled | None = None,
     recent: RecentIds | None = None,
 ) -> None:
-    """`POST /telegram` on `app`, feeding `queue` (the Application's `update_queue`) with the
-    updates `claim` gives this process (all of them without a `claim`)."""
+    """`POST /telegram` on `app`: each update `claim` gives this process (all of them without
+    a `claim`) is passed to `handle`, recorded by `handled` after, and answered 200 then."""
     expected = secret.encode()
-    seen = RecentIds() if recent is None else recent
+    done = RecentIds() if recent is None else recent
+    handling: set[int] = set()
 
     async def receive(request: web.Request) -> web.Response:
         # compared before anything else is read, and never logged: it is a password
@@ -91,18 +105,38 @@ def add_webhook(
         if update is None:
             log.warning("webhook: a request whose body is not an update was refused")
             return web.Response(status=400)
-        if not seen.first_time(update.update_id):
+        update_id = update.update_id
+        if update_id in done:
             return web.Response()
+        if update_id in handling:  # handled here right now: acknowledged once it is done
+            return web.Response(status=503)
+        handling.add(update_id)
+        try:
+            return await take(update)
+        finally:
+            handling.discard(update_id)
+
+    async def take(update: Update) -> web.Response:
+        update_id = update.update_id
         if claim is not None:
             try:
-                first = await claim(update.update_id)
+                claimed = await claim(update_id)
             except Exception as error:  # not open yet, closed, locked: whatever it is, later
-                seen.forget(update.update_id)
                 log.warning("webhook: update not taken, the database cannot claim it: %s", error)
                 return web.Response(status=503)
-            if not first:  # another delivery of it was taken, perhaps by another replica
+            if claimed is Claimed.HANDLED:  # perhaps by another replica
+                done.first_time(update_id)
                 return web.Response()
-        await queue.put(update)
+            if claimed is Claimed.BUSY:  # another process handles it: Telegram comes again
+                return web.Response(status=503)
+        await handle(update)
+        done.first_time(update_id)
+        if handled is not None:
+            try:
+                await handled(update_id)
+            except Exception as error:  # handled all the same: past the lease, at worst a
+                # redelivery is handled again, and the conditional writes absorb it
+                log.warning("webhook: update %s handled, not recorded so: %s", update_id, error)
         return web.Response()
 
     app.router.add_post(PATH, receive)

@@ -1,11 +1,12 @@
-"""Telegram's webhook: only requests carrying the secret are taken, each update queued once,
-by one process only among those sharing the database."""
+"""Telegram's webhook: only requests carrying the secret are taken, each update handled once,
+by one process only among those sharing the database, and acknowledged once it is handled."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from telegram import Bot, Update
 
 from bot.config import Config
 from bot.storage.database import Storage
+from bot.storage.updates import Claimed
 from bot.survey.model import Survey
 from bot.telegram.app import build, web_app
 from bot.web.server import build_web_app
@@ -22,6 +24,9 @@ from bot.web.webhook import PATH, SECRET_HEADER, RecentIds, add_webhook
 from tests.web.conftest import Client, Serve
 
 SECRET = "the-webhook-secret_0"
+HEADERS = {SECRET_HEADER: SECRET}
+LEASE = 0.3
+"""A claim's lease in seconds, short enough to wait out here."""
 
 
 def update(update_id: int, text: str = "/start") -> dict[str, Any]:
@@ -51,7 +56,7 @@ async def client(serve: Serve, queue: asyncio.Queue[Any]) -> Client:
     bot = Bot("123456:TEST-token")
 
     def webhook(app: web.Application) -> None:
-        add_webhook(app, secret=SECRET, bot=bot, queue=queue)
+        add_webhook(app, secret=SECRET, bot=bot, handle=queue.put)
 
     return await serve(build_web_app(database, extra=[webhook]))
 
@@ -148,7 +153,14 @@ async def test_an_update_taken_by_one_process_is_acknowledged_but_not_queued_by_
     for storage, queue in zip(storages, queues, strict=True):
 
         def webhook(app: web.Application, storage: Storage = storage, queue: Any = queue) -> None:
-            add_webhook(app, secret=SECRET, bot=bot, queue=queue, claim=storage.claim_update)
+            add_webhook(
+                app,
+                secret=SECRET,
+                bot=bot,
+                handle=queue.put,
+                claim=storage.claim_update,
+                handled=storage.handled_update,
+            )
 
         clients.append(await serve(build_web_app(database, extra=[webhook])))
     first, second = clients
@@ -173,7 +185,7 @@ async def test_an_update_the_database_cannot_claim_is_answered_503_and_taken_whe
             app,
             secret=SECRET,
             bot=Bot("123456:TEST-token"),
-            queue=queue,
+            handle=queue.put,
             claim=lambda update_id: current[0].claim_update(update_id),
         )
 
@@ -218,3 +230,103 @@ def test_recent_ids_take_back_an_id_not_taken() -> None:
     assert recent.first_time(1), "seen again as new"
     assert not recent.first_time(2)
     recent.forget(99)  # never seen: nothing to take back
+
+
+# acknowledged once handled
+
+
+class Handler:
+    """The Application's side, held until `finish` is set: the updates it was given, in order."""
+
+    def __init__(self) -> None:
+        self.given: list[int] = []
+        self.finish = asyncio.Event()
+
+    async def __call__(self, update: Update) -> None:
+        self.given.append(update.update_id)
+        await self.finish.wait()
+
+
+async def hooked(serve: Serve, handler: Handler, storage: Storage | None = None) -> Client:
+    def webhook(app: web.Application) -> None:
+        add_webhook(
+            app,
+            secret=SECRET,
+            bot=Bot("123456:TEST-token"),
+            handle=handler,
+            claim=None if storage is None else partial(storage.claim_update, lease=LEASE),
+            handled=None if storage is None else storage.handled_update,
+        )
+
+    return await serve(build_web_app(database, extra=[webhook]))
+
+
+async def held(client: Client, update_id: int) -> asyncio.Task[int]:
+    """A delivery sent, still waiting for its answer once the handler has it."""
+
+    async def post() -> int:
+        response = await client.post(PATH, json=update(update_id), headers=HEADERS)
+        return response.status
+
+    posting = asyncio.create_task(post())
+    await asyncio.sleep(0.2)
+    return posting
+
+
+async def test_an_update_is_acknowledged_only_once_it_is_handled(serve: Serve) -> None:
+    handler = Handler()
+    client = await hooked(serve, handler)
+    posting = await held(client, 21)
+    assert handler.given == [21]
+    assert not posting.done(), "not acknowledged while it is being handled"
+    handler.finish.set()
+    assert await posting == 200
+
+
+async def test_a_second_delivery_to_the_process_handling_it_is_answered_503_then_200(
+    serve: Serve,
+) -> None:
+    handler = Handler()
+    client = await hooked(serve, handler)
+    posting = await held(client, 22)
+    response = await client.post(PATH, json=update(22), headers=HEADERS)
+    assert response.status == 503, "not handled yet: Telegram is to come again"
+    handler.finish.set()
+    assert await posting == 200
+    assert (await client.post(PATH, json=update(22), headers=HEADERS)).status == 200
+    assert handler.given == [22], "handled once"
+
+
+async def test_a_delivery_to_another_process_while_the_first_handles_it_waits_for_it(
+    serve: Serve, storages: list[Storage]
+) -> None:
+    handlers = [Handler(), Handler()]
+    first, second = [
+        await hooked(serve, handler, storage)
+        for handler, storage in zip(handlers, storages, strict=True)
+    ]
+    handlers[1].finish.set()
+    posting = await held(first, 23)
+    response = await second.post(PATH, json=update(23), headers=HEADERS)
+    assert response.status == 503, "the first process has not finished it: come again"
+    handlers[0].finish.set()
+    assert await posting == 200
+    response = await second.post(PATH, json=update(23), headers=HEADERS)
+    assert response.status == 200, "handled by the first: acknowledged"
+    assert [h.given for h in handlers] == [[23], []], "and not handled a second time"
+
+
+async def test_an_update_claimed_by_a_process_that_died_is_taken_once_its_lease_ran_out(
+    serve: Serve, storages: list[Storage]
+) -> None:
+    dead, alive = storages
+    assert await dead.claim_update(24) == Claimed.TAKEN  # and never handled_update
+    handler = Handler()
+    handler.finish.set()
+    client = await hooked(serve, handler, alive)
+    assert (await client.post(PATH, json=update(24), headers=HEADERS)).status == 503
+    assert handler.given == []
+    await asyncio.sleep(2 * LEASE)
+    assert (await client.post(PATH, json=update(24), headers=HEADERS)).status == 200
+    assert handler.given == [24]
+    assert await alive.claim_update(24) == Claimed.HANDLED
