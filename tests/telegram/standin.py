@@ -2,8 +2,9 @@
 
 It hands out updates through getUpdates (kept until the bot confirms them with `offset`, as
 Telegram does, so a bot killed mid-batch sees them again) or, once the bot has called setWebhook,
-POSTs them to the webhook with its secret header (kept until answered 200, as Telegram does; a
-`repeat` delivers each one twice) or, playing the load balancer in front of several bots, to
+POSTs them to the webhook with its secret header (kept until answered 200, as Telegram does,
+up to `max_connections` at once but one chat's one at a time, in order; a `repeat` delivers
+each one twice) or, playing the load balancer in front of several bots, to
 each of `backends` in turn (`twice` delivering a share of them a second time, to the next
 one), answers 409 Conflict to a long poll overtaken by another one (two processes polling with
 one token) or to every poll while `rival_poller` is set, records every call, keeps each chat's
@@ -52,6 +53,8 @@ MAX_POLL_WAIT = 1.0
 """Long polls end after at most this long: a stopping bot does not wait on a long poll."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REDELIVERY_PAUSE = 0.2
+WEBHOOK_CONNECTIONS = 40
+"""Webhook requests Telegram holds open at once unless setWebhook asks otherwise."""
 """Seconds before a webhook delivery that failed (bot down, an error status) is tried again."""
 
 
@@ -156,6 +159,11 @@ class BotApiStandIn:
         """Share of the updates spread over `backends` that are delivered a second time, to
         the next bot in turn, at the same moment (seeded, so a run can be repeated)."""
         self._twice = random.Random(11)
+        self.max_connections = WEBHOOK_CONNECTIONS
+        """Webhook requests at once, as the bot asked in setWebhook (Telegram's default)."""
+        self._posting: set[int] = set()
+        self.most_posting = 0
+        """The most webhook requests in flight at once so far (without `backends`)."""
         self._turns = itertools.count()
         self._spreading: set[asyncio.Task[None]] = set()
         self.posted_to: dict[str, int] = {}
@@ -269,6 +277,7 @@ class BotApiStandIn:
         self.webhook = "http://" + url.removeprefix("https://")
         self.webhook_secret = None if secret is None else str(secret)
         self.webhooks += 1
+        self.max_connections = int(params.get("max_connections") or WEBHOOK_CONNECTIONS)
         if self._delivery is None:
             self._delivery = asyncio.create_task(self._deliver())
         async with self._changed:
@@ -442,31 +451,61 @@ class BotApiStandIn:
     # webhook delivery
 
     async def _deliver(self) -> None:
-        """POST the pending updates to the webhook one at a time, in order, each until the bot
-        answers 200 (twice each with `repeat`)."""
+        """POST the pending updates to the webhook as Telegram does: up to `max_connections`
+        requests at once, each chat's updates one at a time and in order, each until the bot
+        answers 200 (twice each with `repeat`). Over `backends`, each goes out at once."""
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             while True:
                 async with self._changed:
-                    await self._changed.wait_for(lambda: bool(self._pending))
-                    update = self._pending[0]
+                    await self._changed.wait_for(lambda: self._next_delivery() is not None)
+                    update = self._next_delivery()
+                    assert update is not None
                     self.handed_out.setdefault(update["update_id"], time.monotonic())
                     self.delivered.add(update["update_id"])
                     if self.backends:
                         self._pending = self._pending[1:]
-                if self.backends:
-                    spreading = asyncio.create_task(self._spread(session, update))
-                    self._spreading.add(spreading)
-                    spreading.add_done_callback(self._spreading.discard)
-                    continue
-                if not await self._post(session, update):
-                    await asyncio.sleep(REDELIVERY_PAUSE)
-                    continue
-                if self.repeat:
-                    await self._post(session, update)
-                async with self._changed:
-                    self._pending = [u for u in self._pending if u is not update]
-                    self._changed.notify_all()
+                    else:
+                        self._posting.add(update["update_id"])
+                        self.most_posting = max(self.most_posting, len(self._posting))
+                sending = (
+                    self._spread(session, update) if self.backends else self._send(session, update)
+                )
+                task = asyncio.create_task(sending)
+                self._spreading.add(task)
+                task.add_done_callback(self._spreading.discard)
+
+    def _next_delivery(self) -> JSON | None:
+        """The next update to POST: over `backends` the first pending one; to the webhook, the
+        first one whose chat has nothing before it still pending, if a connection is free."""
+        if self.backends:
+            return self._pending[0] if self._pending else None
+        if len(self._posting) >= self.max_connections:
+            return None
+        waiting: set[object] = set()  # chats with an update pending before
+        for update in self._pending:
+            chat = _chat_of(update)
+            if chat not in waiting and update["update_id"] not in self._posting:
+                return update
+            waiting.add(chat)
+        return None
+
+    async def _send(self, session: aiohttp.ClientSession, update: JSON) -> None:
+        """One update to the webhook until the bot answers 200 (twice with `repeat`)."""
+        try:
+            while True:
+                if await self._post(session, update):
+                    break
+                await asyncio.sleep(REDELIVERY_PAUSE)  # the bot is down or busy: again later
+            if self.repeat:
+                await self._post(session, update)
+        except BaseException:  # delivery stopped: still pending, for the next webhook
+            self._posting.discard(update["update_id"])
+            raise
+        async with self._changed:
+            self._posting.discard(update["update_id"])
+            self._pending = [u for u in self._pending if u is not update]
+            self._changed.notify_all()
 
     async def _spread(self, session: aiohttp.ClientSession, update: JSON) -> None:
         """One update to the next bot in turn (and, for a share of them, to the one after at
@@ -536,6 +575,17 @@ class BotApiStandIn:
     async def wait_for(self, predicate: Callable[[], bool], within: float = 15.0) -> None:
         async with asyncio.timeout(within), self._changed:
             await self._changed.wait_for(predicate)
+
+
+def _chat_of(update: JSON) -> object:
+    """Whose update it is: the chat it comes from (one chat's updates go out in order)."""
+    for kind, body in update.items():
+        if isinstance(body, dict):
+            chat = body.get("chat") or body.get("message", {}).get("chat") or body.get("from")
+            if isinstance(chat, dict) and "id" in chat:
+                return chat["id"]
+            return kind, update["update_id"]
+    return update["update_id"]
 
 
 def _checked_text(text: Any) -> str:

@@ -12,8 +12,10 @@ import aiohttp
 import pytest
 
 from bot.config import Config
-from tests.telegram.harness import TOKEN, BotProcess, Person
+from bot.telegram.app import WEBHOOK_CONNECTIONS
+from tests.telegram.harness import TOKEN, BotProcess, Person, Respondent
 from tests.telegram.standin import SECRET_HEADER, BotApiStandIn
+from tests.telegram.test_crowds import QUESTIONS, SURVEY, THANKS, rate_or_skip
 
 
 def answers(database: Path) -> list[tuple[object, ...]]:
@@ -53,6 +55,7 @@ async def test_the_bot_sets_its_webhook_with_a_secret_and_never_polls(
     assert call.params["url"] == f"https://127.0.0.1:{port}/telegram"
     assert call.params["secret_token"] == Config.from_env(hooked.env).webhook_secret_token()
     assert "callback_query" in call.params["allowed_updates"]
+    assert int(call.params["max_connections"]) == WEBHOOK_CONNECTIONS, "requests held while handled"
     customer = Person(api, 2101, "en")
     await customer.send("/start nps")
     await customer.tap("10")
@@ -88,6 +91,19 @@ async def test_an_update_delivered_twice_is_processed_once(
     assert len(replies) == 1, "one reply: the next question"
     answered = [c for c in api.calls[before:] if c.method == "answerCallbackQuery"]
     assert len(answered) == 1
+
+
+async def test_respondents_are_answered_together_each_in_their_own_order(
+    api: BotApiStandIn, hooked: BotProcess
+) -> None:
+    """Each request is held while its update is handled: the stand-in delivers as Telegram
+    does, several at once, one chat's updates one at a time."""
+    crowd = [Respondent(api, 2400 + n) for n in range(20)]
+    endings = await asyncio.gather(*(person.take(SURVEY, rate_or_skip) for person in crowd))
+    assert all(THANKS in ending for ending in endings)
+    assert [p.acknowledged for p in crowd] == [QUESTIONS] * len(crowd)
+    assert len(answers(hooked.database)) == QUESTIONS * len(crowd)
+    assert api.most_posting > 1, "different people's updates were handled at the same time"
 
 
 async def test_a_request_without_the_secret_is_refused_by_the_running_bot(
