@@ -160,7 +160,7 @@ async def serve(
         await application.start()
         await stop.wait()
     finally:
-        if runner is not None:  # no new webhook requests while the queue is being finished
+        if runner is not None:  # webhook requests in flight end (handled) before the stop
             await runner.cleanup()
         if application.updater is not None and application.updater.running:
             await application.updater.stop()

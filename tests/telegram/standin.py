@@ -53,9 +53,9 @@ MAX_POLL_WAIT = 1.0
 """Long polls end after at most this long: a stopping bot does not wait on a long poll."""
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 REDELIVERY_PAUSE = 0.2
+"""Seconds before a webhook delivery that failed (bot down, an error status) is tried again."""
 WEBHOOK_CONNECTIONS = 40
 """Webhook requests Telegram holds open at once unless setWebhook asks otherwise."""
-"""Seconds before a webhook delivery that failed (bot down, an error status) is tried again."""
 
 
 @dataclass(frozen=True)
@@ -165,7 +165,7 @@ class BotApiStandIn:
         self.most_posting = 0
         """The most webhook requests in flight at once so far (without `backends`)."""
         self._turns = itertools.count()
-        self._spreading: set[asyncio.Task[None]] = set()
+        self._sending: set[asyncio.Task[None]] = set()
         self.posted_to: dict[str, int] = {}
         """Webhook URL -> updates it answered 200."""
         self.menu_buttons: dict[int, JSON] = {}
@@ -472,8 +472,8 @@ class BotApiStandIn:
                     self._spread(session, update) if self.backends else self._send(session, update)
                 )
                 task = asyncio.create_task(sending)
-                self._spreading.add(task)
-                task.add_done_callback(self._spreading.discard)
+                self._sending.add(task)
+                task.add_done_callback(self._sending.discard)
 
     def _next_delivery(self) -> JSON | None:
         """The next update to POST: over `backends` the first pending one; to the webhook, the
@@ -538,10 +538,10 @@ class BotApiStandIn:
         return status == 200
 
     async def _stop_delivery(self) -> None:
-        for spreading in list(self._spreading):
-            spreading.cancel()
+        for sending in list(self._sending):
+            sending.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await spreading
+                await sending
         if self._delivery is not None:
             self._delivery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
