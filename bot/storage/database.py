@@ -118,6 +118,16 @@ def move(seen: Place, stored: Place, target: Place) -> Move:
     return "write" if stored == seen else "outdated"
 
 
+def landed(decided: Move | None, response_id: int) -> Move:
+    """A conditional write's outcome as its caller takes it: the response closed meanwhile
+    (None) is ResponseClosed, one moved on by another writer is Outdated."""
+    if decided is None:
+        raise ResponseClosed(response_id)
+    if decided == "outdated":
+        raise Outdated(response_id)
+    return decided
+
+
 log = logging.getLogger(__name__)
 
 _RESPONSE_KEYS = [
@@ -643,11 +653,7 @@ class Storage:
                 )
             return decided
 
-        decided = await self._writer.together(write)
-        if decided is None:
-            raise ResponseClosed(response.id)
-        if decided == "outdated":
-            raise Outdated(response.id)
+        decided = landed(await self._writer.together(write), response.id)
         if decided == "unchanged":  # as it stands, perhaps written by another process
             return await self.response(response.id) or response
         return replace(
@@ -676,11 +682,7 @@ class Storage:
                 )
             return decided
 
-        decided = await self._writer.together(write)
-        if decided is None:
-            raise ResponseClosed(response.id)
-        if decided == "outdated":
-            raise Outdated(response.id)
+        landed(await self._writer.together(write), response.id)
         return replace(response, cursor=cursor)
 
     # webhook updates
