@@ -60,6 +60,13 @@ _CONTROL = {
 }
 
 
+@lru_cache(maxsize=1024)
+def _control(sql: str) -> str | None:
+    """The transaction statement `sql` is, as PostgreSQL says it; None for any other (asked
+    of every statement, so remembered per statement text, like `translate`)."""
+    return _CONTROL.get(" ".join(sql.split()).upper())
+
+
 class ParameterError(ValueError):
     """A statement mixes `?` and `:name` parameters, or a named one is not given."""
 
@@ -232,7 +239,7 @@ class PgConnection:
         return statement
 
     async def _run(self, sql: str, parameters: Any, *, lazy: bool = False) -> PgCursor:
-        control = _CONTROL.get(" ".join(sql.split()).upper())
+        control = _control(sql)
         if control is not None:
             if control == "BEGIN" and self._reading:
                 control = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
