@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from bot.storage.engine import Db, Opened, dialect_of, on_server
+from bot.storage.engine import Db, Opened, Step, on_server
 from bot.storage.engine import StorageError as StorageError
 from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
@@ -67,6 +67,9 @@ class Response:
     wave_id: int | None
     nonce_hash: str | None = None
     """Anonymous responses: sha256 of the nonce their buttons carry, the proof of ownership."""
+    revision: int = 0
+    """Replaced by a random number at every write that moves the response on (an answer,
+    Back): a write lands only on the revision its caller read (`Storage.record_answer`)."""
     answers: dict[str, str | None] = field(default_factory=dict)
 
     @property
@@ -103,29 +106,21 @@ class Place:
         )
 
 
-Move = Literal["write", "unchanged", "outdated"]
-
-
-def move(seen: Place, stored: Place, target: Place) -> Move:
-    """Whether a write that read `seen` and leads to `target` may land on what is `stored`.
-
-    Two processes can take two taps of one person at the same moment, each having read the
-    response before the other wrote: only the first write lands, and the second finds the
-    response no longer where it saw it (`outdated`). What already stands exactly as the write
-    would leave it is `unchanged` (the same write twice: an update delivered again)."""
-    if stored == target:
-        return "unchanged"
-    return "write" if stored == seen else "outdated"
-
-
-def landed(decided: Move | None, response_id: int) -> Move:
-    """A conditional write's outcome as its caller takes it: the response closed meanwhile
-    (None) is ResponseClosed, one moved on by another writer is Outdated."""
-    if decided is None:
+def missed(stored: Place | None, target: Place, response_id: int) -> None:
+    """Why a write that did not land (the response was no longer at the revision its caller
+    read) changes nothing for its caller: it stands already as the write would leave it (the
+    same tap delivered twice, or taken at two processes at once). Otherwise, it was closed
+    meanwhile (`stored` None: ResponseClosed) or moved on by another writer (Outdated)."""
+    if stored is None:
         raise ResponseClosed(response_id)
-    if decided == "outdated":
+    if stored != target:
         raise Outdated(response_id)
-    return decided
+
+
+def new_revision() -> int:
+    """A response's next revision: random, so that a statement of the write that set it can
+    tell that write's own revision from any other (`revision = ?`), whoever wrote before."""
+    return 1 + secrets.randbelow(2**62)
 
 
 log = logging.getLogger(__name__)
@@ -133,6 +128,7 @@ log = logging.getLogger(__name__)
 _RESPONSE_KEYS = [
     *("id", "survey_id", "respondent", "user_id", "segment", "language", "started_at"),
     *("updated_at", "finished_at", "closed_at", "cursor", "message_id", "wave_id", "nonce_hash"),
+    "revision",
 ]
 _RESPONSE_COLUMNS = ", ".join(_RESPONSE_KEYS)
 _RESPONSE_COLUMNS_OF_R = ", ".join(f"r.{key}" for key in _RESPONSE_KEYS)
@@ -208,27 +204,25 @@ async def _forget(db: Db, user_ids: Sequence[int]) -> None:
         await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
 
-async def _place(db: Db, response_id: int, question_id: str) -> Place | None:
-    """Where the response stands for the question, read inside the caller's write transaction,
-    so that nothing moves it before the write; None when it is closed or gone.
-
-    On SQLite the transaction holds the database's write lock already. On PostgreSQL the
-    response's row is locked first (FOR UPDATE), by a statement of its own: the read after it
-    begins once the lock is granted, so it sees what a writer that held the lock committed
-    (a read that waited for the lock itself would see the answers as they were when it began)."""
-    lock = dialect_of(db).for_update()
-    if lock:
-        await db.execute(f"SELECT id FROM responses WHERE id = ?{lock}", (response_id,))
-    async with db.execute(
+async def _stands(db: Db, response_id: int, question_id: str) -> Place | None:
+    """Where the response stands for the question now; None when it is closed or gone."""
+    rows = await db.execute_fetchall(
         "SELECT r.closed_at IS NOT NULL, r.cursor, r.finished_at IS NOT NULL,"
         " a.question_id IS NOT NULL, a.value FROM responses r"
         " LEFT JOIN answers a ON a.response_id = r.id AND a.question_id = ? WHERE r.id = ?",
         (question_id, response_id),
-    ) as found:
-        row = await found.fetchone()
+    )
+    row = next(iter(rows), None)
     if row is None or row[0]:
         return None
     return Place(row[1], bool(row[2]), bool(row[3]), row[4])
+
+
+_MOVED = "UPDATE responses SET {} revision = ? WHERE id = ? AND revision = ? AND closed_at IS NULL"
+"""A write that moves a response on: only from the revision its caller read, to its own."""
+_IF_MOVED = "EXISTS (SELECT 1 FROM responses WHERE id = ? AND revision = ?)"
+"""The condition of the write's other statements: the response is at the write's own
+revision, so the first statement landed (it is one transaction: nobody else moved it since)."""
 
 
 @dataclass(frozen=True)
@@ -607,54 +601,59 @@ class Storage:
 
         One transaction: the answer, the cursor, the end of the response and, for surveys that
         keep one current response per person, the older responses it replaces; shared with
-        the other answers arriving at the same moment (one commit for all). The same call twice
-        changes nothing the second time. A wave response's last answer also marks the
-        `participant`'s participation finished, in the same transaction. A response closed
-        meanwhile (expired, its wave closed) takes nothing: ResponseClosed; nor does one moved
-        on since the caller read it (another tap, taken by another process): Outdated. The
-        check reads the response inside the write transaction, whose lock keeps other writers
-        out until the commit (on a server database: the row read FOR UPDATE).
+        the other answers arriving at the same moment (one commit for all, and on SQLite one
+        call into its thread: statements only, each conditional on the first). A wave
+        response's last answer also marks the `participant`'s participation finished.
+
+        The write lands only on the response's revision the caller read, that is, if nothing
+        moved the response since: the first statement checks it and moves the response to a
+        revision of its own (on PostgreSQL it waits for a writer holding the row, then finds
+        the revision that writer left). When it does not land, it changes nothing, and the
+        response as it stands says why (`missed`): already as this write would leave it (the
+        same call twice: an update delivered again), closed meanwhile (expired, its wave
+        closed: ResponseClosed), or moved on by another tap taken by another process
+        (Outdated).
         """
         now = to_the_day(utcnow()) if response.anonymous else utcnow()
-        seen = Place.seen_in(response, question_id)
-        target = Place(cursor, finished, True, value)
-
-        async def write(db: Db) -> Move | None:
-            stored = await _place(db, response.id, question_id)
-            if stored is None:
-                return None  # closed (its wave too, perhaps) after the caller looked at it
-            decided = move(seen, stored, target)
-            if decided != "write":
-                return decided
-            await db.execute(
+        revision = new_revision()
+        moved = (response.id, revision)
+        steps = [
+            Step(
+                _MOVED.format("updated_at = ?, cursor = ?, finished_at = ?,"),
+                (now, cursor, now if finished else None, revision, response.id, response.revision),
+            ),
+            Step(
                 """
                 INSERT INTO answers (response_id, question_id, value, answered_at)
-                VALUES (?, ?, ?, ?)
+                SELECT id, ?, ?, ? FROM responses WHERE id = ? AND revision = ?
                 ON CONFLICT (response_id, question_id) DO UPDATE SET
                     value = excluded.value, answered_at = excluded.answered_at
                     WHERE answers.value IS DISTINCT FROM excluded.value
                 """,
-                (response.id, question_id, value, now),
-            )
-            await db.execute(
-                "UPDATE responses SET updated_at = ?, cursor = ?, finished_at = ? WHERE id = ?",
-                (now, cursor, now if finished else None, response.id),
-            )
-            if finished and response.wave_id is not None and participant is not None:
-                await db.execute(
-                    "UPDATE participations SET finished = ? WHERE wave_id = ? AND user_id = ?",
-                    (True, response.wave_id, participant),
+                (question_id, value, now, *moved),
+            ),
+        ]
+        if finished and response.wave_id is not None and participant is not None:
+            steps.append(
+                Step(
+                    "UPDATE participations SET finished = ? WHERE wave_id = ? AND user_id = ?"
+                    f" AND {_IF_MOVED}",
+                    (True, response.wave_id, participant, *moved),
                 )
-            if finished and replaces_previous:
-                await db.execute(
+            )
+        if finished and replaces_previous:
+            steps.append(
+                Step(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
-                    " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL",
-                    (response.id, response.respondent, response.survey_id, response.id),
+                    f" AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL"
+                    f" AND {_IF_MOVED}",
+                    (response.id, response.respondent, response.survey_id, response.id, *moved),
                 )
-            return decided
-
-        decided = landed(await self._writer.together(write), response.id)
-        if decided == "unchanged":  # as it stands, perhaps written by another process
+            )
+        [landed, *_] = await self._writer.write(steps)
+        if landed.rowcount != 1:
+            target = Place(cursor, finished, True, value)
+            missed(await _stands(self._db, response.id, question_id), target, response.id)
             return await self.response(response.id) or response
         return replace(
             response,
@@ -662,28 +661,22 @@ class Storage:
             cursor=cursor,
             updated_at=now,
             finished_at=now if finished else None,
+            revision=revision,
         )
 
     async def set_cursor(self, response: Response, cursor: str, *, leaving: str) -> Response:
         """Back: from question `leaving` (the one on the response's screen) to `cursor`, if the
-        response still stands where the caller read it (else Outdated: a tap at another
-        process moved it meanwhile; a closed response: ResponseClosed)."""
-        seen = Place.seen_in(response, leaving)
-        target = replace(seen, cursor=cursor)
-
-        async def write(db: Db) -> Move | None:
-            stored = await _place(db, response.id, leaving)
-            if stored is None:
-                return None
-            decided = move(seen, stored, target)
-            if decided == "write":
-                await db.execute(
-                    "UPDATE responses SET cursor = ? WHERE id = ?", (cursor, response.id)
-                )
-            return decided
-
-        landed(await self._writer.together(write), response.id)
-        return replace(response, cursor=cursor)
+        response is still at the revision the caller read (else as `record_answer`: a tap at
+        another process moved it meanwhile, Outdated; closed, ResponseClosed)."""
+        revision = new_revision()
+        [landed] = await self._writer.write(
+            [Step(_MOVED.format("cursor = ?,"), (cursor, revision, response.id, response.revision))]
+        )
+        if landed.rowcount != 1:
+            target = replace(Place.seen_in(response, leaving), cursor=cursor)
+            missed(await _stands(self._db, response.id, leaving), target, response.id)
+            return await self.response(response.id) or response
+        return replace(response, cursor=cursor, revision=revision)
 
     # webhook updates
 

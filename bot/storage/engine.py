@@ -1,9 +1,9 @@
 """What the storage code needs of a database connection, whichever engine is behind it.
 
 The storage modules (database, pulses, reports, rollup) are written once, against `Db`: the part
-of aiosqlite's connection they use. An aiosqlite connection is one as it is, so SQLite pays
-nothing for the second engine; `bot/storage/postgres/connection.py` gives an asyncpg
-connection the same shape. SQL is written once where the engines agree (most of it: both
+of aiosqlite's connection they use, and `batch`, which sends several statements at once.
+SQLite's connection is aiosqlite's with `batch` added (bot/storage/sqlite.py);
+`bot/storage/postgres/connection.py` gives an asyncpg connection the same shape. SQL is written once where the engines agree (most of it: both
 take `?` and `:name` parameters here, RETURNING, ON CONFLICT, CTEs, `substr` on the TEXT
 timestamps), and where they do not, the statement takes its fragment from the connection's
 `Dialect`.
@@ -55,6 +55,22 @@ class Cursor(Protocol):
     def __aiter__(self) -> AsyncIterator[Any]: ...
 
 
+@dataclass(frozen=True)
+class Step:
+    """One statement of a `batch`, with its parameters."""
+
+    sql: str
+    parameters: Params = ()
+
+
+@dataclass(frozen=True)
+class Done:
+    """What one statement of a `batch` gave: the rows it changed and the rows it returned."""
+
+    rowcount: int
+    rows: list[Any]
+
+
 class Statement(Protocol):
     """What `execute` returns: awaited, the cursor; or used as `async with ... as cursor`."""
 
@@ -81,6 +97,14 @@ class Db(Protocol):
         """The statement run and its rows read in one call: no read is left open between two
         awaits (on SQLite, an open read holds a snapshot that makes a later write fail once
         another process has committed)."""
+        ...
+
+    async def batch(self, steps: Sequence[Step], /) -> list[Done]:
+        """The statements run one after the other, each one's rows read, in one call: on
+        SQLite one trip to the connection's thread instead of one per statement and per
+        fetch (each costs the event loop as much as a short statement itself). The first
+        that fails stops the rest and is raised; a transaction it was in stays open for the
+        caller to roll back."""
         ...
 
     async def close(self) -> None: ...

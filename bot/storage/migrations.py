@@ -341,4 +341,10 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE processed_updates ADD COLUMN handled_at TEXT;  -- UTC; NULL: not handled yet
     """,
+    # 13: a response's revision, replaced by a random number at every write that moves it on
+    # (an answer, Back): a write lands only on the revision its caller read, checked by the
+    # same statement that moves it, so a tap's transaction needs no read before its writes
+    """
+    ALTER TABLE responses ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+    """,
 )

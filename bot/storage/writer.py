@@ -9,7 +9,9 @@ transactions lock the rows they read for writing: `Dialect.for_update`.)
 Answers that arrive together are committed together (`together`): while one transaction
 commits, the answers arriving meanwhile queue up, and the next holder of the lock writes them
 all in one transaction, one commit and one sync to disk. Each caller still returns only after
-the commit that holds its own write.
+the commit that holds its own write. A write given as statements (`write`) rather than as code
+needs no answer from the database between its statements: when every write of a commit is
+such, the whole transaction, BEGIN to COMMIT, goes to the database in one call (`Db.batch`).
 """
 
 from __future__ import annotations
@@ -18,14 +20,28 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.storage.engine import Db, Row
+from bot.storage.engine import Db, Done, Row, Step
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 Work = Callable[[Db], Awaitable[Any]]
+
+BEGIN = Step("BEGIN IMMEDIATE")
+COMMIT = Step("COMMIT")
+
+
+@dataclass(frozen=True)
+class Statements:
+    """A write made of statements alone: as work, one `batch`."""
+
+    steps: Sequence[Step]
+
+    async def __call__(self, db: Db) -> list[Done]:
+        return await db.batch(self.steps)
 
 
 class Writer:
@@ -49,15 +65,26 @@ class Writer:
                 await self._commit(batch)
         return await done
 
+    async def write(self, steps: Sequence[Step]) -> list[Done]:
+        """`together`, for a write made of statements alone (each one's outcome in order):
+        the statements of the writes queued with it join theirs, and a commit of such writes
+        only is one call to the database."""
+        return await self.together(Statements(steps))
+
     async def _commit(self, batch: list[tuple[Work, asyncio.Future[Any]]]) -> None:
         try:
-            await self.db.execute("BEGIN IMMEDIATE")
-            results = [await work(self.db) for work, _ in batch]
-            await self.db.execute("COMMIT")
+            writes = [work for work, _ in batch if isinstance(work, Statements)]
+            results: list[Any]
+            if len(writes) == len(batch):
+                results = await self._in_one_call(writes)
+            else:
+                await self.db.execute("BEGIN IMMEDIATE")
+                results = [await work(self.db) for work, _ in batch]
+                await self.db.execute("COMMIT")
         except BaseException as error:
             if self.db.in_transaction:
                 await self.db.execute("ROLLBACK")
-            if not isinstance(error, Exception):  # cancelled: none of these writes is stored
+            if not isinstance(error, Exception):  # cancelled: none stored, unless committing
                 for _, done in batch:
                     done.cancel()
                 raise
@@ -71,6 +98,27 @@ class Writer:
         for (_, done), result in zip(batch, results, strict=True):
             if not done.done():
                 done.set_result(result)
+
+    async def _in_one_call(self, writes: list[Statements]) -> list[list[Done]]:
+        """BEGIN, the statements of every write, COMMIT: one batch; each write's outcomes."""
+        call = asyncio.ensure_future(
+            self.db.batch([BEGIN, *(step for w in writes for step in w.steps), COMMIT])
+        )
+        try:
+            done = await asyncio.shield(call)
+        except asyncio.CancelledError:
+            # the call goes on to its end without us (in SQLite's thread it cannot be
+            # stopped): wait for it, so that the caller finds the transaction as it left it,
+            # committed or still open to roll back
+            await asyncio.wait([call])
+            if not call.cancelled():
+                call.exception()  # retrieved: the cancellation is what the caller is told
+            raise
+        results, at = [], 1
+        for write in writes:
+            results.append(done[at : at + len(write.steps)])
+            at += len(write.steps)
+        return results
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Db]:

@@ -63,7 +63,7 @@ class People:
         response = await self.start(survey, at=at, segment=segment, user=user)
         last = len(answers) - 1
         for index, (question, value) in enumerate(answers.items()):
-            await self.storage.record_answer(
+            response = await self.storage.record_answer(
                 response,
                 question,
                 value,
@@ -78,7 +78,9 @@ class People:
     ) -> None:
         response = await self.start(survey, at=at, segment=None, user=None)
         for question, value in answers.items():
-            await self.storage.record_answer(response, question, value, cursor=None, finished=False)
+            response = await self.storage.record_answer(
+                response, question, value, cursor=None, finished=False
+            )
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 import pytest
 
 from bot.storage import database, sqlite
 from bot.storage.database import Response, Storage, StorageError, User, reading
+from bot.storage.engine import Db
 from bot.storage.migrations import MIGRATIONS
 from tests.conftest import sql
 from tests.postgres import free_port
@@ -121,7 +121,7 @@ def newer_than_the_code(path: Path) -> None:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
 
 
-async def is_open(connection: aiosqlite.Connection) -> bool:
+async def is_open(connection: Db) -> bool:
     try:
         async with connection.execute("SELECT 1"):
             return True
@@ -130,16 +130,16 @@ async def is_open(connection: aiosqlite.Connection) -> bool:
 
 
 @pytest.fixture
-async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[aiosqlite.Connection]]:
-    """Every aiosqlite connection opened during the test; any left open is closed after it."""
-    opened: list[aiosqlite.Connection] = []
-    real_connect = aiosqlite.connect
+async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[Db]]:
+    """Every SQLite connection opened during the test; any left open is closed after it."""
+    opened: list[Db] = []
+    real_connect = sqlite.connect
 
-    def recording_connect(*args: Any, **kwargs: Any) -> aiosqlite.Connection:
-        opened.append(real_connect(*args, **kwargs))
+    async def recording_connect(*args: Any, **kwargs: Any) -> Db:
+        opened.append(await real_connect(*args, **kwargs))
         return opened[-1]
 
-    monkeypatch.setattr(aiosqlite, "connect", recording_connect)
+    monkeypatch.setattr(sqlite, "connect", recording_connect)
     yield opened
     for connection in opened:
         if await is_open(connection):
@@ -147,16 +147,14 @@ async def connections(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[list[aio
 
 
 async def test_a_sqlite_file_newer_than_the_code_is_refused(
-    path: Path, connections: list[aiosqlite.Connection]
+    path: Path, connections: list[Db]
 ) -> None:
     newer_than_the_code(path)
     with pytest.raises(RuntimeError, match="newer than this code"):
         await Storage.open(path)
 
 
-async def test_a_refused_sqlite_file_is_left_closed(
-    path: Path, connections: list[aiosqlite.Connection]
-) -> None:
+async def test_a_refused_sqlite_file_is_left_closed(path: Path, connections: list[Db]) -> None:
     newer_than_the_code(path)
     with pytest.raises(RuntimeError):
         await Storage.open(path)
@@ -246,7 +244,7 @@ async def test_a_response_is_finished_only_by_a_finishing_answer(
     storage: Storage, clock: None
 ) -> None:
     response = await started(storage, "nps")
-    await storage.record_answer(response, "recommend", "9", cursor=None, finished=False)
+    response = await storage.record_answer(response, "recommend", "9", cursor=None, finished=False)
     assert (await reloaded(storage, response)).finished_at is None
     await storage.record_answer(response, "why-promoter", None, cursor=None, finished=True)
     finished = await reloaded(storage, response)
@@ -283,7 +281,7 @@ async def test_recording_an_answer_returns_the_response_as_stored(storage: Stora
 async def test_a_repeated_answer_returns_the_response_unchanged(storage: Storage) -> None:
     response = await started(storage)
     after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    again = await storage.record_answer(after, "cx-director", "yes", cursor=None, finished=False)
+    again = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
     assert again == after == await storage.response(response.id)
 
 

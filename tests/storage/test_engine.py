@@ -1,5 +1,6 @@
-"""The connection contract the storage code relies on, on both engines: an aiosqlite connection
-as it is, and an asyncpg one through `PgConnection`. The same statements, the same answers."""
+"""The connection contract the storage code relies on, on both engines: aiosqlite's connection
+with `batch` (bot/storage/sqlite.py), and an asyncpg one through `PgConnection`. The same
+statements, the same answers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from typing import Any
 import aiosqlite
 import pytest
 
-from bot.storage.engine import POSTGRES, SQLITE, Db, dialect_of
+from bot.storage import sqlite
+from bot.storage.engine import POSTGRES, SQLITE, Db, Step, dialect_of
 from bot.storage.postgres.connection import ParameterError, PgConnection, translate
 from tests import postgres
 
@@ -21,8 +23,7 @@ TABLE = "CREATE TABLE t (id BIGINT PRIMARY KEY, name TEXT, day TEXT)"
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Db]:
     connection: Any
     if request.param == "sqlite":
-        connection = await aiosqlite.connect(tmp_path / "t.sqlite3", isolation_level=None)
-        connection.row_factory = aiosqlite.Row
+        connection = await sqlite.connect(tmp_path / "t.sqlite3")
     else:
         async with postgres.database(request.getfixturevalue("postgres_server")) as url:
             connection = await PgConnection.connect(url)
@@ -113,6 +114,40 @@ async def test_a_rolled_back_transaction_leaves_nothing(db: Db) -> None:
     assert not db.in_transaction
     async with db.execute("SELECT count(*) FROM t") as cursor:
         assert (await cursor.fetchone())[0] == 0
+
+
+async def test_a_batch_gives_each_statements_rowcount_and_rows_in_order(db: Db) -> None:
+    done = await db.batch(
+        [
+            Step("BEGIN IMMEDIATE"),
+            Step("INSERT INTO t (id, name) VALUES (?, ?)", (1, "a")),
+            Step("INSERT INTO t (id, name) VALUES (:id, :name)", {"id": 2, "name": "b"}),
+            Step("UPDATE t SET day = ? WHERE id <= ?", ("2026-11-30", 2)),
+            Step("SELECT id, name FROM t ORDER BY id"),
+            Step("COMMIT"),
+        ]
+    )
+    assert [d.rowcount for d in done[1:4]] == [1, 1, 2]
+    assert [(row[0], row["name"]) for row in done[4].rows] == [(1, "a"), (2, "b")]
+    assert not db.in_transaction
+
+
+async def test_a_batch_stops_at_the_statement_that_fails_leaving_its_transaction_open(
+    db: Db,
+) -> None:
+    with pytest.raises(Exception, match="missing"):
+        await db.batch(
+            [
+                Step("BEGIN IMMEDIATE"),
+                Step("INSERT INTO t (id, name) VALUES (1, 'a')"),
+                Step("INSERT INTO missing VALUES (1)"),
+                Step("INSERT INTO t (id, name) VALUES (2, 'b')"),
+                Step("COMMIT"),
+            ]
+        )
+    assert db.in_transaction, "the caller rolls it back"
+    await db.execute("ROLLBACK")
+    assert await db.execute_fetchall("SELECT id FROM t") == []
 
 
 async def test_rows_are_iterated_inside_and_outside_a_transaction(db: Db) -> None:

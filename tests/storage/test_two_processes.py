@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.database import Outdated, Place, Response, Storage, move
+from bot.storage.database import Outdated, Place, Response, ResponseClosed, Storage, missed
 from bot.storage.times import stamp
 from bot.storage.updates import Claimed
 from tests.conftest import sql
@@ -190,15 +190,19 @@ async def test_back_raced_with_an_answer_at_another_process_loses_to_it(
 # the rule itself
 
 
-def test_a_write_lands_only_on_the_state_it_read_or_is_already_there() -> None:
-    seen = Place(cursor=None, finished=False, answered=False, value=None)
+def test_a_write_that_missed_is_fine_only_where_it_would_have_left_the_response() -> None:
     target = Place(cursor=None, finished=False, answered=True, value="yes")
-    assert move(seen, seen, target) == "write"
-    assert move(seen, target, target) == "unchanged"
-    assert move(seen, Place(None, False, True, "no"), target) == "outdated"
-    assert move(seen, Place("q1", False, False, None), target) == "outdated"
-    skipped = Place(cursor=None, finished=False, answered=True, value=None)
-    assert move(seen, skipped, target) == "outdated", "a skip is an answer, not its absence"
+    missed(target, target, 1)  # already there: the same write twice
+    for moved_on in (
+        Place(None, False, True, "no"),
+        Place("q1", False, False, None),
+        Place(None, False, False, None),
+        Place(None, False, True, None),  # a skip is an answer, not its absence
+    ):
+        with pytest.raises(Outdated):
+            missed(moved_on, target, 1)
+    with pytest.raises(ResponseClosed):
+        missed(None, target, 1)
 
 
 # reads beside another process's writes

@@ -31,7 +31,7 @@ from typing import Any
 import asyncpg
 from asyncpg.prepared_stmt import PreparedStatement
 
-from bot.storage.engine import POSTGRES, Dialect
+from bot.storage.engine import POSTGRES, Dialect, Done, Step
 
 STREAMED = 1000
 """Rows fetched at a time when a read is iterated inside a transaction."""
@@ -222,6 +222,15 @@ class PgConnection:
         values = [arguments(sql, order, p) for p in parameters]
         async with self._turn:
             await self.raw.executemany(translated, values)
+
+    async def batch(self, steps: Sequence[Step], /) -> list[Done]:
+        """One statement after the other (asyncpg sends one at a time): a round trip each,
+        as with `execute`; what SQLite saves with it, calls into its thread, costs nothing here."""
+        done = []
+        for step in steps:
+            cursor = await self._run(step.sql, step.parameters)
+            done.append(Done(cursor.rowcount, await cursor.fetchall()))
+        return done
 
     async def close(self) -> None:
         async with self._turn:

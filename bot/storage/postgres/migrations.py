@@ -261,6 +261,10 @@ MIGRATIONS: dict[int, str] = {
     12: """
     ALTER TABLE processed_updates ADD COLUMN handled_at TEXT COLLATE "C";  -- NULL: not yet
     """,
+    # 13: a response's revision, replaced at every write that moves it on
+    13: """
+    ALTER TABLE responses ADD COLUMN revision BIGINT NOT NULL DEFAULT 0;
+    """,
 }
 """Step number -> script. The numbers are consecutive from the first."""
 
