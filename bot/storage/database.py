@@ -682,40 +682,37 @@ class Storage:
 
     async def claim_update(self, update_id: int, lease: float = CLAIM_LEASE) -> Claimed:
         """Take the update for this process, unless it is handled already or another process
-        took it less than `lease` seconds ago (`Claimed`). Shares its commit with the answers
-        written at the same moment, so that a claim costs a tap no sync of its own under load;
-        the read after it comes only for a second delivery."""
+        took it less than `lease` seconds ago (`Claimed`). Shares its commit (and its call to
+        the database) with the answers written at the same moment, so that a claim costs a
+        tap no sync of its own under load."""
         now = datetime.now(UTC)
-
-        async def write(db: Db) -> Claimed:
-            async with db.execute(
-                "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?)"
-                " ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at"
-                " WHERE processed_updates.handled_at IS NULL"
-                " AND processed_updates.seen_at < ? RETURNING update_id",
-                (update_id, stamp(now), stamp(now - timedelta(seconds=lease))),
-            ) as cursor:
-                if await cursor.fetchone() is not None:
-                    return Claimed.TAKEN
-            async with db.execute(
-                "SELECT handled_at FROM processed_updates WHERE update_id = ?", (update_id,)
-            ) as cursor:
-                row = await cursor.fetchone()
-            return Claimed.BUSY if row is None or row[0] is None else Claimed.HANDLED
-
-        return await self._writer.together(write)
+        taken, found = await self._writer.write(
+            [
+                Step(
+                    "INSERT INTO processed_updates (update_id, seen_at) VALUES (?, ?)"
+                    " ON CONFLICT (update_id) DO UPDATE SET seen_at = excluded.seen_at"
+                    " WHERE processed_updates.handled_at IS NULL"
+                    " AND processed_updates.seen_at < ? RETURNING update_id",
+                    (update_id, stamp(now), stamp(now - timedelta(seconds=lease))),
+                ),
+                Step("SELECT handled_at FROM processed_updates WHERE update_id = ?", (update_id,)),
+            ]
+        )
+        if taken.rows:
+            return Claimed.TAKEN
+        return Claimed.BUSY if not found.rows or found.rows[0][0] is None else Claimed.HANDLED
 
     async def handled_update(self, update_id: int) -> None:
         """The update claimed by this process is handled: every later delivery of it, to any
         process, is acknowledged without being handled again."""
-
-        async def write(db: Db) -> None:
-            await db.execute(
-                "UPDATE processed_updates SET handled_at = ? WHERE update_id = ?",
-                (utcnow(), update_id),
-            )
-
-        await self._writer.together(write)
+        await self._writer.write(
+            [
+                Step(
+                    "UPDATE processed_updates SET handled_at = ? WHERE update_id = ?",
+                    (utcnow(), update_id),
+                )
+            ]
+        )
 
     async def forget_updates(self, before: str) -> int:
         """The update ids claimed before `before` (Telegram gives up redelivering within a

@@ -140,13 +140,13 @@ class Writer:
             yield self.db
 
     async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
-        """One write statement on its own; returns the rows it changed."""
-        async with self._lock:
-            cursor = await self.db.execute(sql, params)
-            return cursor.rowcount
+        """One write statement (sharing its commit with the writes queued at the same moment);
+        returns the rows it changed."""
+        [done] = await self.write([Step(sql, params)])
+        return done.rowcount
 
     async def returning(self, sql: str, params: Sequence[object] = ()) -> Row | None:
-        """One write statement with RETURNING: the row it gives back."""
-        async with self._lock, self.db.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
-            return row
+        """One write statement with RETURNING (its commit shared likewise): the row it gives
+        back."""
+        [done] = await self.write([Step(sql, params)])
+        return done.rows[0] if done.rows else None
