@@ -30,11 +30,13 @@ from bot.web.api import add_routes
 from bot.web.server import build_web_app, listen
 from bot.web.webhook import add_webhook
 
-# Respondents._edit calls editMessageText raw (the edited message that comes back is not needed,
-# and parsing it was a third of a tap's edit); python-telegram-bot warns on every raw call of a
-# method it knows. Only that warning is silenced.
+# Respondents._edit and _send call editMessageText and sendMessage raw (the message that comes
+# back is not needed beyond its id, and parsing it was a third of a tap's edit);
+# python-telegram-bot warns on every raw call of a method it knows. Only that warning is silenced.
 warnings.filterwarnings(
-    "ignore", message=r"Please use 'Bot\.editMessageText'", category=PTBUserWarning
+    "ignore",
+    message=r"Please use 'Bot\.(editMessageText|sendMessage)'",
+    category=PTBUserWarning,
 )
 
 log = logging.getLogger(__name__)

@@ -3,14 +3,13 @@ current language (callers wrap these in `use_language`)."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardMarkup
-
 from bot.i18n import _, format_day, format_number, ngettext
 from bot.survey.flow import current_question, previous_question
 from bot.survey.model import Survey
 from bot.survey.scoring import score
 from bot.survey.screens import question_screen, summary_screen
 from bot.telegram.keyboards import (
+    Keyboard,
     menu_keyboard,
     question_keyboard,
     resume_keyboard,
@@ -19,7 +18,7 @@ from bot.telegram.keyboards import (
 from bot.usecases.delivery import PulseMessage, PulseNote
 from bot.usecases.outcomes import Joined, Menu, Refusal, Refused, Shown
 
-Screen = tuple[str, InlineKeyboardMarkup | None]
+Screen = tuple[str, Keyboard | None]
 
 
 def screen(shown: Shown) -> Screen:
@@ -79,9 +78,7 @@ def menu_screen(menu: Menu, language: str) -> Screen:
             "You have an unfinished questionnaire: {title} ({position}/{total})."
             " Continue, start over, or choose another one:"
         ).format(title=left.survey.title(language), position=left.position, total=left.total)
-        buttons = InlineKeyboardMarkup(
-            [*resume_keyboard(left.response.id).inline_keyboard, *buttons.inline_keyboard]
-        )
+        buttons = resume_keyboard(left.response.id) + buttons
     if menu.pulse_open:
         text = f"{pulse_note()}\n\n{text}"
     return text, buttons

@@ -90,8 +90,7 @@ class Respondents:
         outcome = await respondent.start(self._deps(), visit.person, payload)
         match outcome:
             case Menu():
-                text, markup = menu_screen(outcome, visit.language)
-                await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
+                await self._send(context, visit.chat_id, menu_screen(outcome, visit.language))
             case Joined():
                 await context.bot.send_message(visit.chat_id, joined_text(outcome))
                 await respondent.reach(self._deps(), visit.person, outcome)
@@ -126,13 +125,11 @@ class Respondents:
                 ),
             ]
         )
-        markup = forget_keyboard(visit.user_id, int(time.time()))
-        await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
+        keyboard = forget_keyboard(visit.user_id, int(time.time()))
+        await self._send(context, visit.chat_id, (text, keyboard))
 
     async def on_language(self, update: Update, context: Context, visit: Visit) -> None:
-        await context.bot.send_message(
-            visit.chat_id, _("Choose your language:"), reply_markup=language_keyboard()
-        )
+        await self._send(context, visit.chat_id, (_("Choose your language:"), language_keyboard()))
 
     async def on_help(self, update: Update, context: Context, visit: Visit) -> None:
         await context.bot.send_message(visit.chat_id, _help())
@@ -363,12 +360,12 @@ class Respondents:
     async def _send_current(self, context: Context, visit: Visit, shown: Shown) -> None:
         """The current screen as a new message at the bottom of the chat: the live one from now."""
         await self._drop_keyboard(context, visit.chat_id, shown.response.message_id)
-        text, markup = screen(shown)
+        text, keyboard = screen(shown)
         if shown.welcome_back:
             text = f"{welcome_back()}\n\n{text}"
-        sent = await context.bot.send_message(visit.chat_id, text, reply_markup=markup)
-        self._note_typing(visit, shown, sent.message_id)
-        await respondent.shown_in(self._deps(), shown, sent.message_id)
+        sent = await self._send(context, visit.chat_id, (text, keyboard))
+        self._note_typing(visit, shown, sent)
+        await respondent.shown_in(self._deps(), shown, sent)
 
     async def _reshow(
         self, context: Context, visit: Visit, shown: Shown, tapped: int | None
@@ -392,18 +389,30 @@ class Respondents:
             # cosmetic: an old message may be gone or already bare; its taps are refused anyway
             log.debug("previous survey message not changed: %s", error.message)
 
+    async def _send(self, context: Context, chat_id: int, shown: Screen) -> int:
+        """A new message; its id. Raw, as `_edit`: only the id of the message that comes back
+        is needed, not the message parsed with its keyboard into a dozen objects."""
+        sent = await context.bot.do_api_request("sendMessage", _fields(chat_id, shown))
+        return int(sent["message_id"])
+
     async def _edit(self, context: Context, chat_id: int, message_id: int, shown: Screen) -> None:
-        text, markup = shown
-        fields = {"chat_id": chat_id, "message_id": message_id, "text": text}
         try:
             # raw: the edited message that comes back is not needed, and parsing it (its
             # keyboard into a dozen objects) cost a third of every tap's edit
             await context.bot.do_api_request(
-                "editMessageText", fields | ({"reply_markup": markup} if markup else {})
+                "editMessageText", _fields(chat_id, shown) | {"message_id": message_id}
             )
         except BadRequest as error:
             if "not modified" not in error.message.lower():
                 raise
+
+
+def _fields(chat_id: int, shown: Screen) -> dict[str, object]:
+    """A screen as the Bot API's parameters."""
+    text, keyboard = shown
+    return {"chat_id": chat_id, "text": text} | (
+        {"reply_markup": keyboard.json()} if keyboard else {}
+    )
 
 
 def _shown_or_toast(outcome: Shown | Refused) -> Shown:

@@ -32,10 +32,13 @@ class TelegramSender:
         if self.bot is None:
             return Sent.FAILED
         with use_language(message.language):
-            text, markup = pulse_screen(message)
+            text, keyboard = pulse_screen(message)
         try:
             await self.bot.send_message(
-                message.user_id, text, reply_markup=markup, rate_limit_args=ONCE
+                message.user_id,
+                text,
+                reply_markup=keyboard.markup() if keyboard else None,
+                rate_limit_args=ONCE,
             )
         except TelegramRetryAfter as error:
             return RetryAfter(seconds(error.retry_after))
