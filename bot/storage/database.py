@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -19,7 +19,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from bot.storage.engine import Db, Opened, Step, on_server
+from bot.storage.engine import Db, Opened, Row, Step, on_server
 from bot.storage.engine import StorageError as StorageError
 from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
@@ -132,6 +132,23 @@ _RESPONSE_KEYS = [
 ]
 _RESPONSE_COLUMNS = ", ".join(_RESPONSE_KEYS)
 _RESPONSE_COLUMNS_OF_R = ", ".join(f"r.{key}" for key in _RESPONSE_KEYS)
+_RESPONSE_WITH_ANSWERS = (
+    f"SELECT {_RESPONSE_COLUMNS_OF_R}, a.question_id, a.value FROM responses r"
+    " LEFT JOIN answers a ON a.response_id = r.id WHERE r.id = ?"
+)
+"""A response and its answers, a row per answer: one query, run on every tap."""
+
+
+def _response_of(rows: Iterable[Row]) -> Response | None:
+    """The response read by `_RESPONSE_WITH_ANSWERS`, or None if there is none."""
+    rows = list(rows)
+    if not rows:
+        return None
+    first = rows[0]
+    answers = {r["question_id"]: r["value"] for r in rows if r["question_id"] is not None}
+    return Response(**{key: first[key] for key in _RESPONSE_KEYS}, answers=answers)
+
+
 ANONYMOUS_IDS = range(2**40, 2**52)
 """Anonymous response ids are drawn at random here; ordinary ones count up from 2**52 (the
 migration raised the sequence), so neither reveals when an anonymous response was created. All
@@ -366,7 +383,16 @@ class Storage:
     # users
 
     async def touch_user(self, user_id: int, telegram_language: str | None) -> User:
-        """Record the user on first contact and return what we know of them.
+        """Record the user on first contact and return what we know of them (`visit`)."""
+        user, _ = await self.visit(user_id, telegram_language)
+        return user
+
+    async def visit(
+        self, user_id: int, telegram_language: str | None, response_id: int | None = None
+    ) -> tuple[User, Response | None]:
+        """Record the user on first contact and return what we know of them, with the response
+        `response_id` (the one a tap is about, None if gone) read in the same call: a tap's
+        reads cost one call into the database, not two.
 
         Read first: on almost every update nothing has changed, and a read takes no write lock.
         What is kept of when they were last seen is the month (`seen_in`), so that RETENTION_DAYS
@@ -374,16 +400,23 @@ class Storage:
         the day kept on an anonymous answer.
         """
         month = utcnow()[:7]
-        rows = await self._db.execute_fetchall(
-            "SELECT id, language, telegram_language, seen_in FROM users WHERE id = ?", (user_id,)
-        )
-        known = next(iter(rows), None)
+        reads = [
+            Step(
+                "SELECT id, language, telegram_language, seen_in FROM users WHERE id = ?",
+                (user_id,),
+            )
+        ]
+        if response_id is not None:
+            reads.append(Step(_RESPONSE_WITH_ANSWERS, (response_id,)))
+        found = await self._db.batch(reads)
+        response = _response_of(found[1].rows) if response_id is not None else None
+        known = next(iter(found[0].rows), None)
         if (
             known is not None
             and known["telegram_language"] == telegram_language
             and known["seen_in"] == month
         ):
-            return User(known["id"], known["language"], known["telegram_language"])
+            return User(known["id"], known["language"], known["telegram_language"]), response
         row = await self._writer.returning(
             """
             INSERT INTO users (id, telegram_language, created_at, seen_in) VALUES (?, ?, ?, ?)
@@ -394,7 +427,7 @@ class Storage:
             (user_id, telegram_language, to_the_hour(utcnow()), month),
         )
         assert row is not None
-        return User(row["id"], row["language"], row["telegram_language"])
+        return User(row["id"], row["language"], row["telegram_language"]), response
 
     async def user(self, user_id: int) -> User | None:
         rows = await self._db.execute_fetchall(
@@ -546,17 +579,8 @@ class Storage:
         )
 
     async def response(self, response_id: int) -> Response | None:
-        """The response with its answers, or None (one query: this runs on every tap)."""
-        rows = await self._db.execute_fetchall(
-            f"SELECT {_RESPONSE_COLUMNS_OF_R}, a.question_id, a.value FROM responses r"
-            " LEFT JOIN answers a ON a.response_id = r.id WHERE r.id = ?",
-            (response_id,),
-        )
-        first = next(iter(rows), None)
-        if first is None:
-            return None
-        answers = {r["question_id"]: r["value"] for r in rows if r["question_id"] is not None}
-        return Response(**{key: first[key] for key in _RESPONSE_KEYS}, answers=answers)
+        """The response with its answers, or None."""
+        return _response_of(await self._db.execute_fetchall(_RESPONSE_WITH_ANSWERS, (response_id,)))
 
     async def open_response(
         self, respondents: Sequence[str], survey_id: str | None = None

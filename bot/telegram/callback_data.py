@@ -128,6 +128,14 @@ def encode(action: Action) -> str:
     return data
 
 
+def response_of(action: Action | None) -> int | None:
+    """The response an action names, if it names one."""
+    match action:
+        case Answer(response_id=r) | Back(response_id=r) | Resume(response_id=r):
+            return r
+    return None
+
+
 def decode(data: str | None) -> Action | None:
     """The action, or None for anything we did not produce (forged, garbled, too long)."""
     if not data or len(data) > MAX_BYTES:

@@ -21,6 +21,7 @@ from telegram.ext import ContextTypes
 
 from bot import metrics
 from bot.i18n import _, language_name, use_language
+from bot.storage.database import Response
 from bot.survey.flow import current_question
 from bot.survey.model import TextScale
 from bot.telegram import callback_data
@@ -51,10 +52,12 @@ class Visit:
     user_id: int
     chat_id: int
     language: str
+    seen: Response | None = None
+    """The response a tap names, read with the person (`respondent.visit`)."""
 
     @property
     def person(self) -> Person:
-        return Person(self.user_id, self.language)
+        return Person(self.user_id, self.language, self.seen)
 
 
 @dataclass(frozen=True)
@@ -195,13 +198,14 @@ class Respondents:
 
     # buttons
 
-    async def visit(self, update: Update) -> Visit | None:
-        """Who speaks and in which language (stored, else their Telegram's, else the default)."""
+    async def visit(self, update: Update, about: int | None = None) -> Visit | None:
+        """Who speaks and in which language (stored, else their Telegram's, else the default);
+        `about`: the response a tap names, read in the same call."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
             return None
-        person = await respondent.visit(self._deps(), user.id, user.language_code)
-        return Visit(user_id=user.id, chat_id=chat.id, language=person.language)
+        person = await respondent.visit(self._deps(), user.id, user.language_code, about)
+        return Visit(user.id, chat.id, person.language, person.seen)
 
     async def on_callback(self, update: Update, context: Context) -> None:
         """Every callback query gets its answer, whatever happens while handling it."""
@@ -213,12 +217,13 @@ class Respondents:
             chat = update.effective_chat
             if chat is None or chat.type != chat.PRIVATE:
                 return  # surveys are answered in private only: answered, nothing done
-            visit = await self.visit(update)
+            action = callback_data.decode(query.data)
+            visit = await self.visit(update, callback_data.response_of(action))
             if visit is None:
                 return
             with use_language(visit.language):
                 try:
-                    await self._on_action(update, context, visit, arrived)
+                    await self._on_action(update, context, visit, action, arrived)
                 except Toast as toast:
                     notice = toast.notice
                 except sqlite3.Error as error:  # disk full, locked past the timeout
@@ -231,12 +236,16 @@ class Respondents:
                 log.warning("callback query not answered: %s", error)
 
     async def _on_action(
-        self, update: Update, context: Context, visit: Visit, arrived: float
+        self,
+        update: Update,
+        context: Context,
+        visit: Visit,
+        action: callback_data.Action | None,
+        arrived: float,
     ) -> None:
         """What a tap asks for; `arrived`: when it reached the bot (perf_counter)."""
         query = update.callback_query
         assert query is not None
-        action = callback_data.decode(query.data)
         tapped = query.message.message_id if query.message else None
         deps, person = self._deps(), visit.person
         match action:

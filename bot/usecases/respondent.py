@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from bot import metrics
@@ -63,6 +63,9 @@ class Person:
 
     user_id: int
     language: str
+    seen: Response | None = field(default=None, compare=False)
+    """The response the update is about, as `visit` read it with the person (a tap's two
+    reads in one call); used once, by the use case the update asks for."""
 
 
 class _Refuse(Exception):
@@ -88,10 +91,13 @@ def nonce_hash(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()
 
 
-async def visit(deps: Deps, user_id: int, telegram_language: str | None) -> Person:
-    stored = await deps.storage.touch_user(user_id, telegram_language)
+async def visit(
+    deps: Deps, user_id: int, telegram_language: str | None, about: int | None = None
+) -> Person:
+    """Who speaks; `about`: the response their update names (a tap's), read in the same call."""
+    stored, seen = await deps.storage.visit(user_id, telegram_language, about)
     language = stored.language or resolve_language(telegram_language, deps.config.default_language)
-    return Person(user_id, language)
+    return Person(user_id, language, seen)
 
 
 # who owns what
@@ -105,7 +111,11 @@ async def _owned(
     An anonymous response is theirs only if the tap carries the nonce of its buttons: nothing
     stored says whose it is. A finished one is refused with its result, perhaps never shown
     (the bot was stopped between storing the last answer and showing it)."""
-    response = await deps.storage.response(response_id)
+    seen = person.seen
+    if seen is not None and seen.id == response_id:
+        response: Response | None = seen
+    else:
+        response = await deps.storage.response(response_id)
     if response is None:
         raise _refuse(Refusal.STALE)
     if response.anonymous:

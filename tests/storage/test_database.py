@@ -179,6 +179,18 @@ async def test_a_user_is_recorded_on_first_contact(storage: Storage) -> None:
     assert await storage.touch_user(7, "fr") == User(id=7, language=None, telegram_language="fr")
 
 
+async def test_a_visit_reads_the_person_and_the_response_their_tap_names(
+    storage: Storage,
+) -> None:
+    response = await started(storage)
+    await storage.set_language(7, "ru")
+    user, seen = await storage.visit(7, "en", response.id)
+    assert user == User(7, language="ru", telegram_language="en")
+    assert seen == await storage.response(response.id)
+    assert (await storage.visit(7, "en", response.id + 1))[1] is None, "none by that id"
+    assert (await storage.visit(8, "fr"))[0] == User(8, language=None, telegram_language="fr")
+
+
 async def test_touching_an_unchanged_user_returns_them(storage: Storage) -> None:
     await storage.touch_user(7, "fr")
     assert await storage.touch_user(7, "fr") == User(id=7, language=None, telegram_language="fr")

@@ -16,6 +16,7 @@ from bot.telegram.callback_data import (
     WaveAnswer,
     decode,
     encode,
+    response_of,
 )
 
 LARGEST_RESPONSE = 2**53 - 1  # 16 digits: a JavaScript number holds it exactly
@@ -129,3 +130,23 @@ def test_a_forget_confirmation_is_valid_only_for_its_person_for_a_few_minutes() 
     assert not tap.valid_for(4243, asked + 1), "someone else's"
     assert not tap.valid_for(4242, asked + FORGET_SECONDS + 1), "stale"
     assert not tap.valid_for(4242, asked - 60), "not asked yet"
+
+
+@pytest.mark.parametrize(
+    ("action", "response"),
+    [
+        (Answer(12, 3, "yes"), 12),
+        (Answer(12, 3, None, NONCE), 12),
+        (Back(13, 2), 13),
+        (Resume(14, restart=True), 14),
+        (WaveAnswer(5, 0, "9"), None),
+        (StartSurvey("nps"), None),
+        (ChooseLanguage("fr"), None),
+        (Forget(True, 7, 0), None),
+        (None, None),
+    ],
+)
+def test_an_action_names_the_response_it_is_about_if_any(
+    action: Action | None, response: int | None
+) -> None:
+    assert response_of(action) == response
