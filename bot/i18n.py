@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -93,7 +93,14 @@ def format_percent(share: float) -> str:
 
 def format_number(value: float) -> str:
     """A whole number for the locale ('1,000', '1 000'), rounded half up."""
-    text: str = numbers.format_decimal(whole(value), locale=_language.get())
+    return _whole_number(whole(value), _language.get())
+
+
+@lru_cache(maxsize=4096)
+def _whole_number(value: int, language: str) -> str:
+    """Babel takes longer to format a number than a tap takes to store its answer; the same
+    few numbers (positions, scores, thresholds) come back on every screen."""
+    text: str = numbers.format_decimal(value, locale=language)
     return text
 
 
