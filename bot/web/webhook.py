@@ -14,10 +14,16 @@ handled already. The claim is a lease: while another process handles the update,
 delivery is answered 503 and comes again later; once it is handled (`handled`), 200; and a
 claim whose process died is taken over once its lease ran out. A claim that cannot be made
 (the database not open yet, or failing) is answered 503 too.
+
+The mark that an update is handled is written after the 200, not before: Telegram delivers an
+update again only when it got no 200, and a second delivery arriving before the mark is
+answered 503 (the claim is this process's, and not past its lease) and comes again once the
+mark is there. Waiting for the mark held every answer for one more commit.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 from collections import deque
@@ -91,6 +97,22 @@ def add_webhook(
     expected = secret.encode()
     done = RecentIds() if recent is None else recent
     handling: set[int] = set()
+    marking: set[asyncio.Task[None]] = set()
+
+    async def mark(update_id: int) -> None:
+        assert handled is not None
+        try:
+            await handled(update_id)
+        except Exception as error:  # handled all the same: past the lease, at worst a
+            # redelivery is handled again, and the conditional writes absorb it
+            log.warning("webhook: update %s handled, not recorded so: %s", update_id, error)
+
+    async def marked(app: web.Application) -> None:
+        """On the way out: the marks still being written, written."""
+        if marking:
+            await asyncio.wait(marking)
+
+    app.on_shutdown.append(marked)
 
     async def receive(request: web.Request) -> web.Response:
         # compared before anything else is read, and never logged: it is a password
@@ -132,11 +154,9 @@ def add_webhook(
         await handle(update)
         done.first_time(update_id)
         if handled is not None:
-            try:
-                await handled(update_id)
-            except Exception as error:  # handled all the same: past the lease, at worst a
-                # redelivery is handled again, and the conditional writes absorb it
-                log.warning("webhook: update %s handled, not recorded so: %s", update_id, error)
+            task = asyncio.create_task(mark(update_id))
+            marking.add(task)
+            task.add_done_callback(marking.discard)
         return web.Response()
 
     app.router.add_post(PATH, receive)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -247,7 +247,12 @@ class Handler:
         await self.finish.wait()
 
 
-async def hooked(serve: Serve, handler: Handler, storage: Storage | None = None) -> Client:
+async def hooked(
+    serve: Serve,
+    handler: Handler,
+    storage: Storage | None = None,
+    handled: Callable[[int], Awaitable[None]] | None = None,
+) -> Client:
     def webhook(app: web.Application) -> None:
         add_webhook(
             app,
@@ -255,10 +260,20 @@ async def hooked(serve: Serve, handler: Handler, storage: Storage | None = None)
             bot=Bot("123456:TEST-token"),
             handle=handler,
             claim=None if storage is None else partial(storage.claim_update, lease=LEASE),
-            handled=None if storage is None else storage.handled_update,
+            handled=handled or (None if storage is None else storage.handled_update),
         )
 
     return await serve(build_web_app(database, extra=[webhook]))
+
+
+async def delivered_again(client: Client, update_id: int) -> int:
+    """A second delivery, sent again while answered 503 (as Telegram does, sooner)."""
+    for _ in range(50):
+        response = await client.post(PATH, json=update(update_id), headers=HEADERS)
+        if response.status != 503:
+            return response.status
+        await asyncio.sleep(0.02)
+    return 503
 
 
 async def held(client: Client, update_id: int) -> asyncio.Task[int]:
@@ -311,9 +326,59 @@ async def test_a_delivery_to_another_process_while_the_first_handles_it_waits_fo
     assert response.status == 503, "the first process has not finished it: come again"
     handlers[0].finish.set()
     assert await posting == 200
-    response = await second.post(PATH, json=update(23), headers=HEADERS)
-    assert response.status == 200, "handled by the first: acknowledged"
+    assert await delivered_again(second, 23) == 200, "handled by the first: acknowledged"
     assert [h.given for h in handlers] == [[23], []], "and not handled a second time"
+
+
+async def test_the_acknowledgement_does_not_wait_for_the_mark_that_the_update_is_handled(
+    serve: Serve, storages: list[Storage]
+) -> None:
+    first, other = storages
+    marking = asyncio.Event()
+
+    async def slow_mark(update_id: int) -> None:
+        await marking.wait()
+        await first.handled_update(update_id)
+
+    handler = Handler()
+    handler.finish.set()
+    client = await hooked(serve, handler, first, handled=slow_mark)
+    response = await client.post(PATH, json=update(25), headers=HEADERS)
+    assert response.status == 200, "acknowledged once handled, before the mark is written"
+    assert await other.claim_update(25, lease=LEASE) == Claimed.BUSY, "another waits meanwhile"
+    marking.set()
+    for _ in range(50):
+        if await other.claim_update(25, lease=LEASE) == Claimed.HANDLED:
+            break
+        await asyncio.sleep(0.02)
+    assert await other.claim_update(25, lease=LEASE) == Claimed.HANDLED
+    assert handler.given == [25]
+
+
+async def test_a_mark_still_being_written_is_written_before_the_server_stops(
+    serve: Serve, storages: list[Storage]
+) -> None:
+    storage = storages[0]
+    handler = Handler()
+    handler.finish.set()
+    app = build_web_app(database, extra=[])
+
+    async def late_mark(update_id: int) -> None:
+        await asyncio.sleep(0.3)
+        await storage.handled_update(update_id)
+
+    add_webhook(
+        app,
+        secret=SECRET,
+        bot=Bot("123456:TEST-token"),
+        handle=handler,
+        claim=partial(storage.claim_update, lease=LEASE),
+        handled=late_mark,
+    )
+    client = await serve(app)
+    assert (await client.post(PATH, json=update(26), headers=HEADERS)).status == 200
+    await client.close()  # the server's shutdown waits for the mark
+    assert await storage.claim_update(26, lease=LEASE) == Claimed.HANDLED
 
 
 async def test_an_update_claimed_by_a_process_that_died_is_taken_once_its_lease_ran_out(
