@@ -152,12 +152,24 @@ async def test_writes_of_statements_alone_are_one_call_per_commit(
 ) -> None:
     connection, other = connections
     writer = Writer(connection)
-    outcomes = await asyncio.gather(*(writer.write(inserted(n)) for n in range(50)))
-    assert [[done.rowcount for done in outcome] for outcome in outcomes] == [[1]] * 50
-    assert await stored(other) == list(range(50))
+    pairs = [inserted(n) + inserted(100 + n) for n in range(50)]
+    outcomes = await asyncio.gather(*(writer.write(pair) for pair in pairs))
+    assert [[done.rowcount for done in outcome] for outcome in outcomes] == [[1, 1]] * 50
+    assert await stored(other) == [*range(50), *range(100, 150)]
     commits = connection.statements.count("COMMIT")
     assert 1 <= commits < 50 / 2
     assert connection.calls == commits, "BEGIN, the statements and COMMIT: one call"
+
+
+async def test_a_statement_alone_is_a_transaction_of_its_own(
+    connections: tuple[Recording, Db],
+) -> None:
+    connection, other = connections
+    writer = Writer(connection)
+    [done] = await writer.write(inserted(1))
+    assert done.rowcount == 1
+    assert (connection.statements, connection.calls) == (["INSERT INTO items VALUES (?)"], 1)
+    assert await stored(other) == [1], "committed"
 
 
 async def test_a_statement_write_queued_beside_code_shares_its_commit(
