@@ -286,16 +286,18 @@ async def reading(database: Path | str) -> AsyncIterator[ReportQueries]:
 
 
 class Storage:
-    """The bot's one connection for its writes and its taps' reads.
+    """The bot's one connection for its writes, and the one for its taps' reads (on SQLite
+    the same one).
 
     A read outside a write transaction is made in one call (`execute_fetchall`), never left
-    open across an await: on this shared connection, an open read holds a snapshot of the
-    file, and once another process sharing the file commits, a write here inside that
+    open across an await: on a shared SQLite connection, an open read holds a snapshot of the
+    file, and once another process sharing the file commits, a write there inside that
     snapshot fails at once ("database is locked", without waiting its turn)."""
 
     def __init__(self, opened: Opened) -> None:
         self._opened = opened
         self._db = opened.db
+        self._reads = opened.reads
         self._writer = Writer(opened.db)
         self._reader = opened.reader
         self._report_turn = asyncio.Lock()
@@ -331,7 +333,7 @@ class Storage:
     @property
     def pulses(self) -> PulseStore:
         """Audiences, schedules, waves and deliveries."""
-        return PulseStore(self._writer)
+        return PulseStore(self._writer, self._reads)
 
     @property
     def reports(self) -> ReportQueries:
@@ -379,7 +381,7 @@ class Storage:
         write lock when there is nothing to do."""
         hour = to_the_hour(utcnow())
         target = min(hour, moment(until)) if until is not None else hour
-        if if_behind and not await behind(self._db, target):
+        if if_behind and not await behind(self._reads, target):
             return RolledUp(days=0, rebuilt=0, until=target)
         return await roll_up(self._writer, target)
 
@@ -417,7 +419,7 @@ class Storage:
         the day kept on an anonymous answer.
         """
         month = utcnow()[:7]
-        rows = list(await self._db.execute_fetchall(_VISIT, (user_id, response_id)))
+        rows = list(await self._reads.execute_fetchall(_VISIT, (user_id, response_id)))
         response = _response_of(rows)
         known = rows[0] if rows[0]["u_id"] is not None else None
         if (
@@ -440,7 +442,7 @@ class Storage:
         return User(row["id"], row["language"], row["telegram_language"]), response
 
     async def user(self, user_id: int) -> User | None:
-        rows = await self._db.execute_fetchall(
+        rows = await self._reads.execute_fetchall(
             "SELECT id, language, telegram_language FROM users WHERE id = ?", (user_id,)
         )
         return next((User(r["id"], r["language"], r["telegram_language"]) for r in rows), None)
@@ -590,7 +592,9 @@ class Storage:
 
     async def response(self, response_id: int) -> Response | None:
         """The response with its answers, or None."""
-        return _response_of(await self._db.execute_fetchall(_RESPONSE_WITH_ANSWERS, (response_id,)))
+        return _response_of(
+            await self._reads.execute_fetchall(_RESPONSE_WITH_ANSWERS, (response_id,))
+        )
 
     async def open_response(
         self, respondents: Sequence[str], survey_id: str | None = None
@@ -604,14 +608,14 @@ class Storage:
             + " ORDER BY updated_at DESC, id DESC LIMIT 1"
         )
         params = [*respondents, survey_id] if survey_id else list(respondents)
-        row = next(iter(await self._db.execute_fetchall(query, params)), None)
+        row = next(iter(await self._reads.execute_fetchall(query, params)), None)
         return None if row is None else await self.response(row["id"])
 
     async def last_finished(
         self, respondent: str, survey_id: str, before: int | None = None
     ) -> Response | None:
         """The respondent's latest finished response of the survey (older than `before`)."""
-        rows = await self._db.execute_fetchall(
+        rows = await self._reads.execute_fetchall(
             "SELECT id FROM responses WHERE respondent = ? AND survey_id = ?"
             " AND finished_at IS NOT NULL AND id < ? ORDER BY id DESC LIMIT 1",
             (respondent, survey_id, before if before is not None else 2**62),
@@ -687,7 +691,7 @@ class Storage:
         [landed, *_] = await self._writer.write(steps)
         if landed.rowcount != 1:
             target = Place(cursor, finished, True, value)
-            missed(await _stands(self._db, response.id, question_id), target, response.id)
+            missed(await _stands(self._reads, response.id, question_id), target, response.id)
             return await self.response(response.id) or response
         return replace(
             response,
@@ -708,7 +712,7 @@ class Storage:
         )
         if landed.rowcount != 1:
             target = replace(Place.seen_in(response, leaving), cursor=cursor)
-            missed(await _stands(self._db, response.id, leaving), target, response.id)
+            missed(await _stands(self._reads, response.id, leaving), target, response.id)
             return await self.response(response.id) or response
         return replace(response, cursor=cursor, revision=revision)
 
@@ -730,7 +734,7 @@ class Storage:
         )
         if taken is not None:
             return Claimed.TAKEN
-        rows = await self._db.execute_fetchall(
+        rows = await self._reads.execute_fetchall(
             "SELECT handled_at FROM processed_updates WHERE update_id = ?", (update_id,)
         )
         row = next(iter(rows), None)

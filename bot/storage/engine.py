@@ -171,7 +171,11 @@ class Opened(Protocol):
     way on both engines."""
 
     db: Db
-    """The process's one connection for writes (and the taps' reads)."""
+    """The process's one connection for writes."""
+    reads: Db
+    """The connection for short reads outside a write transaction (a tap's): SQLite's write
+    connection itself (a call into its thread is all a read costs), PostgreSQL's one of its
+    own, so that a tap's read does not wait behind the round trips of a commit."""
     reader: Db
     """A connection for reports only: a long read there holds up no write."""
     errors: tuple[type[Exception], ...]

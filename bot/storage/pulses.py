@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from bot.storage.engine import Row, dialect_of
+from bot.storage.engine import Db, Row, dialect_of
 from bot.storage.times import after, stamp, to_the_day, utcnow
 from bot.storage.writer import Writer
 
@@ -91,14 +91,16 @@ def _pulse(row: Row) -> Pulse:
 
 
 class PulseStore:
-    def __init__(self, writer: Writer) -> None:
+    def __init__(self, writer: Writer, reads: Db) -> None:
         self._writer = writer
         self._db = writer.db
+        self._reads = reads
 
     async def _rows(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
-        # in one call: a read left open between two would make the next write on this
-        # connection fail when another process has committed meanwhile (see Storage)
-        return list(await self._db.execute_fetchall(sql, params))
+        """What is committed, on the reads connection (`Opened.reads`), in one call: a read
+        left open between two would make the next write on a shared SQLite connection fail
+        when another process has committed meanwhile (see Storage)."""
+        return list(await self._reads.execute_fetchall(sql, params))
 
     # invites
 

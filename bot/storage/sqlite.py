@@ -193,7 +193,7 @@ class SqliteFile:
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
 
     def __init__(self, db: Db, reader: Db) -> None:
-        self.db = db
+        self.db = self.reads = db
         self.reader = reader
 
     @classmethod

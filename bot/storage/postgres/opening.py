@@ -40,13 +40,15 @@ async def _connect(url: str, *, reading: bool = False) -> PgConnection:
 
 
 class PgServer:
-    """One PostgreSQL database opened for the bot: its write connection and its report one."""
+    """One PostgreSQL database opened for the bot: its write connection, its taps' read one and
+    its report one."""
 
     errors: tuple[type[Exception], ...] = (asyncpg.PostgresError,)
 
-    def __init__(self, db: PgConnection, reader: PgConnection) -> None:
+    def __init__(self, db: PgConnection, reads: PgConnection, reader: PgConnection) -> None:
         self._db = db
         self.db: Db = db
+        self.reads: Db = reads
         self.reader: Db = reader
 
     @classmethod
@@ -55,13 +57,15 @@ class PgServer:
             await migrate(url)
         except ValueError as error:  # a URL asyncpg cannot read
             raise StorageError(f"cannot open the database {_named(url)}: {error}") from None
-        db = await _connect(url)
+        opened: list[PgConnection] = []
         try:
-            reader = await _connect(url, reading=True)
+            for reading in (False, False, True):
+                opened.append(await _connect(url, reading=reading))
         except BaseException:
-            await db.close()
+            for connection in opened:
+                await connection.close()
             raise
-        return cls(db, reader)
+        return cls(*opened)
 
     async def schema_version(self) -> int:
         return await schema_version(self._db.raw)
@@ -74,6 +78,7 @@ class PgServer:
 
     async def close(self) -> None:
         await self.reader.close()
+        await self.reads.close()
         await self.db.close()
 
 
