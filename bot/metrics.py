@@ -5,7 +5,8 @@ web server) reads one registry.
 The metrics exist once the web server asks for them (`registry()`, when it is built): before
 that, and in a bot without WEB_PORT, nobody can read them, and each name here is a stand-in
 that keeps nothing. prometheus_client (about 1 MB of a polling bot's memory) is imported only
-then. The web server is built before the first update, so nothing it could show goes uncounted.
+then. `cxbot run` builds the web server before its first call to the Bot API, so nothing it
+could show goes uncounted.
 
 The registry is this module's own, not prometheus_client's global default: nothing else of the
 process (another library, a test building several web apps) adds to or clashes with it.
