@@ -96,12 +96,13 @@ def run(config: Config, args: argparse.Namespace) -> int:
     if isinstance(config.database, Path):  # a server's database has no file to prepare
         prepare(config.database)
     application, survey_bot = build(config, surveys)
+    # the web server's metrics exist from here on: built first, they count the first call too
+    site = None if config.web_port is None else web_app(config, application, survey_bot)
     try:
         connect(application, config.api_base_url)
     except StartupError as error:
         print(f"cxbot: {error}", file=sys.stderr)
         return 1
-    site = None if config.web_port is None else web_app(config, application, survey_bot)
     loop = asyncio.get_event_loop()  # the one connect() ran on and left current
     try:
         loop.run_until_complete(serve(application, config, site))

@@ -21,7 +21,7 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from babel import Locale, dates, numbers
+from babel import dates, numbers
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -121,7 +121,12 @@ def format_day(day: date) -> str:
     return text
 
 
+OWN_NAMES = {"ru": "Русский", "en": "English", "fr": "Français", "pt": "Português"}
+"""Each language by its own name, as Babel's data writes it (tests/test_i18n.py checks), here
+so that the language picker does not load every language's locale data (about 8 MB, kept for
+the rest of the process's life) to show four words."""
+
+
 def language_name(language: str) -> str:
-    """The language's own name ('français', 'русский'), for the language picker."""
-    name: str = Locale.parse(language).get_display_name(language) or language
-    return name[:1].upper() + name[1:]
+    """The language's own name ('Français', 'Русский'), for the language picker."""
+    return OWN_NAMES[language]

@@ -6,13 +6,16 @@ import re
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 from bot.i18n import (
+    OWN_NAMES,
     _,
     format_percent,
+    language_name,
     locales_dir,
     ngettext,
     resolve_language,
@@ -143,6 +146,14 @@ def test_percentages_follow_the_locale() -> None:
         with use_language(language):
             shares[language] = format_percent(0.46)
     assert shares == {"en": "46%", "fr": "46\u00a0%", "ru": "46\u00a0%", "pt": "46%"}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_each_language_is_offered_by_its_own_name_as_babel_writes_it(language: str) -> None:
+    own = Locale.parse(language).get_display_name(language)
+    assert own is not None
+    assert language_name(language) == own[:1].upper() + own[1:]
+    assert set(OWN_NAMES) == set(LANGUAGES)
 
 
 def test_the_language_in_force_is_per_context() -> None:

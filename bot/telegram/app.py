@@ -9,9 +9,8 @@ import signal
 import time
 import warnings
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from telegram import Update
 from telegram.error import Conflict, TelegramError
 from telegram.ext import Application, ApplicationBuilder
@@ -26,9 +25,9 @@ from bot.telegram.http import CONNECTIONS, AiohttpRequest
 from bot.telegram.retries import Retries
 from bot.telegram.startup import StartupError
 from bot.telegram.turns import TakingTurns
-from bot.web.api import add_routes
-from bot.web.server import build_web_app, listen
-from bot.web.webhook import add_webhook
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 # Respondents._edit and _send call editMessageText and sendMessage raw (the message that comes
 # back is not needed beyond its id, and parsing it was a third of a tap's edit);
@@ -88,6 +87,10 @@ def _in_turn(*hooks: Hook) -> Hook:
 def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) -> web.Application:
     """The web server's application: health on the bot's own storage, the webhook route in
     webhook mode, and the admins' dashboard (its page and API) on the bot's own Deps."""
+    # imported here: aiohttp's server and the dashboard's views weigh about 3 MB, for WEB_PORT only
+    from bot.web.api import add_routes
+    from bot.web.server import build_web_app
+    from bot.web.webhook import add_webhook
 
     def webhook(app: web.Application) -> None:
         add_webhook(
@@ -176,6 +179,8 @@ async def serve(
 
 
 async def _listen(site: web.Application, host: str, port: int) -> web.AppRunner:
+    from bot.web.server import listen  # loaded by web_app already: the site is built with it
+
     try:
         return await listen(site, host, port)
     except OSError as error:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from bot.metrics import REGISTRY
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +39,7 @@ def build_web_app(
     stopping); None: the database alone. /metrics reads the metrics of bot/metrics.py, after
     `scrape` has brought the gauges read from elsewhere (the database) up to date."""
     app = web.Application()
+    registry = metrics.registry()
 
     async def answers() -> str | None:
         """None when the database answers in time, else why not."""
@@ -61,15 +62,15 @@ def build_web_app(
             return web.Response(status=503, text="database unavailable\n")
         return web.Response(text="ready\n")
 
-    async def metrics(request: web.Request) -> web.Response:
+    async def serve_metrics(request: web.Request) -> web.Response:
         if scrape is not None:
             await scrape()
-        body = generate_latest(REGISTRY)
+        body = generate_latest(registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
-    app.router.add_get("/metrics", metrics)
+    app.router.add_get("/metrics", serve_metrics)
     for routes in extra:
         routes(app)
     return app

@@ -217,7 +217,7 @@ async def test_a_413_is_refused_at_once_not_uploaded_again(
 def calls(method: str, status: str) -> float:
     """Bot API calls counted so far for /metrics (the counter is the process's: compared before
     and after)."""
-    value = metrics.REGISTRY.get_sample_value(
+    value = metrics.registry().get_sample_value(
         "cxbot_bot_api_calls_total", {"method": method, "status": status}
     )
     return value or 0.0
