@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,6 +74,12 @@ class Typing:
     message_id: int | None
 
 
+TYPING_KEPT = 10_000
+"""Anonymous text questions remembered as on screen, at most: one for each person who left one
+unanswered, so bounded; beyond it the oldest is forgotten, and its person, as after a restart,
+taps in the survey's message to go on."""
+
+
 class Toast(Exception):
     """A tap that changed nothing: the words shown under it."""
 
@@ -84,7 +91,7 @@ class Toast(Exception):
 class Respondents:
     def __init__(self, deps: Callable[[], Deps]) -> None:
         self._deps = deps
-        self._typing: dict[int, Typing] = {}
+        self._typing: OrderedDict[int, Typing] = OrderedDict()
 
     # commands
 
@@ -363,6 +370,9 @@ class Respondents:
             and isinstance(question.scale, TextScale)
         ):
             self._typing[visit.user_id] = Typing(response.id, shown.nonce, message_id)
+            self._typing.move_to_end(visit.user_id)
+            if len(self._typing) > TYPING_KEPT:  # the oldest: they tap in its message again
+                self._typing.popitem(last=False)
         else:
             self._typing.pop(visit.user_id, None)
 
