@@ -740,16 +740,13 @@ class Storage:
         row = next(iter(rows), None)
         return Claimed.BUSY if row is None or row[0] is None else Claimed.HANDLED
 
-    async def handled_update(self, update_id: int) -> None:
-        """The update claimed by this process is handled: every later delivery of it, to any
-        process, is acknowledged without being handled again."""
-        await self._writer.write(
-            [
-                Step(
-                    "UPDATE processed_updates SET handled_at = ? WHERE update_id = ?",
-                    (utcnow(), update_id),
-                )
-            ]
+    async def handled_updates(self, update_ids: Sequence[int]) -> None:
+        """The updates claimed by this process are handled: every later delivery of them, to
+        any process, is acknowledged without being handled again."""
+        marks = ", ".join("?" for _ in update_ids)
+        await self._writer.execute(
+            f"UPDATE processed_updates SET handled_at = ? WHERE update_id IN ({marks})",
+            (utcnow(), *update_ids),
         )
 
     async def forget_updates(self, before: str) -> int:

@@ -100,7 +100,7 @@ def web_app(config: Config, application: AnyApplication, survey_bot: SurveyBot) 
             handle=handle,
             # survey_bot.storage raises until post_init has opened it: answered 503
             claim=lambda update_id: survey_bot.storage.claim_update(update_id),
-            handled=lambda update_id: survey_bot.storage.handled_update(update_id),
+            handled=lambda update_ids: survey_bot.storage.handled_updates(update_ids),
         )
 
     async def handle(update: Update) -> None:

@@ -18,7 +18,8 @@ claim whose process died is taken over once its lease ran out. A claim that cann
 The mark that an update is handled is written after the 200, not before: Telegram delivers an
 update again only when it got no 200, and a second delivery arriving before the mark is
 answered 503 (the claim is this process's, and not past its lease) and comes again once the
-mark is there. Waiting for the mark held every answer for one more commit.
+mark is there. Waiting for the mark held every answer for one more commit; the marks are also
+written together (`Marks`), a commit for a burst of updates rather than one each.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import asyncio
 import hmac
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from aiohttp import web
 from telegram import Bot, Update
@@ -76,8 +77,43 @@ Claim = Callable[[int], Awaitable[Claimed]]
 """Takes an update id for this process in the shared database (`Claimed.TAKEN`), unless it is
 handled already (`HANDLED`) or another process is handling it (`BUSY`); raises when the
 database cannot say."""
-Handled = Callable[[int], Awaitable[None]]
-"""Records that the update claimed by this process is handled."""
+Handled = Callable[[Sequence[int]], Awaitable[None]]
+"""Records that the updates claimed by this process are handled."""
+
+MARK_EVERY = 0.05
+"""Seconds the marks of updates handled wait to be written together."""
+
+
+class Marks:
+    """Updates handled here, recorded as such in the shared database together: once the first
+    is given, the marks given within `MARK_EVERY` are written with it, in one commit."""
+
+    def __init__(self, handled: Handled) -> None:
+        self._handled = handled
+        self._waiting: list[int] = []
+        self._writing: asyncio.Task[None] | None = None
+
+    def add(self, update_id: int) -> None:
+        self._waiting.append(update_id)
+        if self._writing is None or self._writing.done():
+            self._writing = asyncio.create_task(self._write())
+
+    async def _write(self) -> None:
+        while self._waiting:
+            await asyncio.sleep(MARK_EVERY)
+            marks, self._waiting = self._waiting, []
+            try:
+                await self._handled(marks)
+            except Exception as error:  # handled all the same: past the lease, at worst a
+                # redelivery is handled again, and the conditional writes absorb it
+                log.warning("webhook: %d updates handled, not recorded so: %s", len(marks), error)
+
+    async def close(self) -> None:
+        """The marks given so far, written."""
+        if self._writing is not None:
+            await self._writing
+
+
 Handle = Callable[[Update], Awaitable[object]]
 """Handles one update, returning once it is handled (dropped counts as handled)."""
 
@@ -97,20 +133,12 @@ def add_webhook(
     expected = secret.encode()
     done = RecentIds() if recent is None else recent
     handling: set[int] = set()
-    marking: set[asyncio.Task[None]] = set()
-
-    async def mark(update_id: int) -> None:
-        assert handled is not None
-        try:
-            await handled(update_id)
-        except Exception as error:  # handled all the same: past the lease, at worst a
-            # redelivery is handled again, and the conditional writes absorb it
-            log.warning("webhook: update %s handled, not recorded so: %s", update_id, error)
+    marks = None if handled is None else Marks(handled)
 
     async def marked(app: web.Application) -> None:
-        """On the way out: the marks still being written, written."""
-        if marking:
-            await asyncio.wait(marking)
+        """On the way out: the marks still waiting, written."""
+        if marks is not None:
+            await marks.close()
 
     app.on_shutdown.append(marked)
 
@@ -153,10 +181,8 @@ def add_webhook(
                 return web.Response(status=503)
         await handle(update)
         done.first_time(update_id)
-        if handled is not None:
-            task = asyncio.create_task(mark(update_id))
-            marking.add(task)
-            task.add_done_callback(marking.discard)
+        if marks is not None:
+            marks.add(update_id)
         return web.Response()
 
     app.router.add_post(PATH, receive)

@@ -124,7 +124,7 @@ async def fill(path: Path) -> None:
             )
             assert not isinstance(started, str), started
             assert await storage.claim_update(1001) == Claimed.TAKEN
-            await storage.handled_update(1001)
+            await storage.handled_updates([1001])
 
             clock.moment += timedelta(days=3)
             rolled = await storage.roll_up()

@@ -59,7 +59,7 @@ async def test_a_handled_update_is_dropped_by_every_process_delivered_it_again(
     storage: Storage, other: Storage
 ) -> None:
     assert await storage.claim_update(5) == TAKEN
-    await storage.handled_update(5)
+    await storage.handled_updates([5])
     [(handled_at,)] = await sql(storage, "SELECT handled_at FROM processed_updates")
     assert handled_at is not None
     assert await other.claim_update(5) == HANDLED
@@ -76,7 +76,7 @@ async def test_a_claim_past_its_lease_is_taken_over_by_the_next_delivery(
     await asyncio.sleep(2 * LEASE)
     assert await other.claim_update(5, lease=LEASE) == TAKEN
     assert await storage.claim_update(5, lease=LEASE) == BUSY, "taken over: its lease anew"
-    await other.handled_update(5)
+    await other.handled_updates([5])
     assert await storage.claim_update(5, lease=LEASE) == HANDLED
 
 
