@@ -12,15 +12,16 @@ import asyncio
 import logging
 import random
 import secrets
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from bot.storage.engine import Db, Opened, Row, Step, on_server
+from bot.storage.engine import Db, Opened, Params, Row, Step, on_server
 from bot.storage.engine import StorageError as StorageError
 from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
@@ -176,8 +177,19 @@ ANONYMOUS = "anonymous"
 WaveRefusal = Literal["not invited", "closed", "started", "finished"]
 
 
+Insert = Callable[[str, Params], Awaitable[Row | None]]
+"""Runs one INSERT ... RETURNING and gives back its row (None: nothing inserted)."""
+
+
+async def _row_of(db: Db, sql: str, parameters: Params) -> Row | None:
+    """`Insert` inside the caller's transaction."""
+    async with db.execute(sql, parameters) as cursor:
+        row: Row | None = await cursor.fetchone()
+        return row
+
+
 async def _insert_response(
-    db: Db,
+    insert: Insert,
     *,
     survey_id: str,
     respondent: str,
@@ -208,14 +220,13 @@ async def _insert_response(
     while True:
         if anonymous:
             values["id"] = ANONYMOUS_IDS.start + secrets.randbelow(len(ANONYMOUS_IDS))
-        async with db.execute(
+        row = await insert(
             f"""
             INSERT INTO responses ({columns}) VALUES ({", ".join(f":{key}" for key in values)})
             ON CONFLICT (id) DO NOTHING RETURNING {_RESPONSE_COLUMNS}
             """,
-            values,
-        ) as cursor:
-            row = await cursor.fetchone()
+            dict(values),
+        )
         if row is not None:  # None: the random id was taken; draw again
             return Response(**dict(row))
 
@@ -502,18 +513,18 @@ class Storage:
         wave_id: int | None = None,
         nonce_hash: str | None = None,
     ) -> Response:
-        """A new response; `user_id` None makes it anonymous (see `_insert_response`)."""
-        async with self._writer.transaction() as db:
-            return await _insert_response(
-                db,
-                survey_id=survey_id,
-                respondent=respondent,
-                user_id=user_id,
-                segment=segment,
-                language=language,
-                wave_id=wave_id,
-                nonce_hash=nonce_hash,
-            )
+        """A new response; `user_id` None makes it anonymous (see `_insert_response`). One
+        statement, sharing its commit with the answers written at the same moment."""
+        return await _insert_response(
+            self._writer.returning,
+            survey_id=survey_id,
+            respondent=respondent,
+            user_id=user_id,
+            segment=segment,
+            language=language,
+            wave_id=wave_id,
+            nonce_hash=nonce_hash,
+        )
 
     async def start_in_wave(
         self,
@@ -564,7 +575,7 @@ class Storage:
             if taken.rowcount != 1:  # another process started it since the check above
                 return "started"
             response = await _insert_response(
-                db,
+                partial(_row_of, db),
                 survey_id=survey_id,
                 respondent=f"u:{user_id}",
                 user_id=None if anonymous else user_id,
@@ -683,7 +694,7 @@ class Storage:
             steps.append(
                 Step(
                     "UPDATE responses SET replaced_by = ? WHERE respondent = ? AND survey_id = ?"
-                    f" AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL"
+                    " AND finished_at IS NOT NULL AND id < ? AND replaced_by IS NULL"
                     f" AND {_IF_MOVED}",
                     (response.id, response.respondent, response.survey_id, response.id, *moved),
                 )

@@ -3,10 +3,10 @@
 The storage modules (database, pulses, reports, rollup) are written once, against `Db`: the part
 of aiosqlite's connection they use, and `batch`, which sends several statements at once.
 SQLite's connection is aiosqlite's with `batch` added (bot/storage/sqlite.py);
-`bot/storage/postgres/connection.py` gives an asyncpg connection the same shape. SQL is written once where the engines agree (most of it: both
-take `?` and `:name` parameters here, RETURNING, ON CONFLICT, CTEs, `substr` on the TEXT
-timestamps), and where they do not, the statement takes its fragment from the connection's
-`Dialect`.
+`bot/storage/postgres/connection.py` gives an asyncpg connection the same shape. SQL is
+written once where the engines agree (most of it: both take `?` and `:name` parameters here,
+RETURNING, ON CONFLICT, CTEs, `substr` on the TEXT timestamps), and where they do not, the
+statement takes its fragment from the connection's `Dialect`.
 """
 
 from __future__ import annotations

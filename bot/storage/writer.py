@@ -23,7 +23,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bot.storage.engine import Db, Done, Row, Step
+from bot.storage.engine import Db, Done, Params, Row, Step
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -140,13 +140,13 @@ class Writer:
         async with self._lock:
             yield self.db
 
-    async def execute(self, sql: str, params: Sequence[object] = ()) -> int:
+    async def execute(self, sql: str, params: Params = ()) -> int:
         """One write statement (sharing its commit with the writes queued at the same moment);
         returns the rows it changed."""
         [done] = await self.write([Step(sql, params)])
         return done.rowcount
 
-    async def returning(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+    async def returning(self, sql: str, params: Params = ()) -> Row | None:
         """One write statement with RETURNING (its commit shared likewise): the row it gives
         back."""
         [done] = await self.write([Step(sql, params)])
