@@ -116,6 +116,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def loop_cpu_seconds(pid: int) -> float:
+    """CPU of the process's first thread, where a bot's event loop runs (the rest of its CPU
+    is other threads': aiosqlite's, a thread pool's)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def postmaster(data: Path) -> int:
     """The pid of the PostgreSQL server whose data folder is `data` (postmaster.pid's first
     line)."""

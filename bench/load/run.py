@@ -42,6 +42,7 @@ from bench.bots import (
     START,
     compile_bytecode,
     cpu_seconds,
+    loop_cpu_seconds,
     postmaster,
     rss_mb,
     server_cpu_seconds,
@@ -129,6 +130,9 @@ class Figures:
     driver_cpu_ms_per_answer: float = 0.0
     """This process's CPU per answer: the stand-in (the Bot API and the load balancer) and the
     virtual users, who share the machine's cores with the bots and the server."""
+    loop_cpu_ms_per_answer: float = 0.0
+    """The bot's CPU per answer in its event loop's thread (summed over replicas); the rest of
+    `cpu_ms_per_answer` is its other threads' (SQLite's)."""
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -209,6 +213,7 @@ async def measure(
         server = postmaster(cluster.data) if setup.engine == "postgresql" and cluster else None
         server_before = server_cpu_seconds(server) if server else 0.0
         cpu_before = sum(cpu_seconds(process.pid) for process in processes)
+        loop_before = sum(loop_cpu_seconds(process.pid) for process in processes)
         driver_before = time.process_time()
         latencies = Latencies()
         began = time.monotonic()
@@ -218,6 +223,7 @@ async def measure(
         wall = time.monotonic() - began
         driver = time.process_time() - driver_before
         cpu = sum(cpu_seconds(process.pid) for process in processes) - cpu_before
+        loop = sum(loop_cpu_seconds(process.pid) for process in processes) - loop_before
         server_cpu = server_cpu_seconds(server) - server_before if server else None
         rss = max(rss_mb(process.pid) for process in processes)
         for spy in spies:
@@ -238,6 +244,7 @@ async def measure(
         None if server_cpu is None else 1000 * server_cpu / answers,
         counted,
         1000 * driver / answers,
+        1000 * loop / answers,
     )
 
 
@@ -315,14 +322,17 @@ async def main(
 
 
 def print_cpu(results: dict[Setup, list[Figures]]) -> None:
-    """CPU ms per answer of the bot, the PostgreSQL server and the stand-in with the virtual
-    users (this process), their sum, and the cores that sum kept busy at the row's pace: near
-    the machine's count, the bots wait for a core rather than for each other."""
+    """CPU ms per answer of the bot (and of its event loop's thread alone), the PostgreSQL
+    server and the stand-in with the virtual users (this process), their sum, and the cores
+    that sum kept busy at the row's pace: near the machine's count, the bots wait for a core
+    rather than for each other."""
     print(
-        f"{'CPU ms/answer':<13}{'bot':>10}{'PostgreSQL':>11}{'stand-in':>10}{'all':>8}{'cores':>7}"
+        f"{'CPU ms/answer':<13}{'bot':>10}{'loop':>6}{'PostgreSQL':>11}{'stand-in':>10}"
+        f"{'all':>8}{'cores':>7}"
     )
     for setup, figures in results.items():
         bot = statistics.median(f.cpu_ms_per_answer for f in figures)
+        loop = statistics.median(f.loop_cpu_ms_per_answer for f in figures)
         server = statistics.median(f.server_cpu_ms_per_answer or 0.0 for f in figures)
         driver = statistics.median(f.driver_cpu_ms_per_answer for f in figures)
         every = [
@@ -333,7 +343,7 @@ def print_cpu(results: dict[Setup, list[Figures]]) -> None:
             total * f.answers_per_second / 1000 for total, f in zip(every, figures, strict=True)
         )
         print(
-            f"{setup.label:<13}{bot:>10.1f}"
+            f"{setup.label:<13}{bot:>10.1f}{loop:>6.1f}"
             + (f"{server:>11.1f}" if setup.engine == "postgresql" else f"{'-':>11}")
             + f"{driver:>10.1f}{statistics.median(every):>8.1f}{cores:>7.2f}"
         )
