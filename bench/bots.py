@@ -106,21 +106,21 @@ async def _webhook_set(api: BotApiStandIn, before: int) -> None:
     await api.wait_for(lambda: api.webhooks > before, within=60)
 
 
-def _stat(pid: int) -> list[str]:
-    """/proc/<pid>/stat's fields from the state on (the name before may hold spaces)."""
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def _stat(pid: int, folder: str = "") -> list[str]:
+    """/proc/<pid>/[<folder>/]stat's fields from the state on (the name before may hold
+    spaces)."""
+    return Path(f"/proc/{pid}/{folder}stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = _stat(pid)
+def cpu_seconds(pid: int, folder: str = "") -> float:
+    fields = _stat(pid, folder)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def loop_cpu_seconds(pid: int) -> float:
     """CPU of the process's first thread, where a bot's event loop runs (the rest of its CPU
     is other threads': aiosqlite's, a thread pool's)."""
-    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(pid, f"task/{pid}/")
 
 
 def postmaster(data: Path) -> int:
