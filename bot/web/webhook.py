@@ -66,12 +66,6 @@ class RecentIds:
             self._seen.discard(self._order.popleft())
         return True
 
-    def forget(self, update_id: int) -> None:
-        """Take an id back (its update was not taken after all: it may come again)."""
-        if update_id in self._seen:
-            self._seen.discard(update_id)
-            self._order.remove(update_id)
-
 
 Claim = Callable[[int], Awaitable[Claimed]]
 """Takes an update id for this process in the shared database (`Claimed.TAKEN`), unless it is

@@ -222,15 +222,6 @@ async def test_the_bots_webhook_answers_503_until_its_database_is_open(
     assert application.update_queue.empty()
 
 
-def test_recent_ids_take_back_an_id_not_taken() -> None:
-    recent = RecentIds(size=3)
-    assert recent.first_time(1) and recent.first_time(2)
-    recent.forget(1)
-    assert recent.first_time(1), "seen again as new"
-    assert not recent.first_time(2)
-    recent.forget(99)  # never seen: nothing to take back
-
-
 # acknowledged once handled
 
 
