@@ -40,6 +40,16 @@ class ResponseClosed(Exception):
     wave's answers are released to reports and must not change afterwards."""
 
 
+class AlreadyStored(Exception):
+    """The same answer reached the response twice at once (an update delivered again, or taken
+    at two processes): the other write stored it, this one stored nothing. Carries the
+    response as it stands, for the screen."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.id)
+        self.response = response
+
+
 class Outdated(Exception):
     """The response moved on since the caller read it (another tap of the same person, taken
     by another process at the same moment, got there first): nothing was stored."""
@@ -659,9 +669,9 @@ class Storage:
         revision of its own (on PostgreSQL it waits for a writer holding the row, then finds
         the revision that writer left). When it does not land, it changes nothing, and the
         response as it stands says why (`missed`): already as this write would leave it (the
-        same call twice: an update delivered again), closed meanwhile (expired, its wave
-        closed: ResponseClosed), or moved on by another tap taken by another process
-        (Outdated).
+        same call twice: an update delivered again; AlreadyStored, so the answer is counted
+        once), closed meanwhile (expired, its wave closed: ResponseClosed), or moved on by
+        another tap taken by another process (Outdated).
         """
         now = to_the_day(utcnow()) if response.anonymous else utcnow()
         revision = new_revision()
@@ -703,7 +713,7 @@ class Storage:
         if landed.rowcount != 1:
             target = Place(cursor, finished, True, value)
             missed(await _stands(self._reads, response.id, question_id), target, response.id)
-            return await self.response(response.id) or response
+            raise AlreadyStored(await self.response(response.id) or response)
         return replace(
             response,
             answers={**response.answers, question_id: value},

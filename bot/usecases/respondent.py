@@ -31,7 +31,7 @@ from datetime import UTC, datetime, timedelta
 from bot import metrics
 from bot.i18n import resolve_language
 from bot.pulses import MAX_TEAMS
-from bot.storage.database import Outdated, Response, ResponseClosed
+from bot.storage.database import AlreadyStored, Outdated, Response, ResponseClosed
 from bot.survey.flow import (
     InvalidAnswer,
     check_answer,
@@ -330,6 +330,8 @@ async def _store_answer(
             replaces_previous=survey.repeat == "replace",
             participant=person.user_id,
         )
+    except AlreadyStored as same:  # the same tap taken twice at once: counted by the other
+        return same.response
     except ResponseClosed:  # its wave closed, or it expired, while the tap was on its way
         raise _refuse(Refusal.EXPIRED) from None
     except Outdated:  # another tap got there first, taken by another process

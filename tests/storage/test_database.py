@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.storage import database, sqlite
-from bot.storage.database import Response, Storage, StorageError, User, reading
+from bot.storage.database import AlreadyStored, Response, Storage, StorageError, User, reading
 from bot.storage.engine import Db
 from bot.storage.migrations import MIGRATIONS
 from tests.conftest import sql
@@ -265,18 +265,13 @@ async def test_a_response_is_finished_only_by_a_finishing_answer(
     assert not finished.open
 
 
-async def test_a_repeated_answer_is_stored_once(storage: Storage) -> None:
-    response = await started(storage)
-    for _ in range(2):
-        await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    assert await sql(storage, "SELECT question_id, value FROM answers") == [("cx-director", "yes")]
-
-
 async def test_a_repeated_answer_changes_nothing(storage: Storage, clock: None) -> None:
     response = await started(storage)
     await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
     before = (await sql(storage, "SELECT * FROM answers"), await reloaded(storage, response))
-    await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    with pytest.raises(AlreadyStored):
+        await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert await sql(storage, "SELECT question_id, value FROM answers") == [("cx-director", "yes")]
     assert (
         await sql(storage, "SELECT * FROM answers"),
         await reloaded(storage, response),
@@ -290,11 +285,14 @@ async def test_recording_an_answer_returns_the_response_as_stored(storage: Stora
     assert after.answers == {"cx-director": "yes"}
 
 
-async def test_a_repeated_answer_returns_the_response_unchanged(storage: Storage) -> None:
+async def test_a_repeated_answer_stores_nothing_and_says_so_with_the_response(
+    storage: Storage,
+) -> None:
     response = await started(storage)
     after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    again = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
-    assert again == after == await storage.response(response.id)
+    with pytest.raises(AlreadyStored) as again:
+        await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
+    assert again.value.response == after == await storage.response(response.id)
 
 
 async def test_finishing_returns_the_finished_response(storage: Storage) -> None:

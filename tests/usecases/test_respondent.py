@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import metrics
 from bot.storage.database import Storage
 from bot.survey.flow import current_question
 from bot.survey.links import Target, encode_payload
@@ -74,6 +75,25 @@ async def test_a_tap_on_a_question_already_answered_is_refused_with_the_current_
     assert outcome.shown is not None and question_id(outcome.shown) == "why-promoter"
     stored = await deps.storage.response(shown.response.id)
     assert stored is not None and stored.answers == {"recommend": "9"}
+
+
+async def test_the_same_tap_taken_twice_at_once_is_one_answer_stored_and_counted(
+    deps: Deps, person: Person
+) -> None:
+    """Two deliveries of one tap read the response before either wrote (two replicas, or one
+    process taking both at once): the second finds the answer there and shows the same screen,
+    and the answers-stored metric counts one answer, not two."""
+    shown = await begin(deps, person)
+    first = await respondent.visit(deps, person.user_id, "fr", shown.response.id)
+    second = await respondent.visit(deps, person.user_id, "fr", shown.response.id)
+    stored = metrics.registry().get_sample_value("cxbot_answers_stored_total") or 0.0
+    outcomes = [
+        await respondent.tap(deps, who, shown.response.id, 0, "9") for who in (first, second)
+    ]
+    assert all(isinstance(o, Shown) and question_id(o) == "why-promoter" for o in outcomes)
+    after = await deps.storage.response(shown.response.id)
+    assert after is not None and after.answers == {"recommend": "9"}
+    assert metrics.registry().get_sample_value("cxbot_answers_stored_total") == stored + 1
 
 
 async def test_a_value_off_the_scale_does_not_fit(deps: Deps, person: Person) -> None:
