@@ -1,14 +1,21 @@
 """The bot's own words in the respondent's language, and numbers formatted for their locale.
 
 The locale of the update being handled lives in a ContextVar, so concurrent updates in different
-languages never see each other's. Catalogs are read from `<lang>/LC_MESSAGES/messages.po` in
-`LOCALES_DIR`, else in `bot/locales/`, which ships inside the package (read with
-importlib.resources, so an installed cxbot finds them wherever pip put it), and compiled in memory
-once, so nobody has to run a compile step by hand.
+languages never see each other's. Catalogs are read from `<lang>/LC_MESSAGES/` in `LOCALES_DIR`,
+else in `bot/locales/`, which ships inside the package (read with importlib.resources, so an
+installed cxbot finds them wherever pip put it).
+
+The `messages.po` there is the source translators edit; the `messages.mo` beside it is its
+compiled form (`./dev extract` writes it), loaded as it is. Parsing a .po takes Babel's parser and
+its catalog objects, about 1 MB kept for the process's life, on every bot. The compiled catalog
+names the .po it came from by its SHA-256 (an entry of its own context, which no code asks for):
+a .mo missing, or left behind by an edit of the .po, is never used; the .po is compiled in
+memory instead, so an edited catalog always shows.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import os
 from collections.abc import Iterator
@@ -22,8 +29,6 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from babel import dates, numbers
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.survey.model import LANGUAGES
@@ -45,19 +50,60 @@ def resolve_language(code: str | None, default: str) -> str:
     return base if base in LANGUAGES else default
 
 
-@cache
-def translations(language: str, folder: Traversable | None = None) -> Translations:
-    path = (folder or locales_dir()) / language / "LC_MESSAGES" / f"{DOMAIN}.po"
-    with path.open("rb") as po:
-        catalog = read_po(po, locale=language, domain=DOMAIN)
+SOURCE = ("cxbot-source", "sha256")
+"""The context and id of the entry that names, in a compiled catalog, the .po it came from."""
+
+
+def catalog_files(
+    language: str, folder: Traversable | None = None
+) -> tuple[Traversable, Traversable]:
+    """A language's source catalog (.po) and its compiled form (.mo)."""
+    messages = (folder or locales_dir()) / language / "LC_MESSAGES"
+    return messages / f"{DOMAIN}.po", messages / f"{DOMAIN}.mo"
+
+
+def compile_catalog(source: bytes, language: str) -> bytes:
+    """A .po's content compiled, naming its source (`SOURCE`)."""
+    # Babel's parser, only where a catalog is compiled: a bot loading .mo files never imports it
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    catalog = read_po(io.BytesIO(source), locale=language, domain=DOMAIN)
+    context, key = SOURCE
+    catalog.add(key, hashlib.sha256(source).hexdigest(), context=context)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
-    compiled.seek(0)
-    return Translations(compiled, domain=DOMAIN)
+    return compiled.getvalue()
+
+
+def compiled_from(compiled: Translations, source: bytes) -> bool:
+    return compiled.pgettext(*SOURCE) == hashlib.sha256(source).hexdigest()
+
+
+@cache
+def translations(language: str, folder: Traversable | None = None) -> Translations:
+    po, mo = catalog_files(language, folder)
+    source = po.read_bytes()
+    if mo.is_file():
+        shipped = Translations(io.BytesIO(mo.read_bytes()), domain=DOMAIN)
+        if compiled_from(shipped, source):
+            return shipped
+    return Translations(io.BytesIO(compile_catalog(source, language)), domain=DOMAIN)
+
+
+def write_compiled(folder: Path) -> list[Path]:
+    """Every language's .mo written beside its .po in `folder` (bot/locales/ for `./dev
+    extract`): the files written."""
+    written = []
+    for language in LANGUAGES:
+        po, mo = (Path(str(file)) for file in catalog_files(language, folder))
+        mo.write_bytes(compile_catalog(po.read_bytes(), language))
+        written.append(mo)
+    return written
 
 
 def load_all() -> None:
-    """Compile every catalog now: at start, so a broken catalog stops the bot before polling."""
+    """Load every catalog now: at start, so a broken catalog stops the bot before polling."""
     for language in LANGUAGES:
         translations(language)
 
@@ -130,3 +176,8 @@ the rest of the process's life) to show four words."""
 def language_name(language: str) -> str:
     """The language's own name ('Français', 'Русский'), for the language picker."""
     return OWN_NAMES[language]
+
+
+if __name__ == "__main__":  # `./dev extract` compiles the catalogs it refreshed
+    for path in write_compiled(Path(__file__).parent / "locales"):
+        print(f"compiled {path}")

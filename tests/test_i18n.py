@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -10,15 +12,19 @@ from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from bot.i18n import (
     OWN_NAMES,
     _,
+    catalog_files,
+    compiled_from,
     format_percent,
     language_name,
     locales_dir,
     ngettext,
     resolve_language,
+    translations,
     use_language,
 )
 from bot.reports.periods import PeriodError, parse_period
@@ -87,6 +93,47 @@ def test_babel_finds_no_error_in_any_catalog(language: str) -> None:
     message that merely looks like a %-format ("% of 4-5") would fail them."""
     errors = [(message.id, [str(e) for e in found]) for message, found in catalog(language).check()]
     assert errors == []
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_shipped_compiled_catalog_is_that_of_the_po_beside_it(language: str) -> None:
+    """Else the bot compiles the .po at every start and keeps Babel's parser: `./dev extract`."""
+    po, mo = catalog_files(language)
+    compiled = Translations(io.BytesIO(mo.read_bytes()))
+    assert compiled_from(compiled, po.read_bytes()), f"{mo} is stale: run ./dev extract"
+    for message in catalog(language):
+        if isinstance(message.id, str) and message.id:
+            assert compiled.gettext(message.id) == message.string
+        elif isinstance(message.id, tuple) and isinstance(message.string, tuple):  # form for 1
+            (singular, plural), (one, *_others) = message.id, message.string
+            assert compiled.ngettext(singular, plural, 1) == one
+
+
+def edited_french(folder: Path) -> Path:
+    """The shipped catalogs copied into `folder`, one French message edited in its .po only."""
+    shutil.copytree(Path(str(locales_dir())), folder, dirs_exist_ok=True)
+    po = folder / "fr" / "LC_MESSAGES" / "messages.po"
+    old = 'msgstr "Cette réponse ne correspond pas à la question."'
+    po.write_text(po.read_text("utf-8").replace(old, 'msgstr "Hors échelle."'), "utf-8")
+    return folder
+
+
+def test_a_po_edited_after_its_compiled_catalog_is_what_shows(tmp_path: Path) -> None:
+    folder = edited_french(tmp_path)
+    assert (folder / "fr" / "LC_MESSAGES" / "messages.mo").is_file(), "the stale .mo is there"
+    french = translations("fr", folder)
+    assert french.gettext("This answer does not fit the question.") == "Hors échelle."
+
+
+def test_a_catalog_folder_without_compiled_catalogs_is_compiled_in_memory(tmp_path: Path) -> None:
+    folder = edited_french(tmp_path)
+    for mo in folder.glob("*/LC_MESSAGES/messages.mo"):
+        mo.unlink()
+    french = translations("fr", folder)
+    assert french.gettext("This answer does not fit the question.") == "Hors échelle."
+    assert translations("ru", folder).ngettext("{count} response", "{count} responses", 5) == (
+        "{count} ответов"
+    )
 
 
 def test_portuguese_counts_follow_the_european_rule() -> None:

@@ -126,3 +126,16 @@ def test_the_dashboard_page_and_its_chart_library_ship_in_the_wheel(
     result = run(installed / "python", "-c", script, *names, cwd=elsewhere)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "True"
+
+
+def test_the_compiled_catalogs_ship_in_the_wheel_and_are_the_ones_loaded(
+    installed: Path, elsewhere: Path
+) -> None:
+    """An installed bot loads the .mo files, never Babel's .po parser."""
+    script = (
+        "import sys\nfrom bot import i18n\ni18n.load_all()\n"
+        "print(i18n.catalog_files('fr')[1].is_file(), 'babel.messages.pofile' in sys.modules)"
+    )
+    result = run(installed / "python", "-c", script, cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False"]

@@ -22,6 +22,7 @@ ELSEWHERE = {
     "bot.reports.qr": "a QR code an admin asks for",
     "bot.reports.export": "an export an admin asks for",
     "bot.reports.summary": "a summary an admin asks for",
+    "babel.messages.pofile": "a catalog whose compiled form is missing or stale",
 }
 """Packages a polling bot on SQLite leaves unimported, and who needs them."""
 
