@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot import i18n
 from bot.config import Config, ConfigError
-from bot.i18n import _, use_language
+from bot.i18n import CatalogError, _, use_language
 from bot.logs import guard_exceptions, setup_logging
 from bot.reports.periods import PeriodError, parse_period
 from bot.storage.database import StorageError, prepare, reading
@@ -28,7 +28,15 @@ from bot.usecases.words import Malformed, period_and_segment
 if TYPE_CHECKING:
     from bot.reports.summary import Summary
 
-FAILURES = (ConfigError, SurveyFileError, LinkError, PeriodError, StorageError, Malformed)
+FAILURES = (
+    ConfigError,
+    SurveyFileError,
+    CatalogError,
+    LinkError,
+    PeriodError,
+    StorageError,
+    Malformed,
+)
 """What an operator can fix: one line on stderr and exit code 1, no traceback."""
 
 # The report modules (charts, CSV, QR codes) are imported by the commands that use them: `run`
@@ -92,7 +100,7 @@ def run(config: Config, args: argparse.Namespace) -> int:
     setup_logging(config.token, replica=config.replica)
     config.require_token()
     surveys = load_catalogue(config.survey_folder)
-    i18n.load_all()
+    i18n.check_all()
     if isinstance(config.database, Path):  # a server's database has no file to prepare
         prepare(config.database)
     application, survey_bot = build(config, surveys)
@@ -120,7 +128,7 @@ def validate(config: Config, args: argparse.Namespace) -> int:
         print(f"cxbot: no survey files in {config.survey_folder}", file=sys.stderr)
         return 1
     surveys = load_surveys(files)
-    i18n.load_all()
+    i18n.check_all()
     for survey in surveys.values():
         print(f"ok  {survey.id} ({len(survey.questions)} questions)")
     return 0

@@ -62,13 +62,16 @@ def catalog_files(
     return messages / f"{DOMAIN}.po", messages / f"{DOMAIN}.mo"
 
 
-def compile_catalog(source: bytes, language: str) -> bytes:
-    """A .po's content compiled, naming its source (`SOURCE`)."""
+def compile_catalog(source: bytes, language: str, name: object) -> bytes:
+    """A .po's content compiled, naming its source (`SOURCE`). `name`: the file, for errors."""
     # Babel's parser, only where a catalog is compiled: a bot loading .mo files never imports it
     from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    from babel.messages.pofile import PoFileError, read_po
 
-    catalog = read_po(io.BytesIO(source), locale=language, domain=DOMAIN)
+    try:
+        catalog = read_po(io.BytesIO(source), locale=language, domain=DOMAIN, abort_invalid=True)
+    except (PoFileError, ValueError) as error:  # "... on <line>", a header Babel cannot read
+        raise CatalogError(f"{name}: {error}") from None
     context, key = SOURCE
     catalog.add(key, hashlib.sha256(source).hexdigest(), context=context)
     compiled = io.BytesIO()
@@ -82,13 +85,35 @@ def compiled_from(compiled: Translations, source: bytes) -> bool:
 
 @cache
 def translations(language: str, folder: Traversable | None = None) -> Translations:
+    """A language's catalog, loaded when first used: a bot whose people all speak one language
+    keeps one catalog (each is about 0.15 MB in memory)."""
+    return load(language, folder)
+
+
+class CatalogError(Exception):
+    """A catalog that cannot be read: the message names its file and what is wrong."""
+
+
+def load(language: str, folder: Traversable | None = None) -> Translations:
+    """The compiled catalog if it was compiled from the .po beside it, else the .po compiled
+    now."""
     po, mo = catalog_files(language, folder)
-    source = po.read_bytes()
+    source = _read(po)
     if mo.is_file():
-        shipped = Translations(io.BytesIO(mo.read_bytes()), domain=DOMAIN)
+        try:
+            shipped = Translations(io.BytesIO(_read(mo)), domain=DOMAIN)
+        except OSError as error:  # not a compiled catalog: gettext's "Bad magic number"
+            raise CatalogError(f"{mo}: {error.strerror}") from None
         if compiled_from(shipped, source):
             return shipped
-    return Translations(io.BytesIO(compile_catalog(source, language)), domain=DOMAIN)
+    return Translations(io.BytesIO(compile_catalog(source, language, po)), domain=DOMAIN)
+
+
+def _read(file: Traversable) -> bytes:
+    try:
+        return file.read_bytes()
+    except OSError as error:
+        raise CatalogError(f"{file}: {error.strerror}") from None
 
 
 def write_compiled(folder: Path) -> list[Path]:
@@ -97,15 +122,16 @@ def write_compiled(folder: Path) -> list[Path]:
     written = []
     for language in LANGUAGES:
         po, mo = (Path(str(file)) for file in catalog_files(language, folder))
-        mo.write_bytes(compile_catalog(po.read_bytes(), language))
+        mo.write_bytes(compile_catalog(po.read_bytes(), language, po))
         written.append(mo)
     return written
 
 
-def load_all() -> None:
-    """Load every catalog now: at start, so a broken catalog stops the bot before polling."""
+def check_all() -> None:
+    """Load every catalog once, at start, so that a broken one stops the bot before polling;
+    kept are only those in use (`translations`)."""
     for language in LANGUAGES:
-        translations(language)
+        load(language)
 
 
 def current_language() -> str:

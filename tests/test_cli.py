@@ -103,6 +103,42 @@ def test_the_bot_refuses_to_start_on_a_broken_survey_file(broken_surveys: Path) 
     assert "nps.toml" in result.stderr and "unknown scale 'remark'" in result.stderr
 
 
+@pytest.fixture
+def locales(tmp_path: Path) -> Path:
+    """A copy of the shipped catalogs, .po and .mo, to break."""
+    folder = tmp_path / "locales"
+    shutil.copytree(REPO / "bot" / "locales", folder)
+    return folder
+
+
+def test_a_broken_catalog_stops_the_bot_naming_its_file_and_the_fault(locales: Path) -> None:
+    french = locales / "fr" / "LC_MESSAGES" / "messages.po"
+    lines = french.read_text(encoding="utf-8").splitlines()
+    lines[30] = 'msgtsr "NPS (−100…+100)"'  # a misspelt keyword
+    french.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for command in ("validate", "run"):
+        result = cxbot(command, BOT_TOKEN=TOKEN, LOCALES_DIR=str(locales))
+        assert result.returncode == 1, result.stdout
+        assert result.stderr.startswith(f"cxbot: {french}: Unknown or misformatted keyword")
+        assert "Traceback" not in result.stderr
+
+
+def test_a_missing_catalog_or_a_corrupt_compiled_one_is_named(locales: Path) -> None:
+    (locales / "pt" / "LC_MESSAGES" / "messages.po").unlink()
+    result = cxbot("validate", LOCALES_DIR=str(locales))
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"cxbot: {locales / 'pt' / 'LC_MESSAGES' / 'messages.po'}: No such file or directory\n"
+    )
+    shutil.rmtree(locales / "pt")
+    shutil.copytree(REPO / "bot" / "locales" / "pt", locales / "pt")
+    compiled = locales / "ru" / "LC_MESSAGES" / "messages.mo"
+    compiled.write_bytes(b"not a catalog")
+    result = cxbot("validate", LOCALES_DIR=str(locales))
+    assert result.returncode == 1
+    assert result.stderr == f"cxbot: {compiled}: Bad magic number\n"
+
+
 def test_run_without_a_token_says_what_is_missing() -> None:
     result = cxbot("run")
     assert result.returncode == 1

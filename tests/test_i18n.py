@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -107,6 +109,18 @@ def test_the_shipped_compiled_catalog_is_that_of_the_po_beside_it(language: str)
         elif isinstance(message.id, tuple) and isinstance(message.string, tuple):  # form for 1
             (singular, plural), (one, *_others) = message.id, message.string
             assert compiled.ngettext(singular, plural, 1) == one
+
+
+def test_every_catalog_is_checked_at_start_but_only_those_in_use_are_kept() -> None:
+    script = (
+        "from bot import i18n\ni18n.check_all()\nprint(i18n.translations.cache_info().currsize)\n"
+        "with i18n.use_language('fr'):\n    i18n._('Back')\n"
+        "print(i18n.translations.cache_info().currsize)"
+    )
+    shown = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    assert shown.stdout.split() == ["0", "1"]
 
 
 def edited_french(folder: Path) -> Path:
