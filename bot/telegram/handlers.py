@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import Bot, BotCommand, Update
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
@@ -36,11 +36,13 @@ from bot.pulses.runner import PulseRunner
 from bot.storage.database import Storage
 from bot.storage.times import stamp
 from bot.survey.model import LANGUAGES, Survey
-from bot.telegram.admin import AdminCommands
 from bot.telegram.dashboard import dashboard_command
 from bot.telegram.respondent import Respondents, Visit
 from bot.telegram.sender import TelegramSender
 from bot.usecases.deps import Deps
+
+if TYPE_CHECKING:
+    from bot.telegram.admin import AdminCommands
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,10 @@ UPDATES_KEPT = timedelta(days=1)
 """How long a webhook update's id stays claimed: Telegram stops redelivering long before."""
 
 Handler = Callable[[Update, Context, Visit], Awaitable[None]]
+
+ADMIN_COMMANDS = ("surveys", "summary", "export", "link", "pulse")
+"""The commands of bot/telegram/admin.py, registered before it is imported (the same names:
+tests/telegram/test_imports.py)."""
 
 
 class SurveyBot:
@@ -77,7 +83,17 @@ class SurveyBot:
             leadership=leadership_for(config.database),
         )
         self.respondents = Respondents(lambda: self.deps)
-        self.admin = AdminCommands(lambda: self.deps)
+        self._admin: AdminCommands | None = None
+
+    @property
+    def admin(self) -> AdminCommands:
+        """The admin commands, imported at the first one (with the admin use cases and the
+        report queries behind them): a bot most of whose updates are taps never holds them."""
+        if self._admin is None:
+            from bot.telegram.admin import AdminCommands
+
+            self._admin = AdminCommands(lambda: self.deps)
+        return self._admin
 
     @property
     def storage(self) -> Storage:
@@ -193,7 +209,7 @@ class SurveyBot:
             "stop": people.on_stop,
             "forget": people.on_forget,
         }
-        commands |= {name: self._admin_command(name) for name in self.admin.commands}
+        commands |= {name: self._admin_command(name) for name in ADMIN_COMMANDS}
         commands["dashboard"] = dashboard_command(self.config, people.on_unknown)
         # A forwarded command is someone else's words, not a command from the one forwarding
         # (an admin forwarding "/pulse delete 1" must not run it): ignored, before anything

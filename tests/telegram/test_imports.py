@@ -23,6 +23,8 @@ ELSEWHERE = {
     "bot.reports.export": "an export an admin asks for",
     "bot.reports.summary": "a summary an admin asks for",
     "babel.messages.pofile": "a catalog whose compiled form is missing or stale",
+    "bot.telegram.admin": "an admin's command",
+    "bot.storage.reports": "a report an admin asks for",
 }
 """Packages a polling bot on SQLite leaves unimported, and who needs them."""
 
@@ -70,3 +72,10 @@ async def test_the_web_server_and_its_metrics_are_imported_in_webhook_mode(
     modules = await answered_once(api, tmp_path, "webhook")
     assert within(modules, "aiohttp.web") and within(modules, "prometheus_client")
     assert not within(modules, "asyncpg"), "PostgreSQL's driver still waits for its URL"
+
+
+def test_the_admin_commands_registered_before_their_module_are_its_own() -> None:
+    from bot.telegram.admin import AdminCommands
+    from bot.telegram.handlers import ADMIN_COMMANDS
+
+    assert set(ADMIN_COMMANDS) == set(AdminCommands(lambda: None).commands)  # type: ignore[arg-type, return-value]
