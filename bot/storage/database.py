@@ -9,10 +9,11 @@ once the answer is on disk. Writes are idempotent where a repeated update could 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Literal
 
-from bot.storage.engine import Db, Opened, Params, Row, Step, on_server
+from bot.storage.engine import Db, Opened, Params, Row, Step, dialect_of, on_server
 from bot.storage.engine import StorageError as StorageError
 from bot.storage.pulses import PulseStore
 from bot.storage.rollup import RolledUp, behind, moment, roll_up
@@ -148,33 +149,32 @@ _RESPONSE_KEYS = [
 ]
 _RESPONSE_COLUMNS = ", ".join(_RESPONSE_KEYS)
 _RESPONSE_COLUMNS_OF_R = ", ".join(f"r.{key}" for key in _RESPONSE_KEYS)
+_ANSWERS = "(SELECT {} FROM answers a WHERE a.response_id = r.id) AS answers"
+"""A response's answers in its row, as one JSON object: one row for a response, where a row per
+answer cost SQLite's thread a hand-over of the GIL for each (the event loop holds it meanwhile,
+and a tap's read waited on it as many times)."""
 _RESPONSE_WITH_ANSWERS = (
-    f"SELECT {_RESPONSE_COLUMNS_OF_R}, a.question_id, a.value FROM responses r"
-    " LEFT JOIN answers a ON a.response_id = r.id WHERE r.id = ?"
+    f"SELECT {_RESPONSE_COLUMNS_OF_R}, {_ANSWERS} FROM responses r WHERE r.id = ?"
 )
-"""A response and its answers, a row per answer: one query, run on every tap."""
-
+"""A response and its answers."""
 
 _VISIT = (
     "SELECT u.id AS u_id, u.language AS u_language, u.telegram_language AS u_telegram_language,"
-    f" u.seen_in AS u_seen_in, {_RESPONSE_COLUMNS_OF_R}, a.question_id, a.value"
+    f" u.seen_in AS u_seen_in, {_RESPONSE_COLUMNS_OF_R}, {_ANSWERS}"
     " FROM (SELECT CAST(? AS BIGINT) AS user_id, CAST(? AS BIGINT) AS response_id) k"
     " LEFT JOIN users u ON u.id = k.user_id"
     " LEFT JOIN responses r ON r.id = k.response_id"
-    " LEFT JOIN answers a ON a.response_id = r.id"
 )
-"""A user and a response with its answers (a row per answer, at least one row): a tap's reads
-in one statement, one round trip on either engine."""
+"""A user and a response with its answers, in one row: a tap's reads in one statement, one
+round trip on either engine."""
 
 
-def _response_of(rows: Iterable[Row]) -> Response | None:
+def _response_of(row: Row | None) -> Response | None:
     """The response read by `_RESPONSE_WITH_ANSWERS` or `_VISIT`, or None if there is none."""
-    rows = list(rows)
-    if not rows or rows[0]["id"] is None:
+    if row is None or row["id"] is None:
         return None
-    first = rows[0]
-    answers = {r["question_id"]: r["value"] for r in rows if r["question_id"] is not None}
-    return Response(**{key: first[key] for key in _RESPONSE_KEYS}, answers=answers)
+    answers = json.loads(row["answers"] or "{}")
+    return Response(**{key: row[key] for key in _RESPONSE_KEYS}, answers=answers)
 
 
 ANONYMOUS_IDS = range(2**40, 2**52)
@@ -322,6 +322,9 @@ class Storage:
         self._writer = Writer(opened.db)
         self._reader = opened.reader
         self._report_turn = asyncio.Lock()
+        answers = dialect_of(opened.db).answers_object
+        self._visit = _VISIT.format(answers)
+        self._response = _RESPONSE_WITH_ANSWERS.format(answers)
 
     @classmethod
     async def open(cls, database: Path | str) -> Storage:
@@ -440,9 +443,9 @@ class Storage:
         the day kept on an anonymous answer.
         """
         month = utcnow()[:7]
-        rows = list(await self._reads.execute_fetchall(_VISIT, (user_id, response_id)))
-        response = _response_of(rows)
-        known = rows[0] if rows[0]["u_id"] is not None else None
+        [row] = await self._reads.execute_fetchall(self._visit, (user_id, response_id))
+        response = _response_of(row)
+        known = row if row["u_id"] is not None else None
         if (
             known is not None
             and known["u_telegram_language"] == telegram_language
@@ -613,9 +616,8 @@ class Storage:
 
     async def response(self, response_id: int) -> Response | None:
         """The response with its answers, or None."""
-        return _response_of(
-            await self._reads.execute_fetchall(_RESPONSE_WITH_ANSWERS, (response_id,))
-        )
+        rows = await self._reads.execute_fetchall(self._response, (response_id,))
+        return _response_of(next(iter(rows), None))
 
     async def open_response(
         self, respondents: Sequence[str], survey_id: str | None = None

@@ -118,6 +118,9 @@ class Dialect:
     week_format: str
     """SQL giving the trend's week ('2026-W47', weeks from Monday, week 00 before the year's
     first Monday: SQLite's strftime('%Y-W%W')) of the timestamp or day `{}`."""
+    answers_object: str = "json_group_object(question_id, value)"
+    """SQL aggregating a response's answer rows into one JSON object, question id to value (no
+    rows: '{}' on SQLite, NULL on PostgreSQL)."""
     locks_rows: bool = False
     """Whether a transaction that reads a row and then writes it must lock the row as it reads
     it. SQLite: no, `BEGIN IMMEDIATE` holds the database's one write lock from the start, so
@@ -138,6 +141,7 @@ class Dialect:
 SQLITE = Dialect("sqlite", week_format="strftime('%Y-W%W', {})")
 POSTGRES = Dialect(
     "postgresql",
+    answers_object="json_object_agg(question_id, value)",
     locks_rows=True,
     # %W of C's strftime: (day of the year + 7 - ISO weekday) / 7, the day of the year from 1
     week_format=(

@@ -278,6 +278,24 @@ async def test_a_repeated_answer_changes_nothing(storage: Storage, clock: None) 
     ) == before
 
 
+async def test_a_response_is_read_back_with_every_answer_as_stored(storage: Storage) -> None:
+    """The answers travel as one JSON object in the response's row: none, a skipped one (NULL)
+    and text with quotes and line breaks come back as they went in, by the tap's read too."""
+    response = await started(storage)
+    assert (await reloaded(storage, response)).answers == {}
+    response = await storage.record_answer(
+        response, "cx-director", None, cursor="cx-roles", finished=False
+    )
+    text = 'Said "later"\nand {left}: ça, 10/10 ✓'
+    response = await storage.record_answer(
+        response, "cx-roles", text, cursor="cx-budget", finished=False
+    )
+    expected = {"cx-director": None, "cx-roles": text}
+    assert (await reloaded(storage, response)).answers == expected
+    _user, seen = await storage.visit(7, "en", response.id)
+    assert seen == response and seen is not None and seen.answers == expected
+
+
 async def test_recording_an_answer_returns_the_response_as_stored(storage: Storage) -> None:
     response = await started(storage)
     after = await storage.record_answer(response, "cx-director", "yes", cursor=None, finished=False)
