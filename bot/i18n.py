@@ -6,8 +6,8 @@ else in `bot/locales/`, which ships inside the package (read with importlib.reso
 installed cxbot finds them wherever pip put it).
 
 The `messages.po` there is the source translators edit; the `messages.mo` beside it is its
-compiled form (`./dev extract` writes it), loaded as it is. Parsing a .po takes Babel's parser and
-its catalog objects, about 1 MB kept for the process's life, on every bot. The compiled catalog
+compiled form (`./dev extract` writes it), loaded as it is. Parsing the .po files takes Babel's
+parser and its catalog objects, about 0.5 MB kept for the process's life, on every bot. The compiled catalog
 names the .po it came from by its SHA-256 (an entry of its own context, which no code asks for):
 a .mo missing, or left behind by an edit of the .po, is never used; the .po is compiled in
 memory instead, so an edited catalog always shows.
@@ -50,6 +50,10 @@ def resolve_language(code: str | None, default: str) -> str:
     return base if base in LANGUAGES else default
 
 
+class CatalogError(Exception):
+    """A catalog that cannot be read: the message names its file and what is wrong."""
+
+
 SOURCE = ("cxbot-source", "sha256")
 """The context and id of the entry that names, in a compiled catalog, the .po it came from."""
 
@@ -80,6 +84,7 @@ def compile_catalog(source: bytes, language: str, name: object) -> bytes:
 
 
 def compiled_from(compiled: Translations, source: bytes) -> bool:
+    """Whether the compiled catalog names this .po content as its source."""
     return compiled.pgettext(*SOURCE) == hashlib.sha256(source).hexdigest()
 
 
@@ -88,10 +93,6 @@ def translations(language: str, folder: Traversable | None = None) -> Translatio
     """A language's catalog, loaded when first used: a bot whose people all speak one language
     keeps one catalog (each is about 0.15 MB in memory)."""
     return load(language, folder)
-
-
-class CatalogError(Exception):
-    """A catalog that cannot be read: the message names its file and what is wrong."""
 
 
 def load(language: str, folder: Traversable | None = None) -> Translations:
