@@ -259,20 +259,6 @@ async def _forget(db: Db, user_ids: Sequence[int]) -> None:
         await db.execute("DELETE FROM users WHERE id = ?", (user_id,))
 
 
-async def _stands(db: Db, response_id: int, question_id: str) -> Place | None:
-    """Where the response stands for the question now; None when it is closed or gone."""
-    rows = await db.execute_fetchall(
-        "SELECT r.closed_at IS NOT NULL, r.cursor, r.finished_at IS NOT NULL,"
-        " a.question_id IS NOT NULL, a.value FROM responses r"
-        " LEFT JOIN answers a ON a.response_id = r.id AND a.question_id = ? WHERE r.id = ?",
-        (question_id, response_id),
-    )
-    row = next(iter(rows), None)
-    if row is None or row[0]:
-        return None
-    return Place(row[1], bool(row[2]), bool(row[3]), row[4])
-
-
 _MOVED = "UPDATE responses SET {} revision = ? WHERE id = ? AND revision = ? AND closed_at IS NULL"
 """A write that moves a response on: only from the revision its caller read, to its own."""
 _IF_MOVED = "EXISTS (SELECT 1 FROM responses WHERE id = ? AND revision = ?)"
@@ -714,8 +700,7 @@ class Storage:
         [landed, *_] = await self._writer.write(steps)
         if landed.rowcount != 1:
             target = Place(cursor, finished, True, value)
-            missed(await _stands(self._reads, response.id, question_id), target, response.id)
-            raise AlreadyStored(await self.response(response.id) or response)
+            raise AlreadyStored(await self._standing(response.id, question_id, target))
         return replace(
             response,
             answers={**response.answers, question_id: value},
@@ -735,9 +720,19 @@ class Storage:
         )
         if landed.rowcount != 1:
             target = replace(Place.seen_in(response, leaving), cursor=cursor)
-            missed(await _stands(self._reads, response.id, leaving), target, response.id)
-            return await self.response(response.id) or response
+            return await self._standing(response.id, leaving, target)
         return replace(response, cursor=cursor, revision=revision)
+
+    async def _standing(self, response_id: int, question_id: str, target: Place) -> Response:
+        """After a write that did not land: the response as it stands, read once, when it
+        stands as the write would have left it; otherwise `missed` says why not."""
+        current = await self.response(response_id)
+        stands = None
+        if current is not None and current.closed_at is None:
+            stands = Place.seen_in(current, question_id)
+        missed(stands, target, response_id)
+        assert current is not None  # else missed raised ResponseClosed
+        return current
 
     # webhook updates
 
